@@ -1,0 +1,71 @@
+"""Meta-shaped HTML pages around a recorded Markdown version, with the noise Meta adds.
+
+The stand-in adds what a real crawl meets: a header, navigation and footer outside the
+policy, a CSRF token and a render time that change on every request, tracking parameters
+and l.facebook.com redirect wrappers with rotating tokens on links. None of it may reach
+a version: the select rule and link canonicalisation must remove it.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from markdown_it import MarkdownIt
+
+_MD = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _noisy_href(href: str) -> str:
+    """Add rotating tokens to a link the way Meta's pages do."""
+    parts = urlsplit(href)
+    if parts.scheme not in ("http", "https"):
+        return href
+    token = secrets.token_urlsafe(24)
+    host = parts.hostname or ""
+    if host.endswith("facebook.com") and "l.php" not in parts.path:
+        sep = "&" if parts.query else "?"
+        return f"{href}{sep}__cft__[0]={token}&__tn__=-R"
+    if "l.php" in parts.path:
+        return href
+    return f"https://l.facebook.com/l.php?u={quote(href, safe='')}&h=AT{token}"
+
+
+def _add_noise(body_html: str) -> str:
+    out: list[str] = []
+    rest = body_html
+    marker = '<a href="'
+    while (i := rest.find(marker)) >= 0:
+        j = rest.find('"', i + len(marker))
+        href = html.unescape(rest[i + len(marker) : j])
+        out.append(rest[: i + len(marker)] + html.escape(_noisy_href(href), quote=True))
+        rest = rest[j:]
+    out.append(rest)
+    return "".join(out)
+
+
+def meta_page(markdown_text: str, title: str = "Privacy Policy") -> str:
+    """A full HTML page whose ``#root`` holds the policy rendered from Markdown."""
+    body = _add_noise(_MD.render(markdown_text))
+    now = datetime.now(UTC).isoformat()
+    csrf = secrets.token_urlsafe(16)
+    return f"""<!DOCTYPE html>
+<html lang="en" id="facebook">
+<head><meta charset="utf-8"><title>{html.escape(title)} | Facebook</title>
+<script>requireLazy(["ServerJS"],function(s){{s.handle({{"token":"{csrf}"}})}});</script>
+</head>
+<body>
+<div id="header"><a href="/">facebook</a>
+<form action="/login/"><input type="hidden" name="fb_dtsg" value="{csrf}">
+<a href="/login/?next=%2Fprivacy%2Fpolicy%2F">Log in</a></form></div>
+<nav><a href="/privacy/center/?entry_point={csrf}">Privacy Center</a>
+<a href="/privacy/policy/">Privacy Policy</a><a href="/help/">Help</a></nav>
+<div id="root" role="main">
+{body}
+</div>
+<div id="footer"><p>Meta © 2026</p><p>Page generated {now}</p>
+<a href="/policies/cookies/?__cft__[0]={csrf}">Cookies</a></div>
+</body></html>
+"""

@@ -1,0 +1,82 @@
+"""A local HTTP server that stands in for Meta's hosts in the demo and the tests.
+
+Each path answers what was last set for it: a page, a status, a redirect, a delay or an
+empty body. It listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html"})
+    delay: float = 0.0
+
+
+class FakeMeta:
+    """``with FakeMeta() as site: site.page('/privacy/', html); site.url('/privacy/')``."""
+
+    def __init__(self) -> None:
+        self.replies: dict[str, Reply] = {}
+        self.hits: dict[str, int] = {}
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                with owner._lock:
+                    reply = owner.replies.get(self.path) or Reply(404, b"<h1>Not found</h1>")
+                    owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def set(self, path: str, reply: Reply) -> None:
+        with self._lock:
+            self.replies[path] = reply
+
+    def page(self, path: str, html: str, status: int = 200, delay: float = 0.0) -> None:
+        self.set(path, Reply(status, html.encode("utf-8"), delay=delay))
+
+    def redirect(self, path: str, location: str, status: int = 302) -> None:
+        self.set(path, Reply(status, b"", {"Location": location}))
+
+    def __enter__(self) -> FakeMeta:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,1 @@
+"""What subscribers read: Atom + RSS feeds and a static HTML site of readable diffs."""

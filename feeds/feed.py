@@ -1,0 +1,190 @@
+"""Atom and RSS 2.0 feeds (feedgen): all changes, one per document, one per category.
+
+Everything a feed holds is derived from stored rows, never from the clock, so rebuilding
+with no new change writes byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from feedgen.feed import FeedGenerator
+
+from changes.diff import Hunk
+from feeds import render, text
+from feeds.views import ChangeView, DocumentView, category_feeds
+
+DEFAULT_LIMIT = 200
+EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)  # a feed without entries: fixed, not now
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One change as a feed entry, rendered once and shared by every feed that lists it."""
+
+    change_id: int
+    document_id: str
+    id: str
+    title: str
+    link: str
+    updated: datetime
+    categories: tuple[str, ...]
+    content: str  # HTML, every crawled character escaped
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """What one feed is: its files (``<path>.atom`` / ``.rss``), stable id and titles."""
+
+    path: str
+    id: str
+    title: str
+    subtitle: str
+    page: str  # the HTML page the feed mirrors, relative to the site root
+    document_id: str | None = None  # only this document's changes
+    category: str | None = None  # only changes in this category
+    rights: str | None = None  # attribution / licence of the texts (Atom rights, RSS copyright)
+
+    def wants(self, entry: Entry) -> bool:
+        if self.document_id is not None and entry.document_id != self.document_id:
+            return False
+        return self.category is None or self.category in entry.categories
+
+
+def normalize_base_url(base_url: str) -> str:
+    """``base_url`` with a trailing slash; it must be an absolute http(s) URL."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"base_url must be an absolute http(s) URL, not {base_url!r}")
+    url = base_url.strip()
+    return url if url.endswith("/") else url + "/"
+
+
+def build_entry(change: ChangeView, folded: list[Hunk], base_url: str) -> Entry:
+    """The feed entry of ``change``: a short summary then the first hunks of its diff."""
+    link = base_url + change.path
+    shown, more = render.excerpt(folded)
+    content = render.render("entry.html", change=change, hunks=shown, more=more, link=link)
+    return Entry(
+        change_id=change.id,
+        document_id=change.document.id,
+        id=text.tag_uri("change", change.document.id, change.id),
+        title=change.title,
+        link=link,
+        updated=change.detected_at,
+        categories=tuple(change.categories),
+        content=text.clean(content),
+    )
+
+
+def _generator(spec: FeedSpec, entries: Sequence[Entry], base_url: str, ext: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.id(spec.id)
+    fg.title(text.clean(spec.title))
+    fg.subtitle(text.clean(spec.subtitle))  # also the RSS channel description
+    fg.language("en")
+    fg.generator("policywatch")
+    if spec.rights:
+        fg.rights(text.clean(spec.rights))
+    fg.link(href=f"{base_url}{spec.path}.{ext}", rel="self")
+    fg.link(href=base_url + spec.page, rel="alternate")
+    fg.updated(max((e.updated for e in entries), default=EMPTY_FEED_UPDATED))
+    for e in entries:
+        fe = fg.add_entry(order="append")
+        fe.id(e.id)
+        fe.title(e.title)
+        fe.link(href=e.link, rel="alternate")
+        fe.updated(e.updated)
+        fe.published(e.updated)
+        for cat in e.categories:
+            fe.category(term=cat, label=cat)
+        fe.content(e.content, type="html")
+    return fg
+
+
+def render_atom(spec: FeedSpec, entries: Sequence[Entry], base_url: str) -> bytes:
+    """The Atom document of ``spec`` listing ``entries`` in the order given."""
+    return _generator(spec, entries, base_url, "atom").atom_str(pretty=True)
+
+
+def render_rss(spec: FeedSpec, entries: Sequence[Entry], base_url: str) -> bytes:
+    """The RSS 2.0 document of ``spec`` listing ``entries`` in the order given."""
+    return _generator(spec, entries, base_url, "rss").rss_str(pretty=True)
+
+
+def feed_specs(
+    site_title: str,
+    documents: Sequence[DocumentView],
+    categories: Sequence[str],
+    rights: str | None = None,
+) -> list[FeedSpec]:
+    """Every feed the site offers: all changes, then one per document, then per category."""
+    specs = [
+        FeedSpec(
+            "feed",
+            text.tag_uri("feed"),
+            f"{site_title}: all changes",
+            "Changes to Meta's privacy and AI pages, newest first.",
+            "index.html",
+            rights=rights,
+        )
+    ]
+    for doc in documents:
+        specs.append(
+            FeedSpec(
+                f"documents/{doc.slug}",
+                text.tag_uri("feed", "document", doc.id),
+                f"{site_title}: {doc.title}",
+                f"Changes to {doc.title} ({doc.service}, {doc.locale}), newest first.",
+                f"documents/{doc.slug}.html",
+                document_id=doc.id,
+                rights=rights,
+            )
+        )
+    for cat in categories:
+        path = category_feeds(cat)[0].href.removesuffix(".atom")
+        specs.append(
+            FeedSpec(
+                path,
+                text.tag_uri("feed", "category", cat),
+                f"{site_title}: {cat}",
+                f"Changes in the category \u201c{cat}\u201d, newest first.",
+                "index.html",
+                category=cat,
+                rights=rights,
+            )
+        )
+    return specs
+
+
+def write_feeds(
+    out_dir: Path,
+    base_url: str,
+    specs: Sequence[FeedSpec],
+    entries: Sequence[Entry],
+    limit: int = DEFAULT_LIMIT,
+) -> list[Path]:
+    """Write ``<spec.path>.atom`` and ``.rss`` below ``out_dir``; ``entries`` newest first.
+
+    Each feed keeps its ``limit`` newest entries. Returns the files written.
+    """
+    written: list[Path] = []
+    for spec in specs:
+        chosen = [e for e in entries if spec.wants(e)][:limit]
+        for ext, make in (("atom", render_atom), ("rss", render_rss)):
+            path = out_dir / f"{spec.path}.{ext}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(make(spec, chosen, base_url))
+            written.append(path)
+    return written
+
+
+def entries_for(
+    changes: Sequence[ChangeView], folded: Mapping[int, list[Hunk]], base_url: str
+) -> list[Entry]:
+    """The entries of ``changes`` (newest first), in the same order."""
+    return [build_entry(c, folded[c.id], base_url) for c in changes]

@@ -1,0 +1,88 @@
+"""Small, pure string helpers for everything feeds/ writes: nothing here touches files or the DB."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+# XML 1.0 forbids these (lxml refuses to serialise them); HTML parsers treat them as errors.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
+_MAX_SLUG = 120
+TAG_AUTHORITY = "policywatch,2024"
+SHOWN_ELSEWHERE = frozenset({"words_added", "words_removed"})  # pages and entries show counts
+
+
+def clean(text: str) -> str:
+    """``text`` without the control characters that XML 1.0 and HTML cannot carry."""
+    return _ILLEGAL.sub("", text)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe, deterministic stand-in for ``name`` (kept as is when already safe)."""
+    if len(name) <= _MAX_SLUG and _SAFE_SLUG.fullmatch(name):
+        return name
+    base = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:60] or "x"
+    return f"{base}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL fit to be a link target, else None."""
+    if not url:
+        return None
+    url = url.strip()
+    if url != clean(url) or any(c.isspace() for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def tag_uri(*parts: str | int) -> str:
+    """A stable ``tag:`` URI (RFC 4151) naming a feed or an entry, whatever the base URL."""
+    specific = "/".join(quote(str(p), safe="-._~") for p in parts)
+    return f"tag:{TAG_AUTHORITY}:{specific}"
+
+
+def fmt_datetime(moment: datetime) -> str:
+    """``2024-06-10 14:03 UTC``: what a reader sees (the ISO form goes in <time datetime>)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _label(key: str) -> str:
+    words = re.sub(r"[_\-]+", " ", key).strip()
+    return words[:1].upper() + words[1:] if words else key
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | tuple | Mapping) and not value)
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "; ".join(f"{_label(str(k))}: {_flat(v)}" for k, v in value.items() if not _empty(v))
+    if isinstance(value, list | tuple):
+        return ", ".join(_flat(v) for v in value)
+    return str(value)
+
+
+def summary_items(summary: Mapping[str, Any] | None) -> list[tuple[str, list[str]]]:
+    """A change's structured summary as (label, lines) pairs a human can read; empties dropped."""
+    items: list[tuple[str, list[str]]] = []
+    for key, value in (summary or {}).items():
+        if _empty(value) or key in SHOWN_ELSEWHERE:
+            continue
+        if isinstance(value, list | tuple):
+            lines = [clean(_flat(v)) for v in value]
+        else:
+            lines = [clean(_flat(value))]
+        items.append((clean(_label(str(key))), lines))
+    return items

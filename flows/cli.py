@@ -1,0 +1,266 @@
+"""The `policywatch` command line: crawl now, serve on a schedule, publish, status, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from spiders.sources import SourcesError, load_sources
+from storage.db import default_url
+
+app = typer.Typer(
+    help="Watch Meta's privacy and AI pages; diff, classify and publish their changes.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+console = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="POLICYWATCH_DB",
+        help="SQLAlchemy URL [default: sqlite:///var/policywatch.db]",
+    ),
+]
+SourcesOpt = Annotated[
+    Path, typer.Option("--sources", envvar="POLICYWATCH_SOURCES", help="The sources file.")
+]
+OutOpt = Annotated[
+    Path, typer.Option("--out", envvar="POLICYWATCH_OUT", help="Folder for feeds and site.")
+]
+BaseOpt = Annotated[
+    str,
+    typer.Option("--base-url", envvar="POLICYWATCH_BASE_URL", help="Public URL of --out."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+DEFAULT_CRON = "0 */6 * * *"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _check_sources(path: Path, documents: list[str] | None = None) -> None:
+    try:
+        load_sources(path).select(documents or None)
+    except SourcesError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def run_monitor(
+    documents: list[str],
+    db: str,
+    sources: Path,
+    out: Path,
+    base_url: str,
+    trigger: str,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Run the Prefect flow now, with a Rich progress bar fed by the crawl's fetch events."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows import progress
+    from flows.monitor import monitor
+
+    total = len(load_sources(sources).select(documents or None))
+    with Progress(
+        TextColumn("[bold]crawl[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show_progress,
+        transient=True,
+    ) as bar:
+        task_id = bar.add_task("starting Prefect…", total=total)
+
+        def on_fetch(event: dict[str, Any]) -> None:
+            outcome = event.get("error") or event.get("status")
+            bar.update(task_id, advance=1, description=f"{event['document']}: {outcome}")
+
+        progress.set_listener(on_fetch)
+        try:
+            return monitor(
+                documents=documents or None,
+                db=db,
+                sources=str(sources),
+                out=str(out),
+                base_url=base_url,
+                trigger=trigger,
+            )
+        finally:
+            progress.set_listener(None)
+
+
+@app.command()
+def crawl(
+    documents: Annotated[
+        list[str] | None, typer.Argument(help="Document ids to fetch (default: all).")
+    ] = None,
+    db: DbOpt = None,
+    sources: SourcesOpt = Path("sources.toml"),
+    out: OutOpt = Path("public"),
+    base_url: BaseOpt = "http://localhost:8000/",
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the monitor flow now (the manual trigger): fetch, diff, publish.
+
+    Example: [bold]policywatch crawl facebook-privacy-policy --db sqlite:///var/pw.db[/]
+    """
+    _check_sources(sources, documents)
+    result = run_monitor(
+        documents or [], db or default_url(), sources, out, base_url, "manual", not as_json
+    )
+    if as_json:
+        print(json.dumps(result))
+        return
+    keys = ("fetched", "failures", "new", "same", "held", "confirmed", "changes")
+    table = Table(title=f"run {result['run_id']}")
+    for key in keys:
+        table.add_column(key, justify="right")
+    table.add_row(*(str(result.get(k, 0)) for k in keys))
+    console.print(table)
+    console.print(f"feeds and site: {result['out_dir']}")
+
+
+@app.command()
+def publish(
+    db: DbOpt = None,
+    out: OutOpt = Path("public"),
+    base_url: BaseOpt = "http://localhost:8000/",
+    as_json: JsonOpt = False,
+) -> None:
+    """Rebuild the feeds and the static site from the database (no fetching, no diffing).
+
+    Example: [bold]policywatch publish --out public --base-url https://example.org/pw/[/]
+    """
+    from flows.steps import RunConfig
+    from flows.steps import publish as build
+
+    result = build(
+        RunConfig(db_url=db or default_url(), sources_path="", out_dir=str(out), base_url=base_url)
+    )
+    if as_json:
+        print(json.dumps(result))
+    else:
+        console.print(
+            f"published {result['changes']} changes, {result['pages']} pages to {result['out_dir']}"
+        )
+
+
+@app.command()
+def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Documents, their last fetch and its outcome, versions, held versions and changes.
+
+    Example: [bold]policywatch status --json | jq '.[] | select(.last_error)'[/]
+    """
+    from flows.report import status_rows
+
+    rows = status_rows(db or default_url())
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table(title="policywatch status")
+    for col in ("document", "kind", "last fetch", "outcome", "versions", "held", "changes"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["document"],
+            r["kind"],
+            r["last_fetch"] or "never",
+            r["outcome"] or "",
+            str(r["versions"]),
+            str(r["held"]),
+            str(r["changes"]),
+        )
+    console.print(table)
+
+
+@app.command()
+def serve(
+    cron: Annotated[str, typer.Option(help="When to run (cron, UTC).")] = DEFAULT_CRON,
+    name: Annotated[str, typer.Option(help="Deployment name.")] = "policywatch",
+    db: DbOpt = None,
+    sources: SourcesOpt = Path("sources.toml"),
+    out: OutOpt = Path("public"),
+    base_url: BaseOpt = "http://localhost:8000/",
+) -> None:
+    """Serve the monitor flow as a Prefect deployment on a cron schedule (default every 6 h).
+
+    Needs a Prefect server (schedules never fire on Prefect's ephemeral server):
+
+      prefect server start &
+      export PREFECT_API_URL=http://127.0.0.1:4200/api
+      policywatch serve --cron "0 */6 * * *"
+
+    Start a run by hand from the Prefect UI or with
+    [bold]prefect deployment run monitor/policywatch[/]. Stopping (Ctrl-C, SIGTERM)
+    pauses the schedule.
+    """
+    if not os.environ.get("PREFECT_API_URL"):
+        raise _fail(
+            "PREFECT_API_URL is not set. Scheduled runs need a Prefect server:\n"
+            "  prefect server start &\n"
+            "  export PREFECT_API_URL=http://127.0.0.1:4200/api\n"
+            "then run `policywatch serve` again."
+        )
+    _check_sources(sources)
+    from flows.serving import serve as serve_deployment
+
+    url = db or default_url()
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
+    params = {
+        "db": url,
+        "sources": str(sources.resolve()),
+        "out": str(out.resolve()),
+        "base_url": base_url,
+        "trigger": "scheduled",
+    }
+    err.print(f"serving monitor/{name} on cron {cron!r}; Ctrl-C or SIGTERM stops and pauses it")
+    # A SIGTERM that comes before Prefect's runner is up must still stop cleanly.
+    signal.signal(signal.SIGTERM, _interrupt)
+    serve_deployment(name, cron, params)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def demo(
+    workdir: Annotated[
+        Path, typer.Option("--dir", help="Where the demo keeps its database and site.")
+    ] = Path("demo-output"),
+    steps_: Annotated[
+        int | None, typer.Option("--steps", help="Only the first N recorded versions.")
+    ] = None,
+) -> None:
+    """Replay real Facebook privacy-policy history through a local stand-in for Meta.
+
+    Serves real recorded versions (2022-2026) as Meta-shaped pages on 127.0.0.1, crawls
+    after each step through the real spider and flow, publishes, prints what it found.
+    Uses its own database and output folder: your sources and database are untouched.
+
+    Example: [bold]policywatch demo --dir /tmp/pw-demo[/]
+    """
+    from demo.run import run_demo
+
+    sys.exit(run_demo(workdir, console, limit=steps_))
+
+
+def main() -> None:
+    app()

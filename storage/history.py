@@ -1,0 +1,104 @@
+"""Writes to a document's history: versions (accepted, held, dropped) and changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from storage.blobs import put_text
+from storage.models import Change, Document, Version
+from storage.repo import held_versions, version_by_hash
+
+
+def add_or_touch_version(
+    session: Session,
+    document_id: str,
+    text: str,
+    text_hash: str,
+    words: int,
+    seen_at: datetime,
+    fetch_id: int | None,
+    extractor_version: str,
+    effective_date: str | None,
+    state: str,
+    hold_reason: str | None = None,
+) -> Version:
+    """The version with this text (updating last_seen and state), or a new one."""
+    version = version_by_hash(session, document_id, text_hash)
+    if version is None:
+        version = Version(
+            document_id=document_id,
+            text_hash=text_hash,
+            text_blob=put_text(session, text),
+            words=words,
+            first_seen=seen_at,
+            last_seen=seen_at,
+            fetch_id=fetch_id,
+            extractor_version=extractor_version,
+            effective_date=effective_date,
+            state=state,
+            hold_reason=hold_reason,
+        )
+        session.add(version)
+    else:
+        version.last_seen = max(version.last_seen, seen_at)
+        if state == "accepted" or version.state == "dropped":
+            version.state = state
+        if state == "held":
+            version.hold_reason = hold_reason
+    session.flush()
+    return version
+
+
+def drop_held(session: Session, document_id: str, keep_id: int | None = None) -> int:
+    """Mark held versions of a document as dropped (they were never confirmed)."""
+    dropped = 0
+    for version in held_versions(session, document_id):
+        if version.id != keep_id:
+            version.state = "dropped"
+            dropped += 1
+    session.flush()
+    return dropped
+
+
+def set_current(session: Session, document_id: str, version_id: int) -> None:
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise KeyError(f"no document {document_id}")
+    doc.current_version_id = version_id
+    session.flush()
+
+
+def add_change(
+    session: Session,
+    document_id: str,
+    from_version_id: int | None,
+    to_version_id: int,
+    detected_at: datetime,
+    run_id: int | None,
+    diff_json: str,
+    words_added: int,
+    words_removed: int,
+    title: str,
+    categories: list[str],
+    summary: dict[str, object],
+    technical: bool = False,
+) -> Change:
+    change = Change(
+        document_id=document_id,
+        from_version_id=from_version_id,
+        to_version_id=to_version_id,
+        detected_at=detected_at,
+        run_id=run_id,
+        diff_blob=put_text(session, diff_json),
+        words_added=words_added,
+        words_removed=words_removed,
+        title=title,
+        categories=categories,
+        summary=summary,
+        technical=technical,
+    )
+    session.add(change)
+    session.flush()
+    return change

@@ -1,0 +1,167 @@
+"""SQLAlchemy models: what policywatch keeps.
+
+Raw bodies (Blob) are kept apart from the text derived from them (Version), so that
+extraction can be re-run over history (DESIGN.md, rule 1).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Document(Base):
+    """A tracked page, as named in sources.toml (kept in sync on every run)."""
+
+    __tablename__ = "document"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    service: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(Text)
+    page_url: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(20))
+    render: Mapped[str] = mapped_column(String(10))
+    select: Mapped[list[str]] = mapped_column(JSON, default=list)
+    remove: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Plain integer, not a foreign key: document <-> version would be a cycle of constraints.
+    current_version_id: Mapped[int | None] = mapped_column(Integer)
+
+    current_version: Mapped[Version | None] = relationship(
+        primaryjoin="foreign(Document.current_version_id) == Version.id", viewonly=True
+    )
+
+
+class Run(Base):
+    """One run of the pipeline: scheduled, manual, replay or demo."""
+
+    __tablename__ = "run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class Blob(Base):
+    """Content-addressed bytes (sha256 of the raw bytes), stored compressed, once."""
+
+    __tablename__ = "blob"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    codec: Mapped[str] = mapped_column(String(10))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Fetch(Base):
+    """One attempt to fetch a document; either a body (blob) or a typed error."""
+
+    __tablename__ = "fetch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("document.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    blob_hash: Mapped[str | None] = mapped_column(ForeignKey("blob.hash"))
+    error: Mapped[str | None] = mapped_column(String(30))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
+
+    document: Mapped[Document] = relationship()
+
+
+class Version(Base):
+    """A distinct normalised Markdown text of a document.
+
+    ``state`` is ``accepted`` (part of the history), ``held`` (suspect: waiting for a
+    second fetch to confirm it) or ``dropped`` (held, then not confirmed).
+    """
+
+    __tablename__ = "version"
+    __table_args__ = (UniqueConstraint("document_id", "text_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("document.id"), index=True)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    text_blob: Mapped[str] = mapped_column(ForeignKey("blob.hash"))
+    words: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetch_id: Mapped[int | None] = mapped_column(Integer)  # the fetch it first came from
+    extractor_version: Mapped[str] = mapped_column(String(20))
+    effective_date: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(10), default="accepted")
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+
+    document: Mapped[Document] = relationship(foreign_keys=[document_id])
+
+
+class Change(Base):
+    """A difference between two accepted versions, diffed once and stored."""
+
+    __tablename__ = "change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("document.id"), index=True)
+    from_version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"))
+    diff_blob: Mapped[str] = mapped_column(ForeignKey("blob.hash"))
+    words_added: Mapped[int] = mapped_column(Integer, default=0)
+    words_removed: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(Text)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    technical: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    document: Mapped[Document] = relationship()
+    from_version: Mapped[Version | None] = relationship(foreign_keys=[from_version_id])
+    to_version: Mapped[Version] = relationship(foreign_keys=[to_version_id])

@@ -1,0 +1,168 @@
+"""Queries and writes that the flows and feeds share. No diffing happens here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from storage.blobs import put_blob
+from storage.models import Change, Document, Fetch, Run, Version
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """What sources.toml says of one document (storage does not read TOML itself)."""
+
+    id: str
+    service: str
+    title: str
+    kind: str
+    url: str
+    page_url: str | None
+    locale: str
+    render: str
+    select: tuple[str, ...]
+    remove: tuple[str, ...]
+
+
+def sync_documents(session: Session, specs: Iterable[DocumentSpec]) -> None:
+    """Insert or update documents from the sources file; history is never deleted."""
+    for spec in specs:
+        doc = session.get(Document, spec.id) or Document(id=spec.id)
+        doc.service, doc.title, doc.kind = spec.service, spec.title, spec.kind
+        doc.url, doc.page_url, doc.locale = spec.url, spec.page_url, spec.locale
+        doc.render, doc.select, doc.remove = spec.render, list(spec.select), list(spec.remove)
+        session.add(doc)
+    session.flush()
+
+
+def start_run(session: Session, trigger: str, at: datetime | None = None) -> Run:
+    run = Run(trigger=trigger, started_at=at or now(), status="running", counts={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run_id: int, status: str, counts: dict[str, int]) -> None:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise KeyError(f"no run {run_id}")
+    run.status, run.counts, run.finished_at = status, counts, now()
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One fetch attempt as a spider reports it."""
+
+    document_id: str
+    url: str
+    final_url: str | None
+    started_at: datetime
+    finished_at: datetime
+    http_status: int | None
+    headers: dict[str, str]
+    body: bytes | None
+    error: str | None
+    error_detail: str | None = None
+
+
+def record_fetch(session: Session, run_id: int | None, rec: FetchRecord) -> Fetch:
+    """Store a fetch; its body (if any) goes to a blob, stored once."""
+    blob_hash = put_blob(session, rec.body) if rec.body is not None else None
+    fetch = Fetch(
+        run_id=run_id,
+        document_id=rec.document_id,
+        url=rec.url,
+        final_url=rec.final_url,
+        started_at=rec.started_at,
+        finished_at=rec.finished_at,
+        http_status=rec.http_status,
+        headers=rec.headers,
+        blob_hash=blob_hash,
+        error=rec.error,
+        error_detail=rec.error_detail,
+        processed=False,
+    )
+    session.add(fetch)
+    session.flush()
+    return fetch
+
+
+def unprocessed_fetches(session: Session, run_id: int | None = None) -> Sequence[Fetch]:
+    """Fetches not yet turned into versions, oldest first."""
+    stmt = select(Fetch).where(Fetch.processed.is_(False)).order_by(Fetch.id)
+    if run_id is not None:
+        stmt = stmt.where(Fetch.run_id == run_id)
+    return session.scalars(stmt).all()
+
+
+def version_by_hash(session: Session, document_id: str, text_hash: str) -> Version | None:
+    return session.scalars(
+        select(Version).where(Version.document_id == document_id, Version.text_hash == text_hash)
+    ).first()
+
+
+def held_versions(session: Session, document_id: str) -> Sequence[Version]:
+    return session.scalars(
+        select(Version).where(Version.document_id == document_id, Version.state == "held")
+    ).all()
+
+
+def latest_changes(
+    session: Session,
+    limit: int | None = None,
+    document_id: str | None = None,
+    include_technical: bool = False,
+) -> Sequence[Change]:
+    """Changes newest first, with their document and versions loaded."""
+    stmt = (
+        select(Change)
+        .options(
+            selectinload(Change.document),
+            selectinload(Change.from_version),
+            selectinload(Change.to_version),
+        )
+        .order_by(Change.detected_at.desc(), Change.id.desc())
+    )
+    if document_id is not None:
+        stmt = stmt.where(Change.document_id == document_id)
+    if not include_technical:
+        stmt = stmt.where(Change.technical.is_(False))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return session.scalars(stmt).all()
+
+
+def documents(session: Session) -> Sequence[Document]:
+    return session.scalars(select(Document).order_by(Document.id)).all()
+
+
+def last_fetch(session: Session, document_id: str) -> Fetch | None:
+    return session.scalars(
+        select(Fetch).where(Fetch.document_id == document_id).order_by(Fetch.id.desc()).limit(1)
+    ).first()
+
+
+def count_by_document(session: Session, model: Any) -> dict[str, int]:
+    """Rows of ``model`` (Version, Change, Fetch) per document id."""
+    rows = session.execute(
+        select(model.document_id, func.count()).group_by(model.document_id)
+    ).all()
+    return {doc_id: n for doc_id, n in rows}
+
+
+def accepted_versions(session: Session, document_id: str) -> Sequence[Version]:
+    return session.scalars(
+        select(Version)
+        .where(Version.document_id == document_id, Version.state == "accepted")
+        .order_by(Version.first_seen, Version.id)
+    ).all()

@@ -1,0 +1,81 @@
+"""sources.toml: the real file loads; bad files fail with a message naming entry and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from spiders.sources import SourcesError, load_sources, parse_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GOOD = """
+[[document]]
+id = "fb"
+service = "Facebook"
+title = "Facebook Privacy Policy"
+kind = "policy"
+url = "https://mbasic.facebook.com/privacy/policy/printable/"
+select = ["#root"]
+"""
+
+
+def test_the_shipped_sources_name_the_real_meta_documents() -> None:
+    sources = load_sources(ROOT / "sources.toml")
+    urls = {d.url for d in sources.documents} | {d.page_url for d in sources.documents}
+    for url in (
+        "https://mbasic.facebook.com/privacy/policy/printable/",
+        "https://www.facebook.com/privacy/policy/",
+        "https://privacycenter.instagram.com/policy",
+        "https://www.whatsapp.com/legal/privacy-policy-eea?lang=en",
+        "https://help.instagram.com/515230437301944",
+        "https://www.facebook.com/privacy/genai",
+        "https://privacycenter.instagram.com/privacy/genai",
+        "https://www.facebook.com/help/contact/6359191084165019",
+        "https://www.facebook.com/help/contact/712876720715583",
+        "https://help.instagram.com/contact/767264225370182",
+        "https://about.fb.com/news/feed/",
+    ):
+        assert url in urls, url
+    kinds = {d.kind for d in sources.documents}
+    assert kinds == {"policy", "genai", "form", "newsroom"}
+    assert "www.facebook.com" in sources.hosts() and "evil.example" not in sources.hosts()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('kind = "policy"', 'kind = "blog"'), "document 'fb' (#1): field 'kind' must be one of"),
+        (('url = "https://mbasic', 'url = "ftp://mbasic'), "document 'fb' (#1): field 'url'"),
+        (('service = "Facebook"\n', ""), "document 'fb' (#1): missing field 'service'"),
+        (('select = ["#root"]', "select = 3"), "field 'select' must be a list"),
+        (('id = "fb"', 'id = "Has Spaces"'), "field 'id' may use only"),
+        (('select = ["#root"]', 'selekt = ["#root"]'), "unknown field(s) selekt"),
+        (('kind = "policy"', 'kind = "policy"\nrender = "js"'), "field 'render' must be one of"),
+        (("[[document]]", "[[document"), "not valid TOML"),
+    ],
+)
+def test_bad_entries_name_the_entry_and_field(edit: tuple[str, str], message: str) -> None:
+    with pytest.raises(SourcesError) as info:
+        parse_sources(GOOD.replace(*edit))
+    assert message in str(info.value)
+
+
+def test_duplicate_ids_and_unknown_selection() -> None:
+    with pytest.raises(SourcesError, match="id used twice"):
+        parse_sources(GOOD + GOOD)
+    with pytest.raises(SourcesError, match="unknown document id"):
+        parse_sources(GOOD).select(["nope"])
+
+
+def test_cli_exits_2_with_a_clear_message_on_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "sources.toml"
+    bad.write_text(GOOD.replace('kind = "policy"', 'kind = "blog"'))
+    result = CliRunner().invoke(app, ["crawl", "--sources", str(bad), "--db", "sqlite://"])
+    assert result.exit_code == 2
+    assert "field 'kind' must be one of" in result.output
+    missing = CliRunner().invoke(app, ["crawl", "--sources", str(tmp_path / "nope.toml")])
+    assert missing.exit_code == 2 and "cannot read" in missing.output

@@ -1,0 +1,58 @@
+"""storage/: migrations on a real SQLite file, WAL, compressed content-addressed blobs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from storage.blobs import get_blob, get_text, put_blob, put_text
+from storage.db import default_url, open_db
+from storage.models import Blob, Run
+from storage.repo import start_run
+
+
+def test_migration_creates_the_schema_in_wal_mode(tmp_path: Path) -> None:
+    sessions = open_db(f"sqlite:///{tmp_path / 'sub' / 'pw.db'}")
+    with sessions() as session:
+        engine = session.get_bind()
+        tables = set(inspect(engine).get_table_names())
+        assert {"document", "fetch", "blob", "version", "change", "run"} <= tables
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_blobs_are_stored_once_and_compressed(tmp_path: Path) -> None:
+    sessions = open_db(f"sqlite:///{tmp_path / 'pw.db'}")
+    policy = ("We process information for the following legal bases. " * 2000).encode()
+    with sessions.begin() as session:
+        first = put_blob(session, policy)
+        assert put_blob(session, policy) == first
+        assert session.query(Blob).count() == 1
+        stored = session.get(Blob, first)
+        assert stored is not None and len(stored.data) < len(policy) / 10
+        assert get_blob(session, first) == policy
+        assert get_text(session, put_text(session, "Événement ✓")) == "Événement ✓"
+        with pytest.raises(KeyError):
+            get_blob(session, "0" * 64)
+
+
+def test_datetimes_come_back_aware_in_utc(tmp_path: Path) -> None:
+    sessions = open_db(f"sqlite:///{tmp_path / 'pw.db'}")
+    paris = datetime(2025, 5, 27, 9, 0, tzinfo=timezone(timedelta(hours=2)))
+    with sessions.begin() as session:
+        run_id = start_run(session, "manual", at=paris).id
+    with sessions() as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        assert run.started_at == paris and run.started_at.tzinfo == UTC
+
+
+def test_default_url_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POLICYWATCH_DB", raising=False)
+    assert default_url() == "sqlite:///var/policywatch.db"
+    monkeypatch.setenv("POLICYWATCH_DB", "postgresql+psycopg://u@h/pw")
+    assert default_url() == "postgresql+psycopg://u@h/pw"
