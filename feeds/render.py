@@ -25,6 +25,8 @@ ELLIPSIS = "\u2026"
 
 def load_hunks(session: Session, change: Change, context_lines: int = CONTEXT_LINES) -> list[Hunk]:
     """The change's stored word diff, unchanged stretches folded away."""
+    if change.diff_blob is None:  # link-health and source-health changes have no text diff
+        return []
     return hunks(ops_from_json(get_text(session, change.diff_blob)), context_lines=context_lines)
 
 

@@ -60,6 +60,7 @@ class Document(Base):
     page_url: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(20))
     render: Mapped[str] = mapped_column(String(10))
+    group_id: Mapped[str | None] = mapped_column(String(200))  # same document, other locales
     select: Mapped[list[str]] = mapped_column(JSON, default=list)
     remove: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Plain integer, not a foreign key: document <-> version would be a cycle of constraints.
@@ -144,24 +145,87 @@ class Version(Base):
 
 
 class Change(Base):
-    """A difference between two accepted versions, diffed once and stored."""
+    """Something subscribers hear about, stored once.
+
+    ``kind`` is ``text`` (two accepted versions, with their diff stored once), ``link-health``
+    (an opt-out link's checked outcome changed; ``link_id`` set, no versions or diff) or
+    ``source-health`` (a source kept failing, or recovered). ``alert`` is False for changes
+    kept for the record but not announced (a flapping page coming back, for instance);
+    ``technical`` ones (extractor upgrades) are never news either.
+    """
 
     __tablename__ = "change"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="text")
     document_id: Mapped[str] = mapped_column(ForeignKey("document.id"), index=True)
     from_version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
-    to_version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
+    to_version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("link.id"))
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"))
-    diff_blob: Mapped[str] = mapped_column(ForeignKey("blob.hash"))
+    diff_blob: Mapped[str | None] = mapped_column(ForeignKey("blob.hash"))
     words_added: Mapped[int] = mapped_column(Integer, default=0)
     words_removed: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(Text)
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     technical: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert: Mapped[bool] = mapped_column(Boolean, default=True)
 
     document: Mapped[Document] = relationship()
     from_version: Mapped[Version | None] = relationship(foreign_keys=[from_version_id])
-    to_version: Mapped[Version] = relationship(foreign_keys=[to_version_id])
+    to_version: Mapped[Version | None] = relationship(foreign_keys=[to_version_id])
+    link: Mapped[Link | None] = relationship()
+
+
+class Link(Base):
+    """An opt-out / objection / settings link, by canonical URL, wherever it appears."""
+
+    __tablename__ = "link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # objection | opt-out | consent | settings | form
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(20))  # last confirmed check outcome
+    outcome_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LinkSighting(Base):
+    """Where a link appears: which document, with which anchor text and sentence."""
+
+    __tablename__ = "link_sighting"
+    __table_args__ = (UniqueConstraint("link_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("link.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("document.id"), index=True)
+    anchor: Mapped[str] = mapped_column(Text, default="")
+    context: Mapped[str] = mapped_column(Text, default="")
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    link: Mapped[Link] = relationship()
+
+
+class LinkCheck(Base):
+    """One health check of a link, logged out, with the source's locale."""
+
+    __tablename__ = "link_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("link.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locale: Mapped[str] = mapped_column(String(20), default="en_US")
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    # form, login-required, unavailable, not-found or error
+    outcome: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+    link: Mapped[Link] = relationship()

@@ -122,8 +122,12 @@ def latest_changes(
     limit: int | None = None,
     document_id: str | None = None,
     include_technical: bool = False,
+    include_silent: bool = False,
 ) -> Sequence[Change]:
-    """Changes newest first, with their document and versions loaded."""
+    """Changes newest first, with their document and versions loaded.
+
+    Technical changes and changes kept without an alert are left out unless asked for.
+    """
     stmt = (
         select(Change)
         .options(
@@ -137,6 +141,8 @@ def latest_changes(
         stmt = stmt.where(Change.document_id == document_id)
     if not include_technical:
         stmt = stmt.where(Change.technical.is_(False))
+    if not include_silent:
+        stmt = stmt.where(Change.alert.is_(True))
     if limit is not None:
         stmt = stmt.limit(limit)
     return session.scalars(stmt).all()

@@ -22,7 +22,7 @@ def test_migration_creates_the_schema_in_wal_mode(tmp_path: Path) -> None:
         assert {"document", "fetch", "blob", "version", "change", "run"} <= tables
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_blobs_are_stored_once_and_compressed(tmp_path: Path) -> None:
