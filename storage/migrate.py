@@ -20,3 +20,4 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     command.upgrade(alembic_config(engine), revision)
+    engine.dispose()  # a migration may have changed connection pragmas (0003w on SQLite)

@@ -180,12 +180,18 @@ class Change(Base):
 
 
 class Link(Base):
-    """An opt-out / objection / settings link, by canonical URL, wherever it appears."""
+    """An opt-out / objection / settings link, by canonical URL and the locale it is read in.
+
+    The same URL in a French and an English document is two links: Meta may answer a
+    French reader differently, and each has its own check history and outcome.
+    """
 
     __tablename__ = "link"
+    __table_args__ = (UniqueConstraint("url", "locale", name="uq_link_url_locale"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url: Mapped[str] = mapped_column(Text, unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(20), default="en_US")
     kind: Mapped[str] = mapped_column(String(20))  # objection | opt-out | consent | settings | form
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -227,5 +233,6 @@ class LinkCheck(Base):
     # form, login-required, unavailable, not-found or error
     outcome: Mapped[str] = mapped_column(String(20))
     evidence: Mapped[str | None] = mapped_column(Text)
+    blob_hash: Mapped[str | None] = mapped_column(ForeignKey("blob.hash"))  # the page, kept
 
     link: Mapped[Link] = relationship()

@@ -22,7 +22,54 @@ def test_migration_creates_the_schema_in_wal_mode(tmp_path: Path) -> None:
         assert {"document", "fetch", "blob", "version", "change", "run"} <= tables
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        heads = set(session.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        assert "0003w" in heads
+
+
+def test_0003w_keeps_links_and_their_checks_on_an_existing_database(tmp_path: Path) -> None:
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0002")
+    at = "2026-01-01 00:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO document (id, service, title, kind, url, locale, render,"
+                " \"select\", remove) VALUES ('d', 's', 't', 'form', 'u', 'en_US', 'http',"
+                " '[]', '[]')"
+            )
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO link VALUES (1, 'https://x.test/f', 'form', '{at}',"
+                f" '{at}', 'form', '{at}')"
+            )
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO link_check (link_id, checked_at, locale, outcome)"
+                f" VALUES (1, '{at}', 'en_US', 'form')"
+            )
+        )
+    engine.dispose()
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT url, locale FROM link")).all() == [
+            ("https://x.test/f", "en_US")
+        ]
+        assert conn.execute(text("SELECT link_id, blob_hash FROM link_check")).all() == [(1, None)]
+        conn.execute(
+            text(
+                f"INSERT INTO link (url, kind, first_seen, last_seen, locale)"
+                f" VALUES ('https://x.test/f', 'form', '{at}', '{at}', 'fr_FR')"
+            )
+        )
+        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
 def test_blobs_are_stored_once_and_compressed(tmp_path: Path) -> None:
