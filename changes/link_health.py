@@ -100,7 +100,7 @@ def classify_check(
     """
     if error == "offsite-redirect" and quality.login_url(error_detail):
         return Health("login-required", f"redirected to {error_detail}")
-    if error:
+    if error and error not in ("http-4xx", "http-5xx"):  # those are told by the status
         detail = f": {error_detail}" if error_detail else ""
         return Health("error", f"{error}{detail}"[:300])
     if http_status in (404, 410):
@@ -171,7 +171,8 @@ def headline(name: str, locale: str, new: str, evidence: str) -> str:
     ...          "ce formulaire n'est pas disponible")
     "Objection form for AI at Meta [fr_FR] now answers 'ce formulaire n'est pas disponible'"
     """
-    where = f"{name} [{locale}]" if not locale.startswith("en") else name
+    tagged = locale.startswith("en") or f"[{locale}]" in name
+    where = name if tagged else f"{name} [{locale}]"
     if new == "unavailable":
         return f"{where} now answers '{evidence}'"
     return f"{where} {_NEWS[new].format(evidence=evidence)}"

@@ -27,6 +27,7 @@ class FakeMeta:
     def __init__(self) -> None:
         self.replies: dict[str, Reply] = {}
         self.hits: dict[str, int] = {}
+        self.headers: dict[str, dict[str, str]] = {}  # the last request's headers, by path
         self._lock = threading.Lock()
         owner = self
 
@@ -35,6 +36,7 @@ class FakeMeta:
                 with owner._lock:
                     reply = owner.replies.get(self.path) or Reply(404, b"<h1>Not found</h1>")
                     owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
+                    owner.headers[self.path] = dict(self.headers.items())
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:

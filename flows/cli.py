@@ -161,6 +161,50 @@ def publish(
         )
 
 
+@app.command("check-links")
+def check_links(
+    db: DbOpt = None,
+    sources: SourcesOpt = Path("sources.toml"),
+    out: OutOpt = Path("public"),
+    base_url: BaseOpt = "http://localhost:8000/",
+    as_json: JsonOpt = False,
+) -> None:
+    """Check every opt-out/objection link and form now (logged out, in its locale), publish.
+
+    Finds the links in the current text of every tracked document, plus the documents of
+    kind form; fetches each once (hosts not in sources.toml are skipped, never fetched);
+    a confirmed change of outcome becomes an opt-out-health change in the feeds.
+
+    Example: [bold]policywatch check-links --json | jq .link_changes[/]
+    """
+    _check_sources(sources)
+    from flows import linkcheck, steps
+
+    cfg = steps.RunConfig(
+        db_url=db or default_url(),
+        sources_path=str(sources.resolve()),
+        out_dir=str(out),
+        base_url=base_url,
+        trigger="check-links",
+    )
+    run_id = steps.prepare(cfg)
+    try:
+        counts = linkcheck.check_links(cfg, run_id)
+        steps.publish(cfg)
+    except BaseException:
+        steps.finish(cfg, run_id, "failed", {})
+        raise
+    steps.finish(cfg, run_id, "completed", counts)
+    if as_json:
+        print(json.dumps({"run_id": run_id, **counts}))
+        return
+    table = Table(title=f"run {run_id}: link checks")
+    for key in ("links", "checked", "skipped", "link_changes"):
+        table.add_column(key, justify="right")
+    table.add_row(*(str(counts[k]) for k in ("links", "checked", "skipped", "link_changes")))
+    console.print(table)
+
+
 @app.command()
 def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Documents, their last fetch and its outcome, versions, held versions and changes.

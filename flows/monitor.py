@@ -1,4 +1,4 @@
-"""The one Prefect flow: crawl -> versions -> changes -> publish, each step a task."""
+"""The one Prefect flow: crawl -> versions -> changes -> link checks -> publish, each a task."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import progress, steps
+from flows import linkcheck, progress, steps
 from flows.steps import RunConfig, Transition
 from storage.db import default_url
 
@@ -33,6 +33,11 @@ def derive_task(cfg: RunConfig, run_id: int) -> tuple[dict[str, int], list[Trans
 @task(name="detect changes", cache_policy=NO_CACHE)
 def changes_task(cfg: RunConfig, run_id: int, transitions: list[Transition]) -> int:
     return steps.detect_changes(cfg, run_id, transitions)
+
+
+@task(name="check links", cache_policy=NO_CACHE)
+def check_links_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
+    return linkcheck.check_links(cfg, run_id)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -65,6 +70,7 @@ def monitor(
         derived, transitions = derive_task(cfg, run_id)
         counts.update(derived)
         counts["changes"] = changes_task(cfg, run_id, transitions)
+        counts.update(check_links_task(cfg, run_id))
         publish_task(cfg)
     except BaseException:
         steps.finish(cfg, run_id, "failed", counts)

@@ -81,11 +81,26 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
 
     Returns the number of fetches stored; raises CrawlError if the subprocess failed.
     """
-    cmd = [sys.executable, "-m", "spiders.crawl", "--db", cfg.db_url]
-    cmd += ["--sources", cfg.sources_path, "--run-id", str(run_id)]
+    args = ["--run-id", str(run_id)]
     for doc_id in cfg.documents:
-        cmd += ["--doc", doc_id]
+        args += ["--doc", doc_id]
     fetched = 0
+
+    def on_event(event: FetchEvent) -> None:
+        nonlocal fetched
+        if event.get("event") == "fetch":
+            fetched += 1
+            if on_fetch:
+                on_fetch(event)
+
+    run_spider(cfg, args, on_event)
+    return fetched
+
+
+def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[FetchEvent], None]) -> None:
+    """``python -m spiders.crawl`` with ``args``; each JSON line it prints goes to ``on_event``."""
+    cmd = [sys.executable, "-m", "spiders.crawl", "--db", cfg.db_url]
+    cmd += ["--sources", cfg.sources_path, *args]
     with tempfile.TemporaryFile("w+") as err:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root(), _pp()]))}
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env) as proc:
@@ -95,15 +110,11 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
                     event = json.loads(line)
                 except json.JSONDecodeError:
                     continue
-                if event.get("event") == "fetch":
-                    fetched += 1
-                    if on_fetch:
-                        on_fetch(event)
+                on_event(event)
         if proc.returncode != 0:
             err.seek(0)
             tail = err.read()[-2000:]
             raise CrawlError(f"crawl failed (exit {proc.returncode}):\n{tail}")
-    return fetched
 
 
 def _root() -> str:

@@ -2,20 +2,26 @@
 
 The flow starts this module in a fresh subprocess for every crawl, because Twisted's
 reactor cannot be restarted in one process (docs/decisions/0001-scrapy-in-a-subprocess.md).
-Each stored fetch is reported as a JSON line on stdout.
+Each stored item is reported as a JSON line on stdout. With ``--links FILE`` (a JSON list of
+link targets) it checks those links instead of fetching documents.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 
+from spiders.items import LinkTarget
 from spiders.meta_spider import MetaSpider
 from spiders.pipelines import StoragePipeline
-from spiders.sources import CrawlSettings, SourcesError, load_sources
+from spiders.sources import CrawlSettings, Sources, SourcesError, load_sources
+from storage.db import make_engine, make_sessionmaker
+from storage.repo import DocumentSpec, posts_to_follow
 
 VERSION = "0.1"
 
@@ -44,12 +50,23 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> di
     }
 
 
+def followed_posts(sources: Sources, docs: tuple[DocumentSpec, ...], db_url: str) -> list:
+    """Posts of the selected feeds still within ``follow_posts_days`` of being found."""
+    feeds = [d.id for d in docs if d.id in sources.feeds]
+    if not feeds:
+        return []
+    since = datetime.now(UTC) - timedelta(days=sources.crawl.follow_posts_days)
+    with make_sessionmaker(make_engine(db_url))() as session:
+        return posts_to_follow(session, feeds, since)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m spiders.crawl")
     parser.add_argument("--db", required=True)
     parser.add_argument("--sources", required=True, type=Path)
     parser.add_argument("--run-id", type=int, default=None)
     parser.add_argument("--doc", action="append", default=[])
+    parser.add_argument("--links", type=Path, help="check these links (JSON) instead")
     args = parser.parse_args(argv)
     try:
         sources = load_sources(args.sources)
@@ -57,11 +74,30 @@ def main(argv: list[str] | None = None) -> int:
     except SourcesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    process = CrawlerProcess(scrapy_settings(sources.crawl, args.db, args.run_id))
-    process.crawl(MetaSpider, documents=list(docs), allowed_hosts=sources.hosts())
+    links: list[LinkTarget] = []
+    documents: list[DocumentSpec] = []
+    if args.links:
+        for row in json.loads(args.links.read_text(encoding="utf-8")):
+            links.append(LinkTarget(**{**row, "select": tuple(row.get("select", ()))}))
+    else:
+        documents = [*docs, *followed_posts(sources, docs, args.db)]
+    settings = scrapy_settings(sources.crawl, args.db, args.run_id)
+    if any(t.render == "browser" for t in [*documents, *links]):
+        from spiders import browser
+
+        settings.update(browser.settings(sources.hosts(), sources.crawl.timeout))
+    process = CrawlerProcess(settings)
+    process.crawl(
+        MetaSpider,
+        documents=documents,
+        allowed_hosts=sources.hosts(),
+        links=links,
+        feeds={} if args.links else sources.feeds,
+        timeout=sources.crawl.timeout,
+    )
     process.start()
     if StoragePipeline.failures:
-        print(f"error: {StoragePipeline.failures} fetch(es) could not be stored", file=sys.stderr)
+        print(f"error: {StoragePipeline.failures} item(s) could not be stored", file=sys.stderr)
         return 1
     return 0
 

@@ -1,8 +1,9 @@
-"""The spider: fetch every configured document once, follow redirects only to allowed hosts."""
+"""The spider: fetch every configured document (or link to check) once, follow redirects only
+to allowed hosts, and follow the relevant posts of newsroom feeds."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -11,10 +12,12 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.items import HEADERS_KEPT, FetchItem
+from spiders.items import HEADERS_KEPT, FetchItem, LinkFetchItem, LinkTarget, PostItem
+from spiders.newsroom import FeedSettings, matched_keywords, parse_feed, post_spec
 from storage.repo import DocumentSpec
 
 MAX_REDIRECTS = 5
+Target = DocumentSpec | LinkTarget
 
 
 def accept_language(locale: str) -> str:
@@ -42,58 +45,88 @@ def error_type(failure: Failure) -> str:
 
 
 class MetaSpider(scrapy.Spider):
-    """Fetches documents; knows nothing of versions, diffs or feeds."""
+    """Fetches documents and links; knows nothing of versions, diffs, outcomes or feeds' news."""
 
     name = "policywatch"
 
-    def __init__(self, documents: list[DocumentSpec], allowed_hosts: frozenset[str], **kw: Any):
+    def __init__(
+        self,
+        documents: list[DocumentSpec],
+        allowed_hosts: frozenset[str],
+        links: list[LinkTarget] | None = None,
+        feeds: dict[str, FeedSettings] | None = None,
+        timeout: float = 30.0,
+        **kw: Any,
+    ):
         super().__init__(**kw)
         self.documents = documents
+        self.links = links or []
+        self.feeds = feeds or {}
         self.allowed_hosts = allowed_hosts
+        self.timeout = timeout
+        self.requested: set[str] = set()  # document ids, so a post is fetched once per crawl
+        self.refused: dict[str, str] = {}  # browser mode: first URL -> refused navigation
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for doc in self.documents:
-            if doc.render == "browser":
-                self.logger.warning("%s: render=browser is fetched over plain HTTP", doc.id)
+            self.requested.add(doc.id)
             yield self._request(doc, doc.url, datetime.now(UTC), hops=0)
+        for link in self.links:
+            yield self._request(link, link.url, datetime.now(UTC), hops=0)
 
-    def _request(self, doc: DocumentSpec, url: str, started: datetime, hops: int) -> scrapy.Request:
+    def _request(self, target: Target, url: str, started: datetime, hops: int) -> scrapy.Request:
+        meta: dict[str, Any] = {
+            "target": target,
+            "origin": target.url,
+            "started": started,
+            "hops": hops,
+            "dont_redirect": True,
+            "handle_httpstatus_all": True,
+        }
+        if target.render == "browser":
+            from spiders.browser import request_meta
+
+            on_request = self._watch_navigation(target.url)
+            meta.update(request_meta(target.select, target.locale, self.timeout, on_request))
         return scrapy.Request(
             url,
-            headers={"Accept-Language": accept_language(doc.locale)},
-            meta={
-                "doc": doc,
-                "origin": doc.url,
-                "started": started,
-                "hops": hops,
-                "dont_redirect": True,
-                "handle_httpstatus_all": True,
-            },
+            headers={"Accept-Language": accept_language(target.locale)},
+            meta=meta,
             callback=self.parse,
             errback=self.on_error,
             dont_filter=True,
         )
 
-    def _item(self, meta: dict[str, Any], **fields: Any) -> FetchItem:
-        doc: DocumentSpec = meta["doc"]
+    def _watch_navigation(self, origin: str) -> Callable[[Any], None]:
+        """Browser mode: remember a main-frame navigation to a host not named (a redirect)."""
+
+        def on_request(request: Any) -> None:
+            if not request.is_navigation_request() or request.frame.parent_frame is not None:
+                return
+            if (urlsplit(request.url).hostname or "").lower() not in self.allowed_hosts:
+                self.refused.setdefault(origin, request.url)
+
+        return on_request
+
+    def _item(self, meta: dict[str, Any], **fields: Any) -> FetchItem | LinkFetchItem:
+        target: Target = meta["target"]
         values: dict[str, Any] = {
+            "url": meta["origin"],
+            "started_at": meta["started"],
+            "finished_at": datetime.now(UTC),
             "final_url": None,
             "http_status": None,
-            "headers": {},
             "body": None,
             "error": None,
             "error_detail": None,
         }
+        headers = fields.pop("headers", {})
         values.update(fields)
-        return FetchItem(
-            document_id=doc.id,
-            url=meta["origin"],
-            started_at=meta["started"],
-            finished_at=datetime.now(UTC),
-            **values,
-        )
+        if isinstance(target, LinkTarget):
+            return LinkFetchItem(link_id=target.link_id, locale=target.locale, **values)
+        return FetchItem(document_id=target.id, headers=headers, **values)
 
-    def parse(self, response: Response) -> Iterator[FetchItem | scrapy.Request]:
+    def parse(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         headers = {
             k: response.headers.get(k, b"").decode("latin-1")
@@ -109,16 +142,43 @@ class MetaSpider(scrapy.Spider):
             elif meta["hops"] >= MAX_REDIRECTS:
                 yield self._item(meta, **base, error="redirect-loop", error_detail=target)
             else:
-                yield self._request(meta["doc"], target, meta["started"], meta["hops"] + 1)
+                yield self._request(meta["target"], target, meta["started"], meta["hops"] + 1)
             return
         if response.status >= 400:
             kind = "http-5xx" if response.status >= 500 else "http-4xx"
-            yield self._item(meta, **base, error=kind, error_detail=f"HTTP {response.status}")
+            body = response.body if isinstance(meta["target"], LinkTarget) else None
+            detail = f"HTTP {response.status}"
+            yield self._item(meta, **base, body=body, error=kind, error_detail=detail)
             return
         yield self._item(meta, **base, body=response.body)
+        target = meta["target"]
+        if isinstance(target, DocumentSpec) and target.id in self.feeds:
+            yield from self._follow_posts(target, response.body)
 
-    def on_error(self, failure: Failure) -> Iterator[FetchItem]:
+    def _follow_posts(self, feed: DocumentSpec, body: bytes) -> Iterator[Any]:
+        """Keep the feed's posts that name a keyword: a document each, fetched in this crawl."""
+        settings = self.feeds[feed.id]
+        for post in parse_feed(body):
+            keywords = matched_keywords(post, settings.keywords)
+            if not keywords:
+                continue
+            spec = post_spec(feed, settings, post)
+            if (urlsplit(spec.url).hostname or "").lower() not in self.allowed_hosts:
+                self.logger.warning("%s: post on a host not in sources: %s", feed.id, spec.url)
+                continue
+            yield PostItem(spec=spec, keywords=keywords)  # stored before its fetch
+            if spec.id not in self.requested:
+                self.requested.add(spec.id)
+                yield self._request(spec, spec.url, datetime.now(UTC), hops=0)
+
+    def on_error(self, failure: Failure) -> Iterator[FetchItem | LinkFetchItem]:
         request = failure.request  # type: ignore[attr-defined]
+        refused = self.refused.get(request.meta["origin"])
+        if refused:
+            yield self._item(
+                request.meta, final_url=request.url, error="offsite-redirect", error_detail=refused
+            )
+            return
         yield self._item(
             request.meta,
             final_url=request.url,

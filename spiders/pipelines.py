@@ -1,4 +1,4 @@
-"""Item pipeline: hand each fetch to storage and report progress as a JSON line on stdout."""
+"""Item pipeline: hand each item to storage and report it as a JSON line on stdout."""
 
 from __future__ import annotations
 
@@ -8,13 +8,24 @@ from typing import Any
 
 from scrapy import Spider
 
-from spiders.items import FetchItem
+from spiders.items import FetchItem, LinkFetchItem, PostItem
+from storage.blobs import put_blob
 from storage.db import make_engine, make_sessionmaker
-from storage.repo import FetchRecord, record_fetch
+from storage.repo import FetchRecord, record_fetch, sync_documents
+
+
+def emit(event: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
 
 
 class StoragePipeline:
-    """Writes every FetchItem to the database as it arrives (one commit per fetch)."""
+    """Writes every item to the database as it arrives (one commit per item).
+
+    A document fetch becomes a Fetch row; a newsroom post found in a feed becomes a
+    Document (before its fetch); a link-check fetch keeps its page as a blob and is reported
+    to the parent process, which decides its outcome.
+    """
 
     failures = 0  # read by spiders.crawl to fail the process: a lost fetch is never silent
 
@@ -26,22 +37,40 @@ class StoragePipeline:
     def from_crawler(cls, crawler: Any) -> StoragePipeline:
         return cls(crawler.settings["POLICYWATCH_DB"], crawler.settings.getint("POLICYWATCH_RUN"))
 
-    def process_item(self, item: FetchItem, spider: Spider | None = None) -> FetchItem:
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         try:
             with self.sessions.begin() as session:
-                fetch = record_fetch(session, self.run_id or None, FetchRecord(**vars(item)))
-                fetch_id = fetch.id
+                event = self._store(session, item)
         except Exception:
             StoragePipeline.failures += 1
             raise
-        event = {
+        emit(event)
+        return item
+
+    def _store(self, session: Any, item: Any) -> dict[str, Any]:
+        if isinstance(item, PostItem):
+            sync_documents(session, [item.spec])
+            return {"event": "post", "document": item.spec.id, "keywords": item.keywords}
+        if isinstance(item, LinkFetchItem):
+            blob = put_blob(session, item.body) if item.body is not None else None
+            return {
+                "event": "link",
+                "link_id": item.link_id,
+                "locale": item.locale,
+                "final_url": item.final_url,
+                "status": item.http_status,
+                "error": item.error,
+                "error_detail": item.error_detail,
+                "blob": blob,
+                "started_at": item.started_at.isoformat(),
+            }
+        assert isinstance(item, FetchItem)
+        fetch = record_fetch(session, self.run_id or None, FetchRecord(**vars(item)))
+        return {
             "event": "fetch",
-            "fetch_id": fetch_id,
+            "fetch_id": fetch.id,
             "document": item.document_id,
             "status": item.http_status,
             "error": item.error,
             "bytes": len(item.body) if item.body is not None else None,
         }
-        sys.stdout.write(json.dumps(event) + "\n")
-        sys.stdout.flush()
-        return item

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+import string
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from spiders.newsroom import FeedSettings
 from storage.repo import DocumentSpec
 
 KINDS = ("policy", "genai", "help", "form", "newsroom")
 RENDERS = ("http", "browser")
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+_LOCALE = re.compile(r"[a-z]{2,3}_[A-Z]{2}")
+_PLACEHOLDERS = ("locale", "lang", "region", "tag")
 
 
 class SourcesError(ValueError):
@@ -29,13 +34,16 @@ class CrawlSettings:
     max_bytes: int = 20_000_000
     min_words: int = 30
     shrink_threshold: float = 0.5
+    follow_posts_days: float = 30.0  # newsroom posts are re-fetched this long after discovery
+    alert_after_hours: float = 24.0  # a source failing this long raises one source-health change
 
 
 @dataclass(frozen=True)
 class Sources:
-    documents: tuple[DocumentSpec, ...]
+    documents: tuple[DocumentSpec, ...]  # every locale of a document is one here
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     path: Path | None = None
+    feeds: dict[str, FeedSettings] = field(default_factory=dict)  # newsroom feeds, by id
 
     def hosts(self) -> frozenset[str]:
         """Every host a crawl may fetch from: the hosts of the configured URLs, nothing else."""
@@ -81,7 +89,47 @@ def _selectors(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def _document(entry: Any, index: int) -> DocumentSpec:
+def _locale_url(template: str, locale: str, where: str, key: str) -> str:
+    """Expand ``{locale}`` (fr_FR), ``{lang}`` (fr), ``{region}`` (fr), ``{tag}`` (fr-FR)."""
+    lang, region = locale.split("_")
+    values = {"locale": locale, "lang": lang, "region": region.lower(), "tag": f"{lang}-{region}"}
+    names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    unknown = sorted({n for n in names if n not in values})
+    if unknown or not names:
+        raise SourcesError(
+            f"{where}: field '{key}' must use {{locale}}, {{lang}}, {{region}} or {{tag}}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    return _url(template.format(**values), where, key)
+
+
+def _locales(entry: dict[str, Any], where: str, base: str) -> tuple[str, ...]:
+    value = entry.get("locales", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SourcesError(f"{where}: field 'locales' must be a list of locales like \"fr_FR\"")
+    for locale in value:
+        if not _LOCALE.fullmatch(locale):
+            raise SourcesError(f"{where}: field 'locales': {locale!r} is not like \"fr_FR\"")
+    if len(set(value)) != len(value) or base in value:
+        raise SourcesError(f"{where}: field 'locales' repeats a locale (or the document's own)")
+    if value and "locale_url" not in entry:
+        raise SourcesError(
+            f"{where}: field 'locales' needs 'locale_url', e.g. \"...?locale={{locale}}\""
+        )
+    if not value and ("locale_url" in entry or "locale_page_url" in entry):
+        raise SourcesError(f"{where}: field 'locale_url' needs 'locales'")
+    return tuple(value)
+
+
+_FIELDS = {
+    "id", "service", "title", "kind", "url", "page_url", "locale", "render", "select", "remove",
+    "locales", "locale_url", "locale_page_url", "keywords", "post_select", "post_remove",
+}  # fmt: skip
+_FEED_FIELDS = ("keywords", "post_select", "post_remove")
+
+
+def _document(entry: Any, index: int) -> tuple[list[DocumentSpec], FeedSettings | None]:
+    """The document an entry names, one more per extra locale, and its feed settings."""
     where = f"document #{index + 1}"
     if not isinstance(entry, dict):
         raise SourcesError(f"{where}: must be a table ([[document]])")
@@ -90,19 +138,7 @@ def _document(entry: Any, index: int) -> DocumentSpec:
     where = f"document '{doc_id}' (#{index + 1})"
     if not set(doc_id) <= _ID_CHARS:
         raise SourcesError(f"{where}: field 'id' may use only a-z, 0-9, '-', '_' and '.'")
-    known = {
-        "id",
-        "service",
-        "title",
-        "kind",
-        "url",
-        "page_url",
-        "locale",
-        "render",
-        "select",
-        "remove",
-    }
-    extra = sorted(set(entry) - known)
+    extra = sorted(set(entry) - _FIELDS)
     if extra:
         raise SourcesError(f"{where}: unknown field(s) {', '.join(extra)}")
     kind = _str(entry, "kind", where)
@@ -113,17 +149,63 @@ def _document(entry: Any, index: int) -> DocumentSpec:
         raise SourcesError(f"{where}: field 'render' must be one of {', '.join(RENDERS)}")
     url = _url(_str(entry, "url", where) or "", where, "url")
     page_url = _str(entry, "page_url", where, required=False)
-    return DocumentSpec(
+    locale = _str(entry, "locale", where, required=False) or "en_US"
+    if not _LOCALE.fullmatch(locale):
+        raise SourcesError(f"{where}: field 'locale': {locale!r} is not like \"fr_FR\"")
+    locales = _locales(entry, where, locale)
+    feed = _feed(entry, where, kind)
+    if feed and locales:
+        raise SourcesError(f"{where}: field 'locales': a newsroom feed has one locale")
+    base = DocumentSpec(
         id=doc_id,
         service=_str(entry, "service", where) or "",
         title=_str(entry, "title", where) or "",
         kind=kind,
         url=url,
         page_url=_url(page_url, where, "page_url") if page_url else None,
-        locale=_str(entry, "locale", where, required=False) or "en_US",
+        locale=locale,
         render=render,
         select=_selectors(entry, "select", where),
         remove=_selectors(entry, "remove", where),
+        group_id=doc_id if locales else None,
+    )
+    docs = [base]
+    page_template = _str(entry, "locale_page_url", where, required=False)
+    for other in locales:
+        docs.append(
+            replace(
+                base,
+                id=f"{doc_id}.{other}",
+                title=f"{base.title} [{other}]",
+                locale=other,
+                url=_locale_url(entry["locale_url"], other, where, "locale_url"),
+                page_url=(
+                    _locale_url(page_template, other, where, "locale_page_url")
+                    if page_template
+                    else None
+                ),
+            )
+        )
+    return docs, feed
+
+
+def _feed(entry: dict[str, Any], where: str, kind: str | None) -> FeedSettings | None:
+    given = [k for k in _FEED_FIELDS if k in entry]
+    if kind != "newsroom":
+        if given:
+            raise SourcesError(f"{where}: field '{given[0]}' is only for kind newsroom")
+        return None
+    keywords = entry.get("keywords")
+    if (
+        not isinstance(keywords, list)
+        or not keywords
+        or not all(isinstance(k, str) and k.strip() for k in keywords)
+    ):
+        raise SourcesError(f"{where}: field 'keywords' must be a non-empty list of words")
+    return FeedSettings(
+        keywords=tuple(k.strip() for k in keywords),
+        post_select=_selectors(entry, "post_select", where),
+        post_remove=_selectors(entry, "post_remove", where),
     )
 
 
@@ -162,13 +244,19 @@ def parse_sources(text: str, path: Path | None = None) -> Sources:
     entries = data.get("document")
     if not isinstance(entries, list) or not entries:
         raise SourcesError("no [[document]] entries")
-    docs = tuple(_document(e, i) for i, e in enumerate(entries))
+    docs: list[DocumentSpec] = []
+    feeds: dict[str, FeedSettings] = {}
+    for i, entry in enumerate(entries):
+        expanded, feed = _document(entry, i)
+        docs += expanded
+        if feed:
+            feeds[expanded[0].id] = feed
     seen: set[str] = set()
     for doc in docs:
         if doc.id in seen:
             raise SourcesError(f"document '{doc.id}': id used twice")
         seen.add(doc.id)
-    return Sources(documents=docs, crawl=_crawl(data.get("crawl")), path=path)
+    return Sources(tuple(docs), _crawl(data.get("crawl")), path, feeds)
 
 
 def load_sources(path: Path) -> Sources:

@@ -32,6 +32,12 @@ class DocumentSpec:
     render: str
     select: tuple[str, ...]
     remove: tuple[str, ...]
+    group_id: str | None = None  # the base document of a locale, the feed of a newsroom post
+
+    @property
+    def lang(self) -> str:
+        """The language of the locale: ``fr_FR`` -> ``fr``."""
+        return self.locale.split("_")[0].lower()
 
 
 def sync_documents(session: Session, specs: Iterable[DocumentSpec]) -> None:
@@ -41,8 +47,45 @@ def sync_documents(session: Session, specs: Iterable[DocumentSpec]) -> None:
         doc.service, doc.title, doc.kind = spec.service, spec.title, spec.kind
         doc.url, doc.page_url, doc.locale = spec.url, spec.page_url, spec.locale
         doc.render, doc.select, doc.remove = spec.render, list(spec.select), list(spec.remove)
+        doc.group_id = spec.group_id
         session.add(doc)
     session.flush()
+
+
+def spec_of(doc: Document) -> DocumentSpec:
+    """The spec of a stored document (a newsroom post has no entry in sources.toml)."""
+    return DocumentSpec(
+        id=doc.id,
+        service=doc.service,
+        title=doc.title,
+        kind=doc.kind,
+        url=doc.url,
+        page_url=doc.page_url,
+        locale=doc.locale,
+        render=doc.render,
+        select=tuple(doc.select or ()),
+        remove=tuple(doc.remove or ()),
+        group_id=doc.group_id,
+    )
+
+
+def posts_to_follow(
+    session: Session, feed_ids: Iterable[str], since: datetime
+) -> list[DocumentSpec]:
+    """Newsroom posts of these feeds first fetched after ``since`` (newest feeds drop them)."""
+    first = (
+        select(Fetch.document_id, func.min(Fetch.started_at).label("first"))
+        .group_by(Fetch.document_id)
+        .subquery()
+    )
+    stmt = (
+        select(Document)
+        .join(first, first.c.document_id == Document.id)
+        .where(Document.group_id.in_(list(feed_ids)), Document.kind == "newsroom")
+        .where(first.c.first >= since)
+        .order_by(Document.id)
+    )
+    return [spec_of(d) for d in session.scalars(stmt)]
 
 
 def start_run(session: Session, trigger: str, at: datetime | None = None) -> Run:

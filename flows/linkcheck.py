@@ -1,0 +1,191 @@
+"""The link-check step: find the opt-out links of the current texts, check each one logged
+out in its locale (through the spider, in a subprocess), publish changes of their health.
+
+Links are found by ``changes.optout.optout_links`` in the current version of every tracked
+document, plus the documents of kind ``form``. A link on a host that sources.toml does not
+name is never fetched: it is counted as skipped (docs/decisions/0004-link-checks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+from w3lib.encoding import html_to_unicode
+
+from changes.link_health import classify_check, headline, settle
+from changes.links import canonical_url
+from flows.steps import FetchEvent, RunConfig, run_spider, sources_of
+from spiders.items import LinkTarget
+from spiders.sources import Sources
+from storage import links as store
+from storage.blobs import get_blob, get_text
+from storage.db import open_db
+from storage.models import Document, Link, LinkCheck
+from storage.repo import DocumentSpec, documents
+
+log = logging.getLogger(__name__)
+
+KIND_LABELS = {
+    "objection": "Objection link",
+    "opt-out": "Opt-out link",
+    "consent": "Consent link",
+    "settings": "Settings link",
+    "form": "Form link",
+}
+
+
+def text_mentions(markdown: str, lang: str) -> list[Any]:
+    """``changes.optout.optout_links``; nothing until branch ``classify`` brings it."""
+    try:
+        from changes.optout import optout_links
+    except ImportError:
+        log.warning("changes.optout is missing: links in texts are not checked, only forms")
+        return []
+    return list(optout_links(markdown, lang))
+
+
+def _tracked(session: Session, sources: Sources) -> list[tuple[Document, DocumentSpec | None]]:
+    """Documents whose links count: those in sources.toml and the posts of its feeds."""
+    specs = {d.id: d for d in sources.documents}
+    return [
+        (doc, specs.get(doc.id))
+        for doc in documents(session)
+        if doc.id in specs or (doc.kind == "newsroom" and doc.group_id in sources.feeds)
+    ]
+
+
+def sight_links(session: Session, sources: Sources, at: datetime) -> int:
+    """Record every opt-out link of the current texts and every form; return how many."""
+    tracked = _tracked(session, sources)
+    present: dict[str, set[int]] = defaultdict(set)
+    for doc, spec in tracked:
+        lang = doc.locale.split("_")[0]
+        if spec is not None and spec.kind == "form":
+            link = store.upsert_link(session, canonical_url(spec.url), spec.locale, "form", at)
+            store.sight(session, link, doc.id, spec.title, "", doc.current_version_id, at)
+            present[doc.id].add(link.id)
+        version = doc.current_version
+        if version is None:
+            continue
+        for mention in text_mentions(get_text(session, version.text_blob), lang):
+            link = store.upsert_link(session, mention.url, doc.locale, mention.kind, at)
+            store.sight(session, link, doc.id, mention.text, mention.context, version.id, at)
+            present[doc.id].add(link.id)
+    for doc in documents(session):
+        store.unsight_others(session, doc.id, present.get(doc.id, set()))
+    return sum(len(ids) for ids in present.values())
+
+
+def targets(session: Session, sources: Sources) -> tuple[list[LinkTarget], list[Link]]:
+    """The links to check now, and those skipped (their host is not in sources.toml)."""
+    hosts = sources.hosts()
+    forms = {(canonical_url(d.url), d.locale): d for d in sources.documents if d.kind == "form"}
+    checked: list[LinkTarget] = []
+    skipped: list[Link] = []
+    for link in store.present_links(session):
+        if (urlsplit(link.url).hostname or "").lower() not in hosts:
+            skipped.append(link)
+            continue
+        form = forms.get((link.url, link.locale))
+        render, select = (form.render, form.select) if form else ("http", ())
+        checked.append(LinkTarget(link.id, link.url, link.locale, render, tuple(select)))
+    return checked, skipped
+
+
+def _name(session: Session, link: Link) -> tuple[str, str]:
+    """What a headline calls the link, and the document the change belongs to."""
+    docs = [session.get(Document, s.document_id) for s in store.sightings(session, link.id)]
+    form = next((d for d in docs if d is not None and d.kind == "form"), None)
+    if form is not None:
+        return form.title, form.id
+    first = store.sightings(session, link.id)[0]
+    doc = docs[0]
+    assert doc is not None
+    label = KIND_LABELS.get(link.kind, "Link")
+    return f"{label} \u201c{first.anchor}\u201d in {doc.title}", doc.id
+
+
+def record_check(session: Session, event: FetchEvent, run_id: int | None) -> bool:
+    """Store one check's outcome; True if it changed the link's confirmed outcome (news)."""
+    link = session.get(Link, event["link_id"])
+    assert link is not None
+    html = None
+    if event.get("blob"):
+        html = html_to_unicode(None, get_blob(session, event["blob"]))[1]
+    health = classify_check(
+        event.get("status"),
+        event.get("final_url"),
+        html,
+        event.get("error"),
+        event.get("error_detail"),
+    )
+    at = datetime.fromisoformat(event["started_at"])
+    previous = store.last_check(session, link.id)
+    session.add(
+        LinkCheck(
+            link_id=link.id,
+            run_id=run_id,
+            checked_at=at,
+            locale=link.locale,
+            http_status=event.get("status"),
+            final_url=event.get("final_url"),
+            outcome=health.outcome,
+            evidence=health.evidence,
+            blob_hash=event.get("blob"),
+        )
+    )
+    settled = settle(link.outcome, previous.outcome if previous else None, health.outcome)
+    old = link.outcome
+    if settled.outcome != old:
+        link.outcome, link.outcome_since = settled.outcome, at
+    if settled.changed:
+        name, document_id = _name(session, link)
+        summary = {
+            "link": link.url,
+            "locale": link.locale,
+            "outcome": f"{old} -> {health.outcome}",
+            "evidence": health.evidence,
+            "http_status": event.get("status"),
+            "final_url": event.get("final_url"),
+        }
+        title = headline(name, link.locale, health.outcome, health.evidence)
+        store.add_link_change(session, link, document_id, at, run_id, title, summary)
+    session.flush()
+    return settled.changed
+
+
+def check_links(cfg: RunConfig, run_id: int | None) -> dict[str, int]:
+    """Sight, check and record every opt-out link; counts for the run."""
+    sources = sources_of(cfg)
+    sessions = open_db(cfg.db_url)
+    with sessions.begin() as session:
+        sight_links(session, sources, datetime.now(UTC))
+        checked, skipped = targets(session, sources)
+    for link in skipped:
+        log.warning("not checked (host not in sources.toml): %s", link.url)
+    events: list[FetchEvent] = []
+    if checked:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "links.json"
+            path.write_text(json.dumps([vars(t) for t in checked]), encoding="utf-8")
+            run_spider(cfg, ["--links", str(path)], events.append)
+    changed = 0
+    with sessions.begin() as session:
+        for event in events:
+            if event.get("event") == "link":
+                changed += record_check(session, event, run_id)
+    checks = sum(1 for e in events if e.get("event") == "link")
+    return {
+        "links": len(checked) + len(skipped),
+        "checked": checks,
+        "skipped": len(skipped),
+        "link_changes": changed,
+    }

@@ -1,0 +1,108 @@
+"""Opt-out links: where they appear (sightings), their checks, and their health changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Change, Link, LinkCheck, LinkSighting
+
+
+def upsert_link(session: Session, url: str, locale: str, kind: str, at: datetime) -> Link:
+    """The link ``url`` read in ``locale`` (created on first sight); ``kind`` is updated."""
+    link = session.scalars(select(Link).where(Link.url == url, Link.locale == locale)).first()
+    if link is None:
+        link = Link(url=url, locale=locale, kind=kind, first_seen=at, last_seen=at)
+        session.add(link)
+    link.kind, link.last_seen = kind, max(link.last_seen, at)
+    session.flush()
+    return link
+
+
+def sight(
+    session: Session,
+    link: Link,
+    document_id: str,
+    anchor: str,
+    context: str,
+    version_id: int | None,
+    at: datetime,
+) -> LinkSighting:
+    """Record that ``link`` appears in ``document_id`` (with this anchor and sentence)."""
+    row = session.scalars(
+        select(LinkSighting).where(
+            LinkSighting.link_id == link.id, LinkSighting.document_id == document_id
+        )
+    ).first()
+    if row is None:
+        row = LinkSighting(link_id=link.id, document_id=document_id, first_seen=at)
+        session.add(row)
+    row.anchor, row.context, row.version_id = anchor, context, version_id
+    row.last_seen, row.present = at, True
+    session.flush()
+    return row
+
+
+def unsight_others(session: Session, document_id: str, present: set[int]) -> int:
+    """Mark the sightings in ``document_id`` of links not in ``present`` as gone."""
+    gone = 0
+    rows = session.scalars(select(LinkSighting).where(LinkSighting.document_id == document_id))
+    for row in rows:
+        if row.present and row.link_id not in present:
+            row.present = False
+            gone += 1
+    session.flush()
+    return gone
+
+
+def present_links(session: Session) -> Sequence[Link]:
+    """Links that appear somewhere now (the ones to check), by id."""
+    stmt = (
+        select(Link)
+        .where(Link.id.in_(select(LinkSighting.link_id).where(LinkSighting.present.is_(True))))
+        .order_by(Link.id)
+    )
+    return session.scalars(stmt).all()
+
+
+def sightings(session: Session, link_id: int) -> Sequence[LinkSighting]:
+    """Where ``link_id`` appears now, first seen first."""
+    return session.scalars(
+        select(LinkSighting)
+        .where(LinkSighting.link_id == link_id, LinkSighting.present.is_(True))
+        .order_by(LinkSighting.first_seen, LinkSighting.id)
+    ).all()
+
+
+def last_check(session: Session, link_id: int) -> LinkCheck | None:
+    return session.scalars(
+        select(LinkCheck).where(LinkCheck.link_id == link_id).order_by(LinkCheck.id.desc())
+    ).first()
+
+
+def add_link_change(
+    session: Session,
+    link: Link,
+    document_id: str,
+    at: datetime,
+    run_id: int | None,
+    title: str,
+    summary: dict[str, object],
+) -> Change:
+    """A ``link-health`` change: no versions, no diff, the link it is about."""
+    change = Change(
+        kind="link-health",
+        document_id=document_id,
+        link_id=link.id,
+        detected_at=at,
+        run_id=run_id,
+        title=title,
+        categories=["opt-out-health"],
+        summary=summary,
+    )
+    session.add(change)
+    session.flush()
+    return change
