@@ -15,11 +15,12 @@ test: $(STAMP)  ## install, lint, then run the whole test suite
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/install-chromium.sh
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "policywatch needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(BIN)/python -m pip check
+	bash scripts/install-chromium.sh
 	touch $(STAMP)
 
 lint: $(STAMP)
