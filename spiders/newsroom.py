@@ -78,7 +78,9 @@ def parse_feed(body: bytes) -> list[Post]:
             )
         )
     for entry in root.iter(f"{_ATOM}entry"):
-        link = entry.find(f"{_ATOM}link[@rel='alternate']") or entry.find(f"{_ATOM}link")
+        link = entry.find(f"{_ATOM}link[@rel='alternate']")
+        if link is None:
+            link = entry.find(f"{_ATOM}link")
         posts.append(
             Post(
                 title=_text(entry.find(f"{_ATOM}title")),

@@ -140,6 +140,14 @@ def record_fetch(session: Session, run_id: int | None, rec: FetchRecord) -> Fetc
     return fetch
 
 
+def first_fetch_run(session: Session, document_id: str, ok: bool = False) -> int | None:
+    """The first run that fetched ``document_id`` (with ``ok``: successfully), or None."""
+    stmt = select(func.min(Fetch.run_id)).where(Fetch.document_id == document_id)
+    if ok:
+        stmt = stmt.where(Fetch.error.is_(None))
+    return session.scalar(stmt)
+
+
 def unprocessed_fetches(session: Session, run_id: int | None = None) -> Sequence[Fetch]:
     """Fetches not yet turned into versions, oldest first."""
     stmt = select(Fetch).where(Fetch.processed.is_(False)).order_by(Fetch.id)

@@ -1,0 +1,37 @@
+"""Newsroom posts as news (pure): when a post's first version is announced, and its title.
+
+The normal rule is that a document's first version is not a change: it only starts the
+history. A newsroom post is different: its appearance is the news. But the posts already in
+the feed the first time it is read are the backlog, not news. So a post's first version is
+announced when the feed had already been read successfully in an earlier run than the one
+that first fetched the post.
+"""
+
+from __future__ import annotations
+
+from changes.describe import Description
+
+
+def announce_first_version(feed_first_ok_run: int | None, post_first_run: int | None) -> bool:
+    """True if a post's first version is news (see the module docstring).
+
+    >>> announce_first_version(1, 1), announce_first_version(1, 2), announce_first_version(None, 2)
+    (False, True, False)
+    """
+    if feed_first_ok_run is None or post_first_run is None:
+        return False
+    return feed_first_ok_run < post_first_run
+
+
+def post_name(service: str, title: str) -> str:
+    """``Meta newsroom post “Building AI technology for Europeans”``."""
+    return f"{service} newsroom post \u201c{title}\u201d"
+
+
+def describe_new_post(service: str, title: str, url: str, words: int) -> Description:
+    """Title, categories and summary of a new newsroom post."""
+    return Description(
+        f"{service} newsroom: new post \u201c{title}\u201d ({words} words)",
+        ["newsroom"],
+        {"words_added": words, "words_removed": 0, "post": url},
+    )
