@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import linkcheck, progress, steps
+from flows import health, linkcheck, progress, steps
 from flows.steps import RunConfig, Transition
 from storage.db import default_url
 
@@ -33,6 +33,11 @@ def derive_task(cfg: RunConfig, run_id: int) -> tuple[dict[str, int], list[Trans
 @task(name="detect changes", cache_policy=NO_CACHE)
 def changes_task(cfg: RunConfig, run_id: int, transitions: list[Transition]) -> int:
     return steps.detect_changes(cfg, run_id, transitions)
+
+
+@task(name="source health", cache_policy=NO_CACHE)
+def health_task(cfg: RunConfig, run_id: int) -> int:
+    return health.source_health(cfg, run_id)
 
 
 @task(name="check links", cache_policy=NO_CACHE)
@@ -70,6 +75,7 @@ def monitor(
         derived, transitions = derive_task(cfg, run_id)
         counts.update(derived)
         counts["changes"] = changes_task(cfg, run_id, transitions)
+        counts["source_alerts"] = health_task(cfg, run_id)
         counts.update(check_links_task(cfg, run_id))
         publish_task(cfg)
     except BaseException:
