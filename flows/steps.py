@@ -242,7 +242,8 @@ def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transit
             categories = list(desc.categories)
             if post and "newsroom" not in categories:
                 categories.append("newsroom")
-            categories += [c for c in classified(old_text, new_text, doc) if c not in categories]
+            lang = doc.locale.split("_")[0].lower()
+            categories += [c for c in classified(old_text, new_text, lang) if c not in categories]
             add_change(
                 session,
                 t.document_id,
@@ -260,7 +261,7 @@ def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transit
     return len(transitions)
 
 
-def classified(old_text: str, new_text: str, doc: Document) -> list[str]:
+def classified(old_text: str, new_text: str, lang: str) -> list[str]:
     """More categories for a change, in the document's language (``fr_FR`` -> ``fr``).
 
     Hook for ``changes.classify`` (branch ``classify``: legal bases, opt-out links, in

@@ -79,3 +79,53 @@ def test_cli_exits_2_with_a_clear_message_on_a_bad_file(tmp_path: Path) -> None:
     assert "field 'kind' must be one of" in result.output
     missing = CliRunner().invoke(app, ["crawl", "--sources", str(tmp_path / "nope.toml")])
     assert missing.exit_code == 2 and "cannot read" in missing.output
+
+
+LOCALES = GOOD.replace(
+    'select = ["#root"]',
+    'select = ["#root"]\nlocales = ["fr_FR", "de_DE"]\n'
+    'locale_url = "https://{lang}-{region}.facebook.com/privacy/policy/printable/"',
+)
+
+
+def test_locales_are_documents_of_their_own() -> None:
+    sources = parse_sources(LOCALES)
+    base, fr, de = sources.documents
+    assert [d.id for d in sources.documents] == ["fb", "fb.fr_FR", "fb.de_DE"]
+    assert fr.url == "https://fr-fr.facebook.com/privacy/policy/printable/"
+    assert (fr.locale, fr.lang, fr.group_id, fr.title) == (
+        "fr_FR",
+        "fr",
+        "fb",
+        "Facebook Privacy Policy [fr_FR]",
+    )
+    assert de.lang == "de" and base.group_id == "fb" and base.lang == "en"
+    assert {"fr-fr.facebook.com", "de-de.facebook.com"} <= sources.hosts()
+    assert sources.select(["fb.de_DE"]) == (de,)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('"fr_FR", "de_DE"', '"french"'), "document 'fb' (#1): field 'locales': 'french'"),
+        (('"fr_FR", "de_DE"', '"fr_FR", "fr_FR"'), "field 'locales' repeats a locale"),
+        (('locale_url = "https://{lang}-{region}', '# "'), "field 'locales' needs 'locale_url'"),
+        (("{lang}-{region}", "{country}"), "field 'locale_url' must use {locale}"),
+        (("https://{lang}", "ftp://{lang}"), "field 'locale_url' must be an http(s) URL"),
+    ],
+)
+def test_bad_locales_name_the_entry_and_field(edit: tuple[str, str], message: str) -> None:
+    with pytest.raises(SourcesError) as info:
+        parse_sources(LOCALES.replace(*edit))
+    assert message in str(info.value)
+
+
+def test_newsroom_fields() -> None:
+    feed = GOOD.replace('kind = "policy"', 'kind = "newsroom"')
+    with pytest.raises(SourcesError, match="field 'keywords' must be a non-empty list"):
+        parse_sources(feed)
+    with pytest.raises(SourcesError, match="field 'keywords' is only for kind newsroom"):
+        parse_sources(GOOD + 'keywords = ["AI"]\n')
+    sources = parse_sources(feed + 'keywords = ["AI", "privacy"]\npost_select = ["article"]\n')
+    assert sources.feeds["fb"].keywords == ("AI", "privacy")
+    assert sources.feeds["fb"].post_select == ("article",)

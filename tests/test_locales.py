@@ -1,0 +1,81 @@
+"""A document in several locales: each locale is fetched with its Accept-Language and URL,
+has its own history and feed, and is classified in its own language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+import pytest
+from sqlalchemy import select
+
+from demo.server import FakeMeta
+from flows import steps
+from storage.db import open_db
+from storage.models import Change, Document
+from tests.conftest import write_sources
+
+FILLER = " ".join(f"mot{i}" for i in range(80))
+
+
+def page(*paragraphs: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in (*paragraphs, FILLER))
+    return f"<html><body><div id='root'>{body}</div></body></html>"
+
+
+def test_each_locale_is_its_own_document(
+    tmp_path: Path, site: FakeMeta, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def classified(old: str, new: str, lang: str) -> list[str]:  # stands in for classify
+        seen.append(lang)
+        return ["legal-basis"] if lang == "fr" and "intérêts légitimes" in new else []
+
+    monkeypatch.setattr(steps, "classified", classified)
+    site.page("/policy", page("We process your information."))
+    site.page("/policy?locale=fr_FR", page("Nous traitons vos informations."))
+    site.page("/policy?locale=de_DE", page("Wir verarbeiten deine Informationen."))
+    sources = write_sources(
+        tmp_path / "sources.toml",
+        [
+            {
+                "id": "fb-policy",
+                "url": site.url("/policy"),
+                "locales": ["fr_FR", "de_DE"],
+                "locale_url": site.url("/policy?locale={locale}"),
+            }
+        ],
+    )
+    cfg = steps.RunConfig(
+        db_url=f"sqlite:///{tmp_path / 'pw.db'}",
+        sources_path=str(sources),
+        out_dir=str(tmp_path / "public"),
+        base_url="https://pw.example/",
+    )
+
+    def run() -> dict[str, int]:
+        run_id = steps.prepare(cfg)
+        steps.crawl(cfg, run_id)
+        counts, transitions = steps.derive_versions(cfg, run_id)
+        counts["changes"] = steps.detect_changes(cfg, run_id, transitions)
+        steps.publish(cfg)
+        return counts
+
+    assert run()["new"] == 3
+    assert site.headers["/policy?locale=fr_FR"]["Accept-Language"] == "fr-FR,fr;q=0.9,en;q=0.5"
+    assert site.headers["/policy?locale=de_DE"]["Accept-Language"].startswith("de-DE")
+    site.page(
+        "/policy?locale=fr_FR",
+        page("Nous traitons vos informations.", "Base légale : nos intérêts légitimes."),
+    )
+    assert run()["changes"] == 1
+    assert seen == ["fr"]
+    with open_db(cfg.db_url)() as s:
+        fr = s.get(Document, "fb-policy.fr_FR")
+        assert fr is not None and (fr.locale, fr.group_id) == ("fr_FR", "fb-policy")
+        change = s.scalars(select(Change)).one()
+        assert change.document_id == "fb-policy.fr_FR" and "legal-basis" in change.categories
+    own = feedparser.parse((Path(cfg.out_dir) / "documents" / "fb-policy.fr_FR.atom").read_bytes())
+    other = feedparser.parse((Path(cfg.out_dir) / "documents" / "fb-policy.atom").read_bytes())
+    assert len(own.entries) == 1 and len(other.entries) == 0
