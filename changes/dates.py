@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-_MONTHS_EN = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-)
+_MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
 _MONTHS_FR = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
 _MONTHS_DE = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 

@@ -40,9 +40,14 @@ def fold(text: str) -> str:
 
 
 @cache
-def patterns(name: str, table: str, key: str, langs: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One case-insensitive pattern joining ``[table.key]``'s expressions for ``langs``."""
-    entry = load(name).get(table, {}).get(key, {})
+def patterns(
+    name: str, table: str, key: str | None, langs: tuple[str, ...]
+) -> re.Pattern[str] | None:
+    """One case-insensitive pattern joining the expressions of ``[table.key]`` (or of
+    ``[table]`` when ``key`` is None) for ``langs``; None if there are none."""
+    entry = load(name).get(table, {})
+    if key is not None:
+        entry = entry.get(key, {})
     exprs = [e for lang in langs for e in entry.get(lang, [])]
     if not exprs:
         return None

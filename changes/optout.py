@@ -19,6 +19,7 @@ from functools import cache
 
 from changes.lexicon import fold, lang_of, load, patterns
 from changes.links import canonical_url
+from changes.plain import MD_LINK, plain
 
 __all__ = ["KINDS", "LinkMention", "link_changes", "optout_links"]
 
@@ -29,19 +30,10 @@ _STRONG: tuple[str, ...] = ("objection", "consent", "opt-out")
 _LEXICON = "optout"
 _MAX_CONTEXT = 400
 
-# [text](target) or [text](target "title"), not an image; <https://...> autolinks.
-_LINK = re.compile(
-    r"(?<!!)\[(?P<text>(?:\\.|[^\[\]\\])*)\]\((?P<url>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
-    r"(?:\s+\"[^\"]*\")?\)"
-    r"|<(?P<auto>https?://[^<>\s]+)>",
-)
-_BOLD = re.compile(r"\*\*|__|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)")
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])")
 # Sentence ends: after . ! ? (followed by space and a capital, quote or bracket).
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“«(\[A-ZÀ-ÖØ-Þ0-9])")
 # Table cells, <br> line breaks and list markers separate pieces of text.
 _PIECES = re.compile(r"<br>|(?<!\\)\|")
-_LEAD = re.compile(r"^\s*(?:[*+-]|\d{1,3}[.)]|#{1,6})\s+")
 
 
 @dataclass(frozen=True)
@@ -79,7 +71,7 @@ def optout_links(markdown: str, lang: str = "en") -> list[LinkMention]:
 
 def _sentences(piece: str) -> list[str]:
     """Split a line piece into sentences without cutting inside a link."""
-    links = [(m.start(), m.end()) for m in _LINK.finditer(piece)]
+    links = [(m.start(), m.end()) for m in MD_LINK.finditer(piece)]
     out, start = [], 0
     for end in _SENTENCE_END.finditer(piece):
         cut = end.start()
@@ -91,34 +83,23 @@ def _sentences(piece: str) -> list[str]:
     return [s for s in out if "](" in s or "<http" in s]
 
 
-def _plain(markdown: str) -> str:
-    """Readable text of a Markdown fragment: links become their text, emphasis goes."""
-
-    def text(m: re.Match[str]) -> str:
-        return m.group("text") if m.group("auto") is None else m.group("auto")
-
-    plain = _LINK.sub(text, markdown)
-    plain = _ESCAPE.sub(r"\1", _BOLD.sub("", plain))
-    return fold(_LEAD.sub("", plain))
-
-
 def _mentions(sentence: str, langs: tuple[str, ...]) -> Iterable[LinkMention]:
-    context = _plain(sentence)
+    context = plain(sentence)
     if len(context) > _MAX_CONTEXT:
         context = context[: _MAX_CONTEXT - 1].rsplit(" ", 1)[0] + "…"
-    matches = list(_LINK.finditer(sentence))
+    matches = list(MD_LINK.finditer(sentence))
     for m in matches:
         raw_url = m.group("auto") or m.group("url") or ""
         if not raw_url or raw_url.startswith("#"):
             continue
         url = canonical_url(raw_url)
-        anchor = _plain(m.group("text") if m.group("auto") is None else raw_url)
+        anchor = plain(m.group("text") if m.group("auto") is None else raw_url)
         # The sentence as this link's context: other links (and their text) removed.
         own = sentence[: m.start()] + anchor + sentence[m.end() :]
         for other in matches:
             if other is not m:
                 own = own.replace(other.group(0), " ")
-        kind = link_kind(anchor, _plain(own), url, langs)
+        kind = link_kind(anchor, plain(own), url, langs)
         if kind is not None:
             yield LinkMention(url=url, text=anchor, context=context, kind=kind)
 

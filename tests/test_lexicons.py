@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from changes.legalbasis import bases_named, heading_basis
 from changes.lexicon import load
 from changes.optout import LinkMention, link_changes, optout_links
 
@@ -54,3 +55,19 @@ def test_link_changes_added_removed_retargeted() -> None:
     ]
     assert [c["url"] for c in changes["added"]] == ["https://a/new"]
     assert [c["url"] for c in changes["removed"]] == ["https://a/gone"]
+
+
+def _entries(name: str, table: str) -> list[Any]:
+    entries = load(f"{name}.tests")[table]
+    return [pytest.param(e, id=f"{e['lang']}-{i}") for i, e in enumerate(entries)]
+
+
+@pytest.mark.parametrize("case", _entries("legal_bases", "heading"))
+def test_legal_basis_headings(case: dict[str, str]) -> None:
+    expected = None if case["basis"] == "none" else case["basis"]
+    assert heading_basis(case["text"], case["lang"]) == expected, case["source"]
+
+
+@pytest.mark.parametrize("case", _entries("legal_bases", "mention"))
+def test_legal_basis_mentions(case: dict[str, Any]) -> None:
+    assert bases_named(case["text"], case["lang"]) == set(case["bases"]), case["source"]
