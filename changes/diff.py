@@ -3,7 +3,9 @@
 Lines are aligned first (``difflib.SequenceMatcher``), then each replaced stretch is
 diffed word by word with diff-match-patch: every word, whitespace run and punctuation
 character becomes one character (the ``linesToChars`` trick applied to words), so the
-diff never splits a word and never times out. Pure functions, no I/O.
+diff never splits a word, and ``Diff_Timeout = 0`` so it is never cut short. Very large
+replaced stretches are aligned by sentence before the word diff (see ``_diff_block``).
+Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ _KINDS = ("=", "-", "+")
 
 # A word (with inner apostrophes/hyphens), a whitespace run, or any other single character.
 _TOKEN = re.compile(r"\w+(?:['’\-]\w+)*|\s+|[^\w\s]")
+
+# Lines with the blank lines after them: blank lines are too common to align on.
+_PARAGRAPH_LINES = re.compile(r"[^\n]*\n(?:[ \t]*\n)*|[^\n]+\Z")
 
 # Sentences: up to and including a newline, a "<br>" or ". " (the space starts the next).
 _SEGMENT = re.compile(r"[^\n]*?(?:\n|<br>|[.!?](?=\s)|$)")
@@ -273,15 +278,27 @@ def _run_after(ops: list[Op], start: int) -> tuple[str, str, int]:
 
 
 def word_diff(old: str, new: str) -> list[Op]:
-    """Word-level diff; concatenating "=" and "-" texts gives ``old``, "=" and "+" ``new``."""
+    """Word-level diff; concatenating "=" and "-" texts gives ``old``, "=" and "+" ``new``.
+
+    Lines (each with the blank lines after it) are aligned with difflib, then each
+    replaced stretch is diffed word by word (see ``_diff_block``).
+    """
     if old == new:
         return [("=", old)]
-    a = old.splitlines(keepends=True)
-    b = new.splitlines(keepends=True)
-    raw: list[Op] = []
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    a, b = _PARAGRAPH_LINES.findall(old), _PARAGRAPH_LINES.findall(new)
+    # Lines shared at both ends need no alignment (most changes touch a few lines).
+    head = 0
+    limit = min(len(a), len(b))
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    a_mid, b_mid = a[head : len(a) - tail], b[head : len(b) - tail]
+    raw: list[Op] = [("=", "".join(a[:head]))]
+    matcher = SequenceMatcher(None, a_mid, b_mid, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        old_part, new_part = "".join(a[i1:i2]), "".join(b[j1:j2])
+        old_part, new_part = "".join(a_mid[i1:i2]), "".join(b_mid[j1:j2])
         if tag == "equal":
             raw.append(("=", old_part))
         elif tag == "delete":
@@ -290,6 +307,7 @@ def word_diff(old: str, new: str) -> list[Op]:
             raw.append(("+", new_part))
         else:
             raw.extend(_diff_block(old_part, new_part))
+    raw.append(("=", "".join(a[len(a) - tail :])))
     return _absorb_small_equalities(_merge(raw))
 
 

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Comment, Tag, XMLParsedAsHTMLWarning
 from markdownify import ATX, BACKSLASH, MarkdownConverter
@@ -89,7 +89,7 @@ class _Converter(MarkdownConverter):
         return super().process_tag(node, parent_tags)
 
     def _cell(self, el: Tag, text: str) -> str:
-        text = re.sub(r"[ \t]+\n", "\n", text.strip())
+        text = re.sub(r"[ \t]*\\?\n", "\n", text.strip())  # hard breaks too
         text = re.sub(r"\n{3,}", "\n\n", text).replace("|", r"\|").replace("\n", "<br>")
         colspan = str(el.get("colspan", "1"))
         span = max(1, min(50, int(colspan))) if colspan.isdigit() else 1
@@ -160,7 +160,9 @@ def _document_base(soup: BeautifulSoup, base_url: str) -> str:
 
 
 def _scheme(url: str) -> str:
-    return urlsplit(url).scheme.lower()
+    """The scheme a browser would see (it ignores tabs and newlines inside URLs)."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", re.sub(r"[\t\n\r]", "", url).strip())
+    return match.group(1).lower() if match else ""
 
 
 def _rewrite_links(root: Tag, base: str) -> list[tuple[str, str]]:
@@ -223,7 +225,8 @@ def extract(
     roots: list[Tag] = []
     if select:
         matches = soup.select(", ".join(select))
-        roots = [m for m in matches if not any(p in matches for p in m.parents)]
+        ids = {id(m) for m in matches}
+        roots = [m for m in matches if not any(id(p) in ids for p in m.parents)]
     if not roots:
         selector_matched = not select
         body = soup.body or soup
@@ -248,7 +251,6 @@ def extract(
 # C0/C1 control characters except tab and newline; zero-width and BOM characters.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
 _SPACES = re.compile(r"[\u00a0\u2007\u202f]")
-_TRAILING = re.compile(r"[ \t]+$", re.MULTILINE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
 # "*   item" / "1.  item" -> "* item" / "1. item"; also at a table cell start or after <br>
 _LIST_MARKER = re.compile(r"((?:^|<br>|\|)[ \t]*)([*+-]|\d{1,9}[.)])[ \t]{2,}(?=\S)", re.MULTILINE)
@@ -274,7 +276,7 @@ def normalise_markdown(md: str, base: str | None = None) -> str:
     text = _LINK_CLOSE.sub("](", text)
     text = canonicalise_markdown(text, base)
     text = _LIST_MARKER.sub(r"\1\2 ", text)
-    text = _TRAILING.sub("", text)
+    text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
     text = _BLANK_RUNS.sub("\n\n", text).strip("\n")
     return text + "\n" if text else ""
 

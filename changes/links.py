@@ -11,6 +11,7 @@ fetches shows only what Meta changed. Pure functions, no I/O.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -98,16 +99,21 @@ _FB_WRAPPER_PATHS: dict[str, str] = {
     "/privacy/policy/logging": "redirect_uri",
 }
 
-# Signed CDN edge hosts: ``video-fra3-1.xx.fbcdn.net`` -> ``video.xx.fbcdn.net``.
-_CDN_EDGE = re.compile(r"^(?P<kind>[a-z]+)-[a-z0-9-]+(?P<rest>\.(?:[a-z]+\.)?fbcdn\.net)$")
+# Signed CDN URLs: the query is a signature and the host names the edge that served it
+# (``video-fra3-1.xx.fbcdn.net``, ``instagram.fcdg2-1.fna.fbcdn.net``); both rotate.
 _CDN_SUFFIXES: tuple[str, ...] = (".fbcdn.net", ".cdninstagram.com", ".whatsapp.net")
+_CDN_EDGE_SUFFIX = re.compile(r"-[a-z]{3,4}\d+-\d+$")  # "scontent-frt3-1" -> "scontent"
+_CDN_EDGE_LABEL = re.compile(r"^f[a-z]{3,4}\d+-\d+$")  # "fcdg2-1" -> (dropped)
 
 # A URL that was percent-encoded and then resolved as a relative path:
 # ``https://mbasic.facebook.com/privacy/policy/printable/https%3A%2F%2Flm.facebook.com%2F...``
 _EMBEDDED_URL = re.compile(r"/(https?(?::|%3A)(?:/|%2F){2}.*)$", re.IGNORECASE)
 
 _MAX_UNWRAP = 5
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
 _DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443}
+_MARKDOWN_UNSAFE = str.maketrans({"(": "%28", ")": "%29", "[": "%5B", "]": "%5D"})
 
 # Meta's own domains are HTTPS-only (HSTS); their pages link them as http:// or https://
 # from one render to the next, so http:// is upgraded for them.
@@ -168,25 +174,26 @@ def _unwrap(url: str) -> str | None:
     return None
 
 
-def _video_redirect(parts_host: str, path: str, query: list[tuple[str, str]]) -> str | None:
+def _video_redirect(host: str, path: str, query: list[tuple[str, str]]) -> str | None:
     """``/video_redirect/?src=<signed CDN url>&id=N`` -> keep only the stable video id."""
-    if not (_is_facebook_host(parts_host) and path.rstrip("/") == "/video_redirect"):
+    if not (_is_facebook_host(host) and path.rstrip("/") == "/video_redirect"):
         return None
     ids = [v for k, v in query if k == "id" and v]
     return urlencode([("id", ids[0])]) if ids else None
 
 
 def _canonical_host(host: str) -> str:
-    match = _CDN_EDGE.match(host)
-    if match:
-        return match.group("kind") + match.group("rest")
-    return host
+    if not _is_cdn(host):
+        return host
+    labels = [_CDN_EDGE_SUFFIX.sub("", label) for label in host.split(".")]
+    return ".".join(label for label in labels if not _CDN_EDGE_LABEL.match(label))
 
 
 def _is_cdn(host: str) -> bool:
     return host.endswith(_CDN_SUFFIXES)
 
 
+@lru_cache(maxsize=1 << 16)
 def canonical_url(url: str, base: str | None = None) -> str:
     """Return the stable form of ``url`` (resolved against ``base`` when relative).
 
@@ -197,11 +204,11 @@ def canonical_url(url: str, base: str | None = None) -> str:
     ``#annotation-1``). Non-http(s) URLs (``mailto:``, ``javascript:``, ``data:``) and
     empty strings are returned unchanged.
     """
-    raw = url.strip()
+    raw = _TAB_NEWLINE.sub("", url).strip()  # as browsers do
     if not raw or raw.startswith("#"):
         return raw if raw else url
-    scheme = urlsplit(raw).scheme.lower()
-    if scheme and scheme not in ("http", "https"):
+    scheme = _SCHEME.match(raw)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
         return url
     try:
         current = urljoin(base, raw) if base else raw
@@ -241,7 +248,10 @@ def _clean(url: str, base: str | None) -> str:
         query = urlencode([(k, v) for k, v in query_pairs if not _drop_param(k, host)])
     path = parts.path or "/"
     canonical = canonicalize_url(urlunsplit((scheme, netloc, path, query, "")))
-    canonical = canonical.replace("(", "%28").replace(")", "%29")
+    # Parentheses and brackets would end or confuse a Markdown link target.
+    path_start = canonical.find("/", len(scheme) + 3)  # after "scheme://host"
+    if path_start != -1:
+        canonical = canonical[:path_start] + canonical[path_start:].translate(_MARKDOWN_UNSAFE)
     if parts.fragment and base and _same_page(canonical, base):
         return "#" + parts.fragment
     return canonical
@@ -258,13 +268,13 @@ def _same_page(canonical: str, base: str) -> bool:
     )
 
 
-# ``](target)`` or ``](target "title")``; the target may start after a line break.
+# ``](target)`` or ``](target "title")`` (a line break before ``](`` is fine).
 _MD_TARGET = re.compile(
     r"""\]\(
-        (?P<ws>\s*)
-        (?:<(?P<angle>[^<>\n]*)>|(?P<bare>[^\s()<>]*(?:\([^\s()]*\)[^\s()<>]*)*))
-        (?P<title>\s+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?
-        \s*\)""",
+        [ \t]*
+        (?:<(?P<angle>[^<>\n]*)>|(?P<bare>[^\s()<>\[\]]*(?:\([^\s()\[\]]*\)[^\s()<>\[\]]*)*))
+        (?P<title>[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?
+        [ \t]*\)""",
     re.VERBOSE,
 )
 _MD_AUTOLINK = re.compile(r"<(?P<url>https?://[^<>\s]+)>", re.IGNORECASE)

@@ -46,9 +46,12 @@ def load_history(name: str) -> tuple[RecordedVersion, ...]:
             )
             for row in rows
         ]
+    # The index follows the archive's commit order, which jumps back in time where
+    # histories were merged: sort (stably) by recording time.
     return tuple(sorted(versions, key=lambda v: v.recorded_at))
 
 
+@cache
 def load_html(name: str) -> str:
     """A raw HTML snapshot from demo/data/html/<name>.html.xz."""
     return lzma.decompress((DATA / "html" / f"{name}.html.xz").read_bytes()).decode("utf-8")

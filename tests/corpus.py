@@ -1,63 +1,27 @@
-"""Test fixtures from the real recorded Meta history in demo/data (ODC-BY 1.0, see
-demo/data/ATTRIBUTION.md)."""
+"""Test helpers over the real recorded Meta history in demo/data (ODC-BY 1.0, see
+demo/data/ATTRIBUTION.md). Loading itself lives in demo.corpus."""
 
 from __future__ import annotations
 
-import csv
-import io
-import lzma
-import tarfile
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
-from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent / "demo" / "data"
+from demo.corpus import RecordedVersion as CorpusVersion
+from demo.corpus import load_history, load_html
 
-
-@dataclass(frozen=True)
-class CorpusVersion:
-    """One recorded version: when, which archive commit, first|record|technical, Markdown."""
-
-    recorded_at: datetime
-    commit: str
-    kind: str
-    text: str
-
-
-@cache
-def _load(name: str) -> tuple[CorpusVersion, ...]:
-    with tarfile.open(DATA / f"{name}.tar.xz", "r:xz") as tar:
-        files: dict[str, bytes] = {}
-        for member in tar:
-            if member.isfile():
-                handle = tar.extractfile(member)
-                assert handle is not None
-                files[member.name.removeprefix("./")] = handle.read()
-    index = csv.DictReader(io.StringIO(files["index.tsv"].decode("utf-8")), delimiter="\t")
-    versions = [
-        CorpusVersion(
-            recorded_at=datetime.fromisoformat(row["recorded_at"]),
-            commit=row["commit"],
-            kind=row["kind"],
-            text=files[f"versions/{row['file']}"].decode("utf-8"),
-        )
-        for row in index
-    ]
-    # The index follows the archive's commit order, which jumps back in time where
-    # histories were merged; sort (stably) by recording time.
-    return tuple(sorted(versions, key=lambda v: v.recorded_at))
+__all__ = ["CorpusVersion", "load_corpus", "load_html", "load_normalised", "recorded_on"]
 
 
 def load_corpus(name: str) -> list[CorpusVersion]:
     """All versions of ``demo/data/<name>.tar.xz``, oldest first (parsed once, cached)."""
-    return list(_load(name))
+    return list(load_history(name))
 
 
 @cache
-def load_html(name: str) -> str:
-    """A raw HTML snapshot, ``demo/data/html/<name>.html.xz``."""
-    return lzma.decompress((DATA / "html" / f"{name}.html.xz").read_bytes()).decode("utf-8")
+def load_normalised(name: str, base: str | None = None) -> tuple[str, ...]:
+    """``normalise_markdown`` of every version of ``name`` (same order), computed once."""
+    from changes.extract import normalise_markdown
+
+    return tuple(normalise_markdown(v.text, base) for v in load_history(name))
 
 
 def recorded_on(versions: list[CorpusVersion], day: str) -> int:

@@ -1,0 +1,128 @@
+"""Benchmark word_diff on real consecutive Facebook privacy-policy versions.
+
+Run: ``python bench/diff_bench.py [--runs N]``. For each pair of versions it times
+``changes.diff.word_diff`` (median of N runs) and, as a baseline in the same process,
+plain character-level diff-match-patch with its default ``Diff_Timeout = 1`` s, and says
+whether the baseline hit its deadline (its diff is then not minimal) and how many of its
+edits start or end inside a word. It also times ``normalise_markdown`` per document.
+Data: demo/data (Platform Governance Archive, ODC-BY 1.0, see demo/data/ATTRIBUTION.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from diff_match_patch import diff_match_patch  # noqa: E402
+
+from changes.diff import diff_stats, word_diff  # noqa: E402
+from changes.extract import normalise_markdown  # noqa: E402
+from changes.links import canonical_url  # noqa: E402
+from tests.corpus import load_corpus, recorded_on  # noqa: E402
+
+DOCUMENT = "facebook-privacy-policy-en"
+PAGE = "https://mbasic.facebook.com/privacy/policy/printable/"
+# The recorded days with the largest real changes (each against the version before it).
+DAYS = {
+    "2024-06-26": "AI legal basis added",
+    "2025-05-28": "AI legitimate interest added",
+    "2025-11-08": "token noise only",
+    "2025-12-17": "new policy, tables to sections",
+    "2026-01-15": "full render back",
+    "2026-07-24": "new policy, partial render",
+    "2026-08-22": "full render back (290 KB raw)",
+}
+WORD = re.compile(r"\w")
+
+
+def _median_ms(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _char_dmp(old: str, new: str) -> tuple[list[tuple[int, str]], float, bool]:
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = 1.0
+    start = time.perf_counter()
+    diffs = dmp.diff_main(old, new)
+    dmp.diff_cleanupSemantic(diffs)
+    elapsed = time.perf_counter() - start
+    return diffs, elapsed * 1000, elapsed >= dmp.Diff_Timeout
+
+
+def _mid_word_edges(diffs: list[tuple[int, str]]) -> int:
+    """Edits of the baseline that begin or end inside a word."""
+    count = 0
+    for k, (op, text) in enumerate(diffs):
+        if op == 0 or not text:
+            continue
+        before = diffs[k - 1][1][-1:] if k else ""
+        after = diffs[k + 1][1][:1] if k + 1 < len(diffs) else ""
+        if (before and WORD.match(before) and WORD.match(text[0])) or (
+            after and WORD.match(after) and WORD.match(text[-1])
+        ):
+            count += 1
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    args = parser.parse_args()
+    runs = max(1, args.runs)
+
+    versions = load_corpus(DOCUMENT)
+    print(f"{DOCUMENT}: {len(versions)} recorded versions\n")
+
+    header = (
+        f"{'day':<11} {'change':<31} {'old KB':>7} {'new KB':>7} {'+words':>7} {'-words':>7}"
+        f" {'word_diff ms':>12} {'char dmp ms':>11} {'timed out':>9} {'mid-word':>8}"
+        f" {'ratio':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for day, label in DAYS.items():
+        i = recorded_on(versions, day)
+        old = normalise_markdown(versions[i - 1].text, PAGE)
+        new = normalise_markdown(versions[i].text, PAGE)
+        stats = diff_stats(word_diff(old, new))
+        ours = _median_ms(lambda old=old, new=new: word_diff(old, new), runs)
+        baseline = [_char_dmp(old, new) for _ in range(max(1, min(runs, 3)))]
+        base_ms = statistics.median(b[1] for b in baseline)
+        timed_out = any(b[2] for b in baseline)
+        mid_word = _mid_word_edges(baseline[0][0])
+        print(
+            f"{day:<11} {label:<31} {len(old) / 1000:>7.1f} {len(new) / 1000:>7.1f}"
+            f" {stats.words_added:>7} {stats.words_removed:>7} {ours:>12.1f} {base_ms:>11.1f}"
+            f" {'yes' if timed_out else 'no':>9} {mid_word:>8} {base_ms / ours:>6.1f}"
+        )
+
+    print("\nnormalise_markdown per document (raw recorded Markdown):")
+    sample = versions[:: max(1, len(versions) // 50)]
+    canonical_url.cache_clear()
+    start = time.perf_counter()
+    for version in sample:
+        normalise_markdown(version.text, PAGE)
+    cold = (time.perf_counter() - start) * 1000 / len(sample)
+    per_doc = [_median_ms(lambda text=v.text: normalise_markdown(text, PAGE), runs) for v in sample]
+    sizes = [len(v.text) for v in sample]
+    print(
+        f"  {len(sample)} documents, {min(sizes) / 1000:.0f}-{max(sizes) / 1000:.0f} KB:"
+        f" median {statistics.median(per_doc):.1f} ms, max {max(per_doc):.1f} ms"
+        f" (link cache warm); {cold:.1f} ms/document with a cold link cache"
+    )
+
+
+if __name__ == "__main__":
+    main()
