@@ -33,6 +33,16 @@ STEPS = (
 )
 
 
+OUTCOMES = {
+    "new": "new version",
+    "held": "held as suspect",
+    "confirmed": "confirmed",
+    "same": "same text (link tokens and page chrome ignored)",
+    "failures": "fetch failed",
+    "nothing": "nothing",
+}
+
+
 @dataclass(frozen=True)
 class StepResult:
     version: RecordedVersion
@@ -87,10 +97,6 @@ def run_demo(workdir: Path, console: Console, limit: int | None = None) -> int:
         sources.write_text(demo_sources(site.url(PATH)), encoding="utf-8")
         for n, version in enumerate(versions, 1):
             site.page(PATH, meta_page(version.text))
-            console.print(
-                f"step {n}/{len(versions)}: Meta serves the version recorded "
-                f"{version.recorded_at:%Y-%m-%d %H:%M}"
-            )
             result = run_monitor(
                 [],
                 f"sqlite:///{db_file.resolve()}",
@@ -98,13 +104,18 @@ def run_demo(workdir: Path, console: Console, limit: int | None = None) -> int:
                 out,
                 "http://localhost:8000/",
                 "demo",
-                show_progress=True,
+                show_progress=console.is_terminal,
             )
             outcome = next(
                 (k for k in ("new", "held", "confirmed", "same", "failures") if result.get(k)),
                 "nothing",
             )
             results.append(StepResult(version, outcome, result.get("changes", 0)))
+            console.print(
+                f"step {n}/{len(versions)}: Meta serves the version recorded "
+                f"{version.recorded_at:%Y-%m-%d %H:%M} -> {OUTCOMES[outcome]}"
+                + (f", {result['changes']} change" if result.get("changes") else "")
+            )
     _report(console, workdir, results, time.monotonic() - started)
     return 0
 

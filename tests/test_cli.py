@@ -1,0 +1,81 @@
+"""The policywatch CLI against a local Meta stand-in: crawl, rerun, status, publish."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import feedparser
+import pytest
+from typer.testing import CliRunner
+
+from demo.pages import meta_page
+from demo.server import FakeMeta
+from flows.cli import app
+from tests.conftest import write_sources
+
+POLICY = "# Privacy Policy\n\nEffective May 27, 2025\n\n" + "We collect information. " * 80
+EDITED = POLICY.replace("May 27, 2025", "June 16, 2025") + "\n\nWe train AI at Meta.\n"
+
+
+@pytest.mark.usefixtures("prefect")
+def test_crawl_detects_an_edit_and_a_rerun_adds_nothing(site: FakeMeta, tmp_path: Path) -> None:
+    sources = write_sources(
+        tmp_path / "sources.toml", [{"id": "fb", "url": site.url("/privacy/policy/printable/")}]
+    )
+    common = ["--sources", str(sources), "--db", f"sqlite:///{tmp_path / 'pw.db'}"]
+    common += ["--out", str(tmp_path / "public")]
+    runner = CliRunner()
+
+    def crawl() -> dict[str, int]:
+        result = runner.invoke(app, ["crawl", *common, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    site.page("/privacy/policy/printable/", meta_page(POLICY))  # new tokens on every render
+    assert crawl()["new"] == 1
+    site.page("/privacy/policy/printable/", meta_page(POLICY))
+    assert crawl()["same"] == 1
+    site.page("/privacy/policy/printable/", meta_page(EDITED))
+    edited = crawl()
+    assert edited["new"] == 1 and edited["changes"] == 1
+    site.page("/privacy/policy/printable/", meta_page(EDITED))
+    rerun = crawl()
+    assert rerun["same"] == 1 and rerun["changes"] == 0
+
+    status = runner.invoke(app, ["status", "--db", common[3], "--json"])
+    (row,) = json.loads(status.stdout)
+    assert row == {
+        "document": "fb",
+        "kind": "policy",
+        "last_fetch": row["last_fetch"],
+        "outcome": "HTTP 200",
+        "last_error": None,
+        "versions": 2,
+        "held": 0,
+        "changes": 1,
+    }
+    feed = feedparser.parse((tmp_path / "public" / "feed.atom").read_bytes())
+    (entry,) = feed.entries
+    assert "May 27, 2025 to June 16, 2025" in entry.title
+
+    out2 = tmp_path / "public2"
+    published = runner.invoke(
+        app, ["publish", "--db", common[3], "--out", str(out2), "--base-url", "https://x.org/pw/"]
+    )
+    assert published.exit_code == 0, published.output
+    assert (
+        feedparser.parse((out2 / "feed.rss").read_bytes())
+        .entries[0]
+        .link.startswith("https://x.org/pw/changes/")
+    )
+
+
+def test_every_command_shows_an_example_in_its_help() -> None:
+    runner = CliRunner()
+    for command in ("crawl", "serve", "publish", "status", "demo"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0
+        assert "policywatch" in result.output and (
+            "Example" in result.output or "prefect" in result.output
+        ), command

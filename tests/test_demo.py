@@ -1,0 +1,32 @@
+"""The demo replays real history through the real spider and flow; its feeds hold the AI changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+import pytest
+from rich.console import Console
+
+from demo.run import run_demo
+
+
+@pytest.mark.usefixtures("prefect")
+def test_demo_feeds_hold_the_2024_and_2025_ai_changes(tmp_path: Path) -> None:
+    console = Console(record=True, width=120)
+    assert run_demo(tmp_path, console, limit=6) == 0
+    out = tmp_path / "public"
+    atom = feedparser.parse((out / "feed.atom").read_bytes())
+    rss = feedparser.parse((out / "feed.rss").read_bytes())
+    assert not atom.bozo and not rss.bozo
+    # steps 2 and 5 only rotate link tokens: 6 steps, 3 changes
+    assert len(atom.entries) == len(rss.entries) == 3
+    pages = [
+        (out / "changes" / e.link.rsplit("/", 1)[-1]).read_text(encoding="utf-8")
+        for e in atom.entries
+    ]
+    assert any("Provide and curate" in p for p in pages)  # June 2024
+    assert any("Develop and improve" in p for p in pages)  # May 2025
+    text = console.export_text()
+    assert "same text" in text and str(out / "index.html") in text
+    assert (out / "index.html").is_file()
