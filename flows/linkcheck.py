@@ -14,7 +14,6 @@ import tempfile
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from w3lib.encoding import html_to_unicode
 
 from changes.link_health import classify_check, headline, settle
 from changes.links import canonical_url
+from changes.optout import optout_links
 from flows.steps import FetchEvent, RunConfig, run_spider, sources_of
 from spiders.items import LinkTarget
 from spiders.sources import Sources
@@ -40,16 +40,6 @@ KIND_LABELS = {
     "settings": "Settings link",
     "form": "Form link",
 }
-
-
-def text_mentions(markdown: str, lang: str) -> list[Any]:
-    """``changes.optout.optout_links``; nothing until branch ``classify`` brings it."""
-    try:
-        from changes.optout import optout_links
-    except ImportError:
-        log.warning("changes.optout is missing: links in texts are not checked, only forms")
-        return []
-    return list(optout_links(markdown, lang))
 
 
 def _tracked(session: Session, sources: Sources) -> list[tuple[Document, DocumentSpec | None]]:
@@ -75,7 +65,7 @@ def sight_links(session: Session, sources: Sources, at: datetime) -> int:
         version = doc.current_version
         if version is None:
             continue
-        for mention in text_mentions(get_text(session, version.text_blob), lang):
+        for mention in optout_links(get_text(session, version.text_blob), lang):
             link = store.upsert_link(session, mention.url, doc.locale, mention.kind, at)
             store.sight(session, link, doc.id, mention.text, mention.context, version.id, at)
             present[doc.id].add(link.id)

@@ -3,13 +3,9 @@ real spider (link mode), the outcome classifier, the debounce and the feeds."""
 
 from __future__ import annotations
 
-import sys
-import types
-from dataclasses import dataclass
 from pathlib import Path
 
 import feedparser
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -31,33 +27,6 @@ LOGIN = (
     "<html><body><form action='/login/'><input name=email><input type=password name=pass>"
     "</form><p>Log into Facebook</p></body></html>"
 )
-
-
-@dataclass(frozen=True)
-class Mention:  # the shape of changes.optout.LinkMention (branch classify)
-    url: str
-    text: str
-    context: str
-    kind: str
-
-
-def stand_in_optout(markdown: str, lang: str = "en") -> list[Mention]:
-    """A tiny stand-in for changes.optout: Markdown links whose anchor says 'object'."""
-    import re
-
-    return [
-        Mention(url, text, markdown[:80], "objection")
-        for text, url in re.findall(r"\[([^\]]*object[^\]]*)\]\(([^)\s]+)\)", markdown)
-    ]
-
-
-@pytest.fixture
-def optout(monkeypatch: pytest.MonkeyPatch) -> None:
-    if "changes.optout" in sys.modules:  # the real module is here: use it
-        return
-    module = types.ModuleType("changes.optout")
-    module.optout_links = stand_in_optout  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "changes.optout", module)
 
 
 def config(tmp_path: Path, site: FakeMeta, docs: list[dict[str, object]]) -> steps.RunConfig:
@@ -140,13 +109,14 @@ def test_forms_that_break_give_one_entry_each_after_confirmation(
 
 
 def test_links_in_texts_are_sighted_and_offsite_ones_never_fetched(
-    tmp_path: Path, site: FakeMeta, optout: None
+    tmp_path: Path, site: FakeMeta
 ) -> None:
     filler = " ".join(f"word{i}" for i in range(60))
     policy = (
         "<html><body><div id='root'><h1>Privacy Policy</h1>"
         f"<p>You can <a href='{site.url('/help/contact/x')}'>object to this</a> at any time.</p>"
-        f"<p>Or <a href='{site.url('/elsewhere', host='localhost')}'>object elsewhere</a>.</p>"
+        f"<p>You can also use <a href='{site.url('/elsewhere', host='localhost')}'>this form</a>"
+        " to object to the use of your information.</p>"
         f"<p>{filler}</p></div></body></html>"
     )
     site.page("/policy", policy)
