@@ -33,6 +33,9 @@ from storage.repo import DocumentSpec, documents
 
 log = logging.getLogger(__name__)
 
+# Settings links (Accounts Center, cookie dialogs) are recorded where they appear, not checked:
+# they always ask a reader to log in, and nobody objects through them.
+CHECKED_KINDS = ("objection", "opt-out", "consent", "form")
 KIND_LABELS = {
     "objection": "Objection link",
     "opt-out": "Opt-out link",
@@ -75,12 +78,17 @@ def sight_links(session: Session, sources: Sources, at: datetime) -> int:
 
 
 def targets(session: Session, sources: Sources) -> tuple[list[LinkTarget], list[Link]]:
-    """The links to check now, and those skipped (their host is not in sources.toml)."""
+    """The links to check now, and those skipped (their host is not in sources.toml).
+
+    Only links of the kinds in CHECKED_KINDS are either.
+    """
     hosts = sources.hosts()
     forms = {(canonical_url(d.url), d.locale): d for d in sources.documents if d.kind == "form"}
     checked: list[LinkTarget] = []
     skipped: list[Link] = []
     for link in store.present_links(session):
+        if link.kind not in CHECKED_KINDS:
+            continue
         if (urlsplit(link.url).hostname or "").lower() not in hosts:
             skipped.append(link)
             continue
