@@ -1,24 +1,43 @@
 #!/usr/bin/env bash
-# Browser mode (render = "browser") and its tests need a Chromium. Playwright's own download
-# (`playwright install chromium`) is used when present; otherwise Debian's package, installed
-# here when we are root on a Debian/Ubuntu machine. See README, "JavaScript pages".
+# Make sure a Chromium is there for the browser tests (tests/test_site_browser.py).
+# `make test` runs this; `make demo` does not need it. Playwright never downloads a browser:
+# the tests drive Debian's chromium, or the binary POLICYWATCH_CHROMIUM names.
 set -euo pipefail
-for exe in "${POLICYWATCH_CHROMIUM:-}" chromium chromium-browser; do
-  if [ -n "$exe" ] && command -v "$exe" >/dev/null 2>&1; then
-    echo "chromium: $(command -v "$exe")"
+
+chromium="${POLICYWATCH_CHROMIUM:-/usr/bin/chromium}"
+if [ -x "$chromium" ]; then
+    echo "chromium: $chromium"
     exit 0
-  fi
-done
-if ls "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium* >/dev/null 2>&1; then
-  echo "chromium: Playwright's own"
-  exit 0
 fi
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
-  echo "chromium: $(command -v chromium)"
-  exit 0
+if [ -n "${POLICYWATCH_CHROMIUM:-}" ]; then
+    echo "POLICYWATCH_CHROMIUM=$chromium is not an executable file." >&2
+    echo "Point it at a Chromium binary, or unset it to use /usr/bin/chromium." >&2
+    exit 1
 fi
-echo "warning: no Chromium, so render = \"browser\" documents cannot be fetched. Install one" >&2
-echo "  (sudo apt-get install chromium), or run .venv/bin/playwright install chromium," >&2
-echo "  or set POLICYWATCH_CHROMIUM=/path/to/chrome." >&2
+
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+else
+    cat >&2 <<'MSG'
+The browser tests need Chromium at /usr/bin/chromium, and this script can only install it
+as root (or with password-less sudo). Install it yourself, then run `make test` again:
+
+    sudo apt-get update && sudo apt-get install -y chromium
+
+or set POLICYWATCH_CHROMIUM to a Chromium binary you already have.
+MSG
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "No apt-get here: install Chromium yourself and set POLICYWATCH_CHROMIUM to it." >&2
+    exit 1
+fi
+
+echo "installing Debian's chromium for the browser tests (apt-get)"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y chromium
+test -x /usr/bin/chromium
+echo "chromium: /usr/bin/chromium"
