@@ -1,4 +1,8 @@
-"""The source-health step: a source failing for too long is one change, its recovery another."""
+"""The source-health step: a source failing for too long is one change, its recovery another.
+
+Forms are left out: a logged-out reader often meets a login wall there, and whether the
+form works is what the link checks (flows/linkcheck.py) report.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,10 @@ def source_health(cfg: RunConfig, run_id: int) -> int:
     added = 0
     with open_db(cfg.db_url).begin() as session:
         fetched = session.scalars(
-            select(Fetch.document_id).where(Fetch.run_id == run_id).distinct()
+            select(Fetch.document_id)
+            .join(Document, Document.id == Fetch.document_id)
+            .where(Fetch.run_id == run_id, Document.kind != "form")  # forms: see check_links
+            .distinct()
         ).all()
         for document_id in sorted(fetched):
             last_ok = session.scalar(

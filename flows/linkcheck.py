@@ -60,7 +60,6 @@ def sight_links(session: Session, sources: Sources, at: datetime) -> int:
     tracked = _tracked(session, sources)
     present: dict[str, set[int]] = defaultdict(set)
     for doc, spec in tracked:
-        lang = doc.locale.split("_")[0]
         if spec is not None and spec.kind == "form":
             link = store.upsert_link(session, canonical_url(spec.url), spec.locale, "form", at)
             store.sight(session, link, doc.id, spec.title, "", doc.current_version_id, at)
@@ -68,7 +67,7 @@ def sight_links(session: Session, sources: Sources, at: datetime) -> int:
         version = doc.current_version
         if version is None:
             continue
-        for mention in optout_links(get_text(session, version.text_blob), lang):
+        for mention in optout_links(get_text(session, version.text_blob), doc.lang):
             link = store.upsert_link(session, mention.url, doc.locale, mention.kind, at)
             store.sight(session, link, doc.id, mention.text, mention.context, version.id, at)
             present[doc.id].add(link.id)
@@ -77,17 +76,20 @@ def sight_links(session: Session, sources: Sources, at: datetime) -> int:
     return sum(len(ids) for ids in present.values())
 
 
-def targets(session: Session, sources: Sources) -> tuple[list[LinkTarget], list[Link]]:
+def targets(
+    session: Session, sources: Sources, only: set[str] | None = None
+) -> tuple[list[LinkTarget], list[Link]]:
     """The links to check now, and those skipped (their host is not in sources.toml).
 
-    Only links of the kinds in CHECKED_KINDS are either.
+    Only links of the kinds in CHECKED_KINDS are either; with ``only`` (document ids), only
+    links that appear in those documents or in their locales and posts.
     """
     hosts = sources.hosts()
     forms = {(canonical_url(d.url), d.locale): d for d in sources.documents if d.kind == "form"}
     checked: list[LinkTarget] = []
     skipped: list[Link] = []
     for link in store.present_links(session):
-        if link.kind not in CHECKED_KINDS:
+        if link.kind not in CHECKED_KINDS or (only and not _appears_in(session, link, only)):
             continue
         if (urlsplit(link.url).hostname or "").lower() not in hosts:
             skipped.append(link)
@@ -96,6 +98,14 @@ def targets(session: Session, sources: Sources) -> tuple[list[LinkTarget], list[
         render, select = (form.render, form.select) if form else ("http", ())
         checked.append(LinkTarget(link.id, link.url, link.locale, render, tuple(select)))
     return checked, skipped
+
+
+def _appears_in(session: Session, link: Link, only: set[str]) -> bool:
+    for sighting in store.sightings(session, link.id):
+        doc = session.get(Document, sighting.document_id)
+        if doc is not None and (doc.id in only or doc.group_id in only):
+            return True
+    return False
 
 
 def _name(session: Session, link: Link) -> tuple[str, str]:
@@ -166,7 +176,7 @@ def check_links(cfg: RunConfig, run_id: int | None) -> dict[str, int]:
     sessions = open_db(cfg.db_url)
     with sessions.begin() as session:
         sight_links(session, sources, datetime.now(UTC))
-        checked, skipped = targets(session, sources)
+        checked, skipped = targets(session, sources, set(cfg.documents))
     for link in skipped:
         log.warning("not checked (host not in sources.toml): %s", link.url)
     events: list[FetchEvent] = []

@@ -242,8 +242,8 @@ def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transit
             categories = list(desc.categories)
             if post and "newsroom" not in categories:
                 categories.append("newsroom")
-            lang = doc.locale.split("_")[0].lower()
-            categories += [c for c in classified(old_text, new_text, lang) if c not in categories]
+            extra = classified(old_text, new_text, doc.lang)
+            categories += [c for c in extra if c not in categories]
             add_change(
                 session,
                 t.document_id,

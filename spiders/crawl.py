@@ -50,7 +50,9 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> di
     }
 
 
-def followed_posts(sources: Sources, docs: tuple[DocumentSpec, ...], db_url: str) -> list:
+def followed_posts(
+    sources: Sources, docs: tuple[DocumentSpec, ...], db_url: str
+) -> list[DocumentSpec]:
     """Posts of the selected feeds still within ``follow_posts_days`` of being found."""
     feeds = [d.id for d in docs if d.id in sources.feeds]
     if not feeds:

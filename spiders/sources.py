@@ -17,7 +17,6 @@ KINDS = ("policy", "genai", "help", "form", "newsroom")
 RENDERS = ("http", "browser")
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 _LOCALE = re.compile(r"[a-z]{2,3}_[A-Z]{2}")
-_PLACEHOLDERS = ("locale", "lang", "region", "tag")
 
 
 class SourcesError(ValueError):

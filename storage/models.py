@@ -70,6 +70,11 @@ class Document(Base):
         primaryjoin="foreign(Document.current_version_id) == Version.id", viewonly=True
     )
 
+    @property
+    def lang(self) -> str:
+        """The language of the locale, for classification: ``fr_FR`` -> ``fr``."""
+        return self.locale.split("_")[0].lower()
+
 
 class Run(Base):
     """One run of the pipeline: scheduled, manual, replay or demo."""

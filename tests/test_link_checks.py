@@ -140,3 +140,6 @@ def test_links_in_texts_are_sighted_and_offsite_ones_never_fetched(
         ).one()
         assert sighting.document_id == "policy" and sighting.anchor == "object to this"
         assert sighting.link.outcome == "form" and sighting.link.kind == "objection"
+        sources = steps.sources_of(cfg)
+        assert [len(x) for x in linkcheck.targets(s, sources, {"policy"})] == [1, 1]
+        assert linkcheck.targets(s, sources, {"another-document"}) == ([], [])
