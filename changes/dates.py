@@ -1,42 +1,130 @@
-"""The date a document says it takes effect or was last revised (EN/FR/DE)."""
+"""Dates a document states: when it takes effect or was last revised, and deadlines given
+next to an objection or opt-out (EN/FR/DE). Pure functions, no I/O."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from changes.lexicon import fold, lang_of, patterns
+from changes.plain import plain
+
+__all__ = ["Deadline", "date_changes", "deadlines", "iso_date", "stated_date"]
 
 _MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
 _MONTHS_FR = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
 _MONTHS_DE = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 
+# "June 26, 2024" | "26 June 2024" | "4 January, 2022" | "4 janvier 2022" | "26. Juni 2024"
+_DATE_EN = rf"(?:(?:{_MONTHS_EN})\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS_EN}),?\s+\d{{4}})"
+_DATE_FR = rf"\d{{1,2}}(?:er)?\s+(?:{_MONTHS_FR})\s+\d{{4}}"
+_DATE_DE = rf"\d{{1,2}}\.\s*(?:{_MONTHS_DE})\s+\d{{4}}"
+_ANY_DATE = re.compile(rf"(?<!\w)(?:{_DATE_EN}|{_DATE_FR}|{_DATE_DE})(?!\w)", re.I)
+
 _PATTERNS = (
     re.compile(
-        rf"\b(?:Effective|Last (?:revised|updated|modified))(?: on| as of)?:?\s+"
-        rf"((?:{_MONTHS_EN})\s+\d{{1,2}},\s+\d{{4}})",
+        rf"\b(?:Effective(?: from)?|Last (?:revised|updated|modified)|Date of last revision)"
+        rf"(?: on| as of)?:?\s+({_DATE_EN})",
         re.I,
     ),
     re.compile(
-        rf"(?:Date de la dernière révision|Dernière mise à jour|En vigueur (?:à compter )?du)"
-        rf"\s*:?\s*(\d{{1,2}}(?:er)?\s+(?:{_MONTHS_FR})\s+\d{{4}})",
+        rf"(?:Date de la dernière (?:révision|mise à jour)|Dernière mise à jour"
+        rf"|En vigueur (?:à compter )?du|Entrée en vigueur\s*:)"
+        rf"\s*:?\s*({_DATE_FR})",
         re.I,
     ),
     re.compile(
         rf"(?:Gültig ab|Zuletzt (?:aktualisiert|überarbeitet)(?: am)?"
-        rf"|Datum der letzten Überarbeitung)"
-        rf"\s*:?\s*(\d{{1,2}}\.\s*(?:{_MONTHS_DE})\s+\d{{4}})",
+        rf"|Datum der letzten Überarbeitung|Datum des Inkrafttretens)"
+        rf"\s*:?\s*({_DATE_DE})",
         re.I,
     ),
 )
+_WINDOW = 20_000
+_MONTH_NUMBER = {
+    m.casefold(): i + 1
+    for months in (_MONTHS_EN, _MONTHS_FR, _MONTHS_DE)
+    for i, m in enumerate(months.split("|"))
+}
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?](?=\s|$)|\n|$)")
 
 
 def stated_date(text: str) -> str | None:
-    """The first effective/last-revised date stated in ``text``, as written, or None.
+    """The effective/last-revised date ``text`` states, as written, or None.
+
+    Policies state it at the top (Facebook, WhatsApp) or at the bottom (the 2022 French
+    Facebook policy); the top wins.
 
     >>> stated_date("What is the Privacy Policy?\\n\\nEffective June 26, 2024\\n")
     'June 26, 2024'
+    >>> stated_date("Date de la dernière mise à jour\\u00a0: 4\\u00a0janvier\\u00a02022")
+    '4 janvier 2022'
     """
-    head = text[:20_000]
-    for pattern in _PATTERNS:
-        match = pattern.search(head)
-        if match:
-            return " ".join(match.group(1).split())
+    for part in (text[:_WINDOW], text[-_WINDOW:]):
+        for pattern in _PATTERNS:
+            match = pattern.search(part)
+            if match:
+                return " ".join(match.group(1).split())
     return None
+
+
+def iso_date(written: str | None) -> str | None:
+    """``"June 26, 2024"``, ``"26 juin 2024"`` or ``"26. Juni 2024"`` as ``"2024-06-26"``."""
+    if not written:
+        return None
+    parts = re.findall(r"\d+|[^\W\d]+", written)
+    numbers = [int(p) for p in parts if p.isdigit()]
+    months = [_MONTH_NUMBER[p.casefold()] for p in parts if p.casefold() in _MONTH_NUMBER]
+    if len(numbers) != 2 or len(months) != 1:
+        return None
+    day, year = (numbers[0], numbers[1]) if numbers[1] > 31 else (numbers[1], numbers[0])
+    return f"{year:04d}-{months[0]:02d}-{day:02d}"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A date written in the same sentence as an objection or opt-out."""
+
+    date: str  # as written
+    context: str  # the sentence
+
+
+def deadlines(text: str, lang: str = "en") -> list[Deadline]:
+    """Dates stated next to objection or opt-out words ("object before June 26, 2024").
+
+    >>> deadlines("You can object to this until 26 June 2024. Effective May 1, 2024.")
+    [Deadline(date='26 June 2024', context='You can object to this until 26 June 2024.')]
+    """
+    langs = lang_of(lang)
+    words = [p for k in ("objection", "opt-out") if (p := patterns("optout", "text", k, langs))]
+    out: list[Deadline] = []
+    for line in text.splitlines():
+        if not _ANY_DATE.search(line):
+            continue
+        for sentence in _SENTENCE.findall(plain(line)):
+            folded = fold(sentence)
+            if not any(p.search(folded) for p in words):
+                continue
+            for m in _ANY_DATE.finditer(folded):
+                found = Deadline(" ".join(m.group(0).split()), folded.strip())
+                if found not in out:
+                    out.append(found)
+    return out
+
+
+def date_changes(old: str, new: str, lang: str = "en") -> dict[str, object]:
+    """The stated date moved (``date``) and deadlines added or removed (``deadlines``)."""
+    out: dict[str, object] = {}
+    before, after = stated_date(old), stated_date(new)
+    same_day = before and after and iso_date(before) == iso_date(after) is not None
+    if before != after and after and not same_day:
+        out["date"] = {"from": before, "to": after}
+    old_deadlines = {d.date: d for d in deadlines(old, lang)}
+    new_deadlines = {d.date: d for d in deadlines(new, lang)}
+    added = [{"date": d, "context": new_deadlines[d].context} for d in new_deadlines]
+    removed = [{"date": d, "context": old_deadlines[d].context} for d in old_deadlines]
+    added = [a for a in added if a["date"] not in old_deadlines]
+    removed = [r for r in removed if r["date"] not in new_deadlines]
+    if added or removed:
+        out["deadlines"] = {"added": added, "removed": removed}
+    return out

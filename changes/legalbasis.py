@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from changes.lexicon import fold, lang_of, load, patterns
 from changes.plain import plain, words
@@ -145,6 +145,7 @@ def _headings(lines: Sequence[str]) -> list[tuple[int, int, str]]:
     return out
 
 
+@lru_cache(maxsize=8)  # a text is the new side of one change and the old of the next
 def legal_bases(markdown: str, lang: str = "en") -> LegalBases:
     """The bases ``markdown`` states and the purposes listed under each basis.
 
@@ -282,6 +283,7 @@ def _introduces(line: str) -> bool:
     return len(words(text)) >= 12
 
 
+@lru_cache(maxsize=1 << 14)
 def _first_basis(text: str, langs: tuple[str, ...]) -> str | None:
     folded = fold(plain(text))
     best: tuple[int, str] | None = None
@@ -334,31 +336,48 @@ def _list_purposes(
 ) -> list[Purpose]:
     """The purposes of the "Why and how we process" label at line ``i``.
 
-    Facebook (December 2025 on): one purpose per label, titled by the line above it
-    (skipping "ⓘ For ..." audience notes), its text running to the next bold label.
-    WhatsApp (2022): one label per basis, introduced by a paragraph; each paragraph that
-    follows it (up to the next heading) is a purpose, its bullets say more about it.
+    Facebook (December 2025 on), ``**Why and how we process your information:**``: one
+    purpose per label, titled by the line above it (skipping "ⓘ For ..." audience notes),
+    its text running to the next bold label. WhatsApp (2022), ``**Why And How We Process
+    Your Data**:``: one label per basis, see :func:`_paragraph_purposes`.
     """
+    if lines[i].rstrip().endswith("**:"):
+        return _paragraph_purposes(lines, i, heads)
     title = None
     for back in range(i - 1, max(-1, i - 8), -1):
         candidate = lines[back].strip()
         if not candidate or candidate.startswith(_INFO_MARK):
             continue
-        if back not in heads and not _BULLET.match(candidate) and not _BOLD_LINE.match(candidate):
+        if back not in heads and _is_title(candidate):
             title = candidate
         break
-    if title is not None and len(words(title)) < 15:
-        body = []
-        for after in lines[i + 1 :]:
-            if _BOLD_LINE.match(after):
-                break
-            if after.strip():
-                body.append(after)
-        return [_purpose(body, title=title)]
+    body = []
+    for after in lines[i + 1 :]:
+        if _BOLD_LINE.match(after):
+            break
+        if after.strip():
+            body.append(after)
+    return [_purpose(body, title=title)]
+
+
+def _is_title(line: str) -> bool:
+    """A purpose title: a short line of text, not a list item, link line, label or note."""
+    if _BULLET.match(line) or _BOLD_LINE.match(line) or line.startswith(("[", "|")):
+        return False
+    return not line.endswith(":") and len(words(line)) < 20
+
+
+def _paragraph_purposes(
+    lines: Sequence[str], i: int, heads: dict[int, tuple[int, str]]
+) -> list[Purpose]:
+    """WhatsApp 2022: after "**Why And How We Process Your Data**:", each paragraph that
+    a bullet list follows is a purpose, up to the next heading or label."""
     out = []
     for j in range(i + 1, len(lines)):
         line = lines[j]
         if j in heads or (j + 1 in heads and _SETEXT.match(lines[j + 1])):
+            break
+        if line.rstrip().endswith("**:") and _BOLD_LINE.match(line):
             break
         if line.strip() and not line[0].isspace() and not _BULLET.match(line):
             following = next((x for x in lines[j + 1 :] if x.strip()), "")
@@ -402,7 +421,7 @@ _ALSO_CALLED = re.compile(
 _CUT = re.compile(r",| on | in | for | to | including | such as | \(|:|;")
 
 
-def short_label(label: str, min_words: int = 3) -> str:
+def short_label(label: str, min_words: int = 4) -> str:
     """A purpose or step as a title can quote it: aliases applied, cut at its first clause.
 
     >>> short_label("Develop and improve artificial intelligence technology "
@@ -424,6 +443,7 @@ def _norm(word: str) -> str:
 _SUFFIX = re.compile(r"(?:ations?|ings?|ed|es|e|s)$")
 
 
+@lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     """A crude stem, enough to see "Developing" and "Develop" as one word."""
     word = word.casefold()
@@ -436,6 +456,7 @@ def _key(text: str) -> str:
     return " ".join(_norm(w) for w in words(text))
 
 
+@lru_cache(maxsize=1 << 14)
 def _content(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in words(text) if len(w) > 2 and w.casefold() not in _STOP)
 
@@ -459,14 +480,17 @@ def _score(old: Purpose, new: Purpose) -> float:
 def _pairs(
     old: Sequence[Purpose], new: Sequence[Purpose]
 ) -> tuple[list[tuple[Purpose, Purpose]], list[Purpose], list[Purpose]]:
-    """Match purposes of one basis: same key first, then the most similar (greedy)."""
+    """Match purposes of one basis: same key first, then the most similar (greedy).
+
+    Two purposes may share a title ("Promoting safety, integrity and security" for users
+    and for people without an account): those pair by the similarity of their text."""
     pairs: list[tuple[Purpose, Purpose]] = []
     left = list(old)
     right = []
-    by_key = {p.key: p for p in left}
     for p in new:
-        match = by_key.pop(p.key, None)
-        if match is not None:
+        same = [o for o in left if o.key == p.key]
+        if same:
+            match = max(same, key=lambda o: _similarity(_content(o.body), _content(p.body)))
             pairs.append((match, p))
             left.remove(match)
         else:

@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from changes.lexicon import fold, lang_of, load, patterns
 from changes.links import canonical_url
@@ -53,7 +53,11 @@ def optout_links(markdown: str, lang: str = "en") -> list[LinkMention]:
     works; an unknown one uses all three). Same-page anchors (``#...``) are never opt-out
     links. A link seen twice with the same text and sentence is listed once.
     """
-    langs = lang_of(lang)
+    return list(_optout_links(markdown, lang_of(lang)))
+
+
+@lru_cache(maxsize=8)  # a text is the new side of one change and the old of the next
+def _optout_links(markdown: str, langs: tuple[str, ...]) -> tuple[LinkMention, ...]:
     out: list[LinkMention] = []
     seen: set[tuple[str, str, str]] = set()
     for line in markdown.splitlines():
@@ -66,7 +70,7 @@ def optout_links(markdown: str, lang: str = "en") -> list[LinkMention]:
                     if key not in seen:
                         seen.add(key)
                         out.append(mention)
-    return out
+    return tuple(out)
 
 
 def _sentences(piece: str) -> list[str]:

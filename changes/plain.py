@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from changes.lexicon import fold
 
@@ -23,6 +24,7 @@ _BREAK = re.compile(r"<br>")
 _WORD = re.compile(r"\w+(?:['’\-]\w+)*")
 
 
+@lru_cache(maxsize=1 << 16)  # policies repeat most lines from one version to the next
 def plain(markdown: str) -> str:
     """``markdown`` as one line of text: links become their text, images their alt text,
     emphasis and escapes go, a leading list marker or ``#`` goes, ``<br>`` is a space.

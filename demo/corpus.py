@@ -26,26 +26,26 @@ class RecordedVersion:
 @cache
 def load_history(name: str) -> tuple[RecordedVersion, ...]:
     """All versions of ``demo/data/<name>.tar.xz``, oldest first (the index is not sorted)."""
-    path = DATA / f"{name}.tar.xz"
-    with tarfile.open(path, "r:xz") as tar:
-        members = {m.name.removeprefix("./"): m for m in tar.getmembers() if m.isfile()}
-
-        def read(member_name: str) -> str:
-            handle = tar.extractfile(members[member_name])
-            assert handle is not None
-            return handle.read().decode("utf-8")
-
-        rows = list(csv.DictReader(io.StringIO(read("index.tsv")), delimiter="\t"))
-        versions = [
-            RecordedVersion(
-                recorded_at=datetime.fromisoformat(row["recorded_at"]),
-                commit=row["commit"],
-                kind=row["kind"],
-                file=row["file"],
-                text=read(f"versions/{row['file']}"),
-            )
-            for row in rows
-        ]
+    files: dict[str, bytes] = {}
+    # Read members in archive order: random access into an xz stream decompresses it again
+    # from the start for every member (20 s instead of 0.2 s for 492 versions).
+    with tarfile.open(DATA / f"{name}.tar.xz", "r:xz") as tar:
+        for member in tar:
+            if member.isfile():
+                handle = tar.extractfile(member)
+                assert handle is not None
+                files[member.name.removeprefix("./")] = handle.read()
+    index = io.StringIO(files["index.tsv"].decode("utf-8"))
+    versions = [
+        RecordedVersion(
+            recorded_at=datetime.fromisoformat(row["recorded_at"]),
+            commit=row["commit"],
+            kind=row["kind"],
+            file=row["file"],
+            text=files[f"versions/{row['file']}"].decode("utf-8"),
+        )
+        for row in csv.DictReader(index, delimiter="\t")
+    ]
     # The index follows the archive's commit order, which jumps back in time where
     # histories were merged: sort (stably) by recording time.
     return tuple(sorted(versions, key=lambda v: v.recorded_at))

@@ -1,0 +1,277 @@
+"""What a change means: its title, categories, structured summary and whether it alerts.
+
+One pure call over two texts (and the texts the document showed recently):
+
+- ``legal-basis``: a purpose gained or lost a GDPR legal basis, or its processing steps
+  changed, or the bases the text states changed (changes/legalbasis.py);
+- ``opt-out``: an objection / opt-out / consent / settings link was added, removed or
+  retargeted (changes/optout.py);
+- ``dates``: the stated effective date moved, or a deadline next to objection text changed
+  (changes/dates.py);
+- ``ai``: a changed sentence speaks of AI at Meta, generative AI, models or training
+  (changes/ai.py);
+- ``text``: the words changed at all.
+
+No alert (``alert`` False, the reason in ``summary["no_alert"]``) when the words are the
+same once link targets are set aside (rotating tokens, a renumbered anchor) and no opt-out
+link moved; when the text returns to one the document showed recently (a page flipping
+A -> B -> A raises one alert, not three); and when the only change is a partial render
+vanishing or coming back (changes/partial.py), whose blocks are held, never reported as
+removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from changes.ai import ai_sentences
+from changes.dates import date_changes
+from changes.legalbasis import basis_changes, legal_bases, short_label
+from changes.optout import link_changes, optout_links
+from changes.partial import Blocks, line_ops, restored, vanished
+from changes.plain import plain, words
+
+__all__ = ["CATEGORIES", "Classification", "Earlier", "classify"]
+
+#: Categories a change can have, in the order titles and feeds list them.
+CATEGORIES: tuple[str, ...] = ("text", "legal-basis", "opt-out", "dates", "ai")
+
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
+_AI_SAMPLES = 3
+# Settings links are listed in the summary, but only these kinds make a change "opt-out":
+# settings and help pages are renamed and moved often, objection forms rarely.
+_ALERTING_LINKS = frozenset({"objection", "opt-out", "consent", "form"})
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """A text the document showed recently (before the change's old text), and when."""
+
+    text: str
+    seen: str  # when it was last seen, as a reader should read it ("2024-05-21")
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A change's headline, categories, summary and whether subscribers hear of it."""
+
+    title: str
+    categories: list[str]
+    summary: dict[str, Any] = field(default_factory=dict)
+    alert: bool = True
+
+
+def classify(
+    old: str,
+    new: str,
+    *,
+    document: str,
+    lang: str = "en",
+    words_added: int = 0,
+    words_removed: int = 0,
+    recent: Sequence[Earlier] = (),
+) -> Classification:
+    """Classify the change from ``old`` to ``new`` of the document titled ``document``.
+
+    ``words_added``/``words_removed`` come from the stored diff (it is computed once,
+    elsewhere); ``recent`` are texts the document showed before ``old`` within the
+    flapping window, newest first.
+
+    >>> old, new = "Effective May 1, 2025\\n\\nHi.\\n", "Effective June 2, 2025\\n\\nHi.\\n"
+    >>> c = classify(old, new, document="Policy")
+    >>> c.title, c.categories, c.alert
+    ('Policy: effective date moved from May 1, 2025 to June 2, 2025', ['text', 'dates'], True)
+    """
+    summary: dict[str, Any] = {"words_added": words_added, "words_removed": words_removed}
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    ops = line_ops(old_lines, new_lines)
+    held = vanished(old_lines, new_lines, ops)
+    back = restored(old_lines, new_lines, ops, [r.text.splitlines() for r in recent])
+    if held:
+        summary["held"] = {
+            "reason": "partial render: whole blocks vanished at once; not reported as removed",
+            "words": held.words,
+            "blocks": held.count,
+        }
+    if back:
+        summary["restored"] = {
+            "reason": "blocks the document showed recently came back",
+            "words": back.words,
+            "blocks": back.count,
+        }
+    old_eff = _without(old_lines, held)
+    new_eff = _without(new_lines, back)
+
+    categories: list[str] = []
+    added, removed = _changed_sentences(old_eff, new_eff)
+    if words(plain(old_eff)) != words(plain(new_eff)):
+        categories.append("text")
+
+    bases = basis_changes(legal_bases(old_eff, lang), legal_bases(new_eff, lang))
+    if bases["purposes"]:
+        summary["legal_basis"] = bases["purposes"]
+    if bases["processing"]:
+        summary["processing"] = bases["processing"]
+    if bases["bases_added"] or bases["bases_removed"]:
+        summary["bases_stated"] = {"added": bases["bases_added"], "removed": bases["bases_removed"]}
+    if any(bases.values()):
+        categories.append("legal-basis")
+
+    links = link_changes(optout_links(old_eff, lang), optout_links(new_eff, lang))
+    if any(links.values()):
+        summary["opt_out_links"] = {k: v for k, v in links.items() if v}
+        if any(link["kind"] in _ALERTING_LINKS for found in links.values() for link in found):
+            categories.append("opt-out")
+
+    dates = date_changes(old, new, lang)
+    if dates:
+        summary.update(dates)
+        categories.append("dates")
+
+    ai = ai_sentences([*added, *removed], lang, limit=_AI_SAMPLES)
+    if ai:
+        summary["ai"] = ai
+        categories.append("ai")
+
+    summary["words_changed"] = {
+        "added": sum(len(words(s)) for s in added),
+        "removed": sum(len(words(s)) for s in removed),
+    }
+    title, alert = _headline(document, summary, categories, held, back)
+    del summary["words_changed"]
+    returned = next((r for r in recent if r.text == new), None)
+    if returned is not None:
+        alert = False
+        summary["no_alert"] = f"the text returns to the one last seen {returned.seen}"
+        title = f"{document}: back to the text last seen {returned.seen}"
+    elif not alert:
+        summary["no_alert"] = _quiet_reason(held, back)
+    return Classification(title, [c for c in CATEGORIES if c in categories], summary, alert)
+
+
+def _without(lines: Sequence[str], blocks: Blocks | None) -> str:
+    if blocks is None:
+        return "\n".join(lines)
+    return "\n".join(line for i, line in enumerate(lines) if i not in blocks.lines)
+
+
+def _sentences(text: str) -> list[str]:
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            out += [s.strip() for s in _SENTENCE.findall(plain(line)) if words(s)]
+    return out
+
+
+def _changed_sentences(old: str, new: str) -> tuple[list[str], list[str]]:
+    """Sentences (link targets set aside) only in ``new``, and only in ``old``."""
+    before, after = _sentences(old), _sentences(new)
+    old_set, new_set = set(before), set(after)
+    return [s for s in after if s not in old_set], [s for s in before if s not in new_set]
+
+
+def _quiet_reason(held: Blocks | None, back: Blocks | None) -> str:
+    if held:
+        return f"only a partial render: {held.words} words in {held.count} blocks vanished"
+    if back:
+        return f"only blocks seen recently came back ({back.words} words)"
+    return "the words are the same once link targets are set aside"
+
+
+def _headline(
+    document: str,
+    summary: dict[str, Any],
+    categories: list[str],
+    held: Blocks | None,
+    back: Blocks | None,
+) -> tuple[str, bool]:
+    """The title, and whether the change is worth an alert at all."""
+    parts: list[str] = []
+    if summary.get("legal_basis"):
+        parts.append(_basis_phrase(summary["legal_basis"]))
+    elif summary.get("processing"):
+        parts.append(_processing_phrase(summary["processing"]))
+    elif summary.get("bases_stated"):
+        stated = summary["bases_stated"]
+        if stated["added"]:
+            parts.append(f"now states the legal basis {', '.join(stated['added'])}")
+        else:
+            parts.append(f"no longer states the legal basis {', '.join(stated['removed'])}")
+    if "opt-out" in categories and len(parts) < 2:
+        parts.append(_link_phrase(summary["opt_out_links"]))
+    date = summary.get("date")
+    if date and len(parts) < 2:
+        if parts:
+            parts.append(f"effective {date['to']}")
+        elif date["from"]:
+            parts.append(f"effective date moved from {date['from']} to {date['to']}")
+        else:
+            parts.append(f"now states the date {date['to']}")
+    if summary.get("deadlines") and not parts:
+        parts.append("a deadline next to the objection text changed")
+    if summary.get("ai") and not parts:
+        parts.append(f"AI text changed: \u201c{_clip(summary['ai'][0])}\u201d")
+    if not parts and "text" in categories:
+        changed = summary["words_changed"]
+        if changed["added"] or changed["removed"]:
+            parts.append(f"text changed (+{changed['added']}/-{changed['removed']} words)")
+        else:  # the same sentences, moved or repeated
+            parts.append(
+                f"text moved (+{summary['words_added']}/-{summary['words_removed']} words)"
+            )
+    if not parts:
+        if held:
+            return f"{document}: {held.words} words vanished (held as a partial render)", False
+        if back:
+            return f"{document}: {back.words} words seen recently came back", False
+        return f"{document}: only link targets changed", False
+    return f"{document}: {'; '.join(parts)}", True
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _basis_phrase(entries: list[dict[str, Any]]) -> str:
+    first = entries[0]
+    name = f"\u2018{short_label(first['purpose'])}\u2019"
+    if first["added"] and first["removed"]:
+        phrase = f"{name} moved from {', '.join(first['removed'])} to {', '.join(first['added'])}"
+    elif first["added"]:
+        phrase = f"{name} now relies on {', '.join(first['added'])}"
+    else:
+        phrase = f"{name} no longer relies on {', '.join(first['removed'])}"
+    more = len(entries) - 1
+    return phrase + (
+        f" (and {more} more legal-basis change{'s' if more > 1 else ''})" if more else ""
+    )
+
+
+def _processing_phrase(entries: list[dict[str, Any]]) -> str:
+    first = entries[0]
+    purpose = f"\u2018{short_label(first['purpose'])}\u2019 ({', '.join(first['bases'])})"
+    if first["added"]:
+        phrase = f"\u2018{short_label(first['added'][0])}\u2019 added to {purpose}"
+    else:
+        phrase = f"\u2018{short_label(first['removed'][0])}\u2019 removed from {purpose}"
+    more = sum(len(e["added"]) + len(e["removed"]) for e in entries) - 1
+    return phrase + (
+        f" (and {more} more processing change{'s' if more > 1 else ''})" if more else ""
+    )
+
+
+def _link_phrase(links: dict[str, list[dict[str, str]]]) -> str:
+    def first(key: str) -> dict[str, str] | None:
+        found = [link for link in links.get(key, []) if link["kind"] in _ALERTING_LINKS]
+        return found[0] if found else None
+
+    if link := first("retargeted"):
+        name = f"{link['kind']} link \u2018{_clip(link['text'], 40)}\u2019"
+        return f"{name} now points to {link['to']}"
+    if link := first("added"):
+        return f"new {link['kind']} link \u2018{_clip(link['text'], 40)}\u2019 ({link['url']})"
+    link = first("removed") or links["removed"][0]
+    return f"{link['kind']} link \u2018{_clip(link['text'], 40)}\u2019 removed ({link['url']})"

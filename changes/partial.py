@@ -1,0 +1,113 @@
+"""Partial renders: blocks of a page that vanish and come back (pure).
+
+Around each new Facebook policy (and a few times more: 2023-01, 2023-04, 2024-08, 2025-06,
+2025-12, 2026-07) the recorded page lost a thousand lines at once, in ten or so separate
+blocks (glossary pop-ups, "learn more" sub-pages, retention details), and got them back
+weeks later: the page had been rendered partially, the policy had not shrunk. A real edit
+rewrites, adds and removes in place; it rarely deletes many whole, separate blocks at once
+and nothing else there.
+
+The rule (docs/decisions/0004-partial-renders.md): a text is a partial render of the one
+before when at least ``MIN_BLOCKS`` blocks of at least ``MIN_BLOCK_WORDS`` words each are
+deleted whole (at most a tenth of their words replaced) and together hold at least
+``MIN_SHARE`` of the old text's words. Those blocks are *held*: not reported as removed.
+Everything else in the change is classified as usual, so a new policy that arrives
+partially rendered still raises its alert. Blocks that come back and were in a recent
+version are *restored*, not news.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from changes.plain import words
+
+__all__ = [
+    "Blocks",
+    "MIN_BLOCKS",
+    "MIN_BLOCK_WORDS",
+    "MIN_SHARE",
+    "line_ops",
+    "restored",
+    "vanished",
+]
+
+MIN_BLOCKS = 3
+MIN_BLOCK_WORDS = 40
+MIN_SHARE = 0.15
+_REPLACED = 0.1  # a block "deleted whole" may be replaced by at most this share of words
+_KNOWN = 0.8  # a restored block: this share of its lines were in a recent version
+
+Opcode = tuple[str, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Whole blocks of lines: their line numbers (0-based, in the text they belong to)."""
+
+    lines: frozenset[int]
+    words: int
+    count: int
+
+
+def _blank(line: str) -> bool:
+    return not line.strip()
+
+
+def line_ops(old: Sequence[str], new: Sequence[str]) -> list[Opcode]:
+    """Line alignment of two texts (``difflib`` opcodes). Blank lines are junk to the
+    matcher (they never anchor a match): twenty times faster, same blocks in practice."""
+    return SequenceMatcher(_blank, old, new, autojunk=False).get_opcodes()
+
+
+def _words(lines: Iterable[str]) -> int:
+    return sum(len(words(line)) for line in lines)
+
+
+def vanished(old: Sequence[str], new: Sequence[str], ops: Sequence[Opcode]) -> Blocks | None:
+    """The blocks of ``old`` a partial render lost, or None if ``new`` is not one."""
+    total = _words(old)
+    held: set[int] = set()
+    count = lost = 0
+    for tag, i1, i2, j1, j2 in ops:
+        if tag not in ("delete", "replace"):
+            continue
+        gone, kept = _words(old[i1:i2]), _words(new[j1:j2])
+        if gone >= MIN_BLOCK_WORDS and kept <= gone * _REPLACED:
+            held.update(range(i1, i2))
+            count += 1
+            lost += gone - kept
+    if count >= MIN_BLOCKS and total and lost >= total * MIN_SHARE:
+        return Blocks(frozenset(held), lost, count)
+    return None
+
+
+def restored(
+    old: Sequence[str],
+    new: Sequence[str],
+    ops: Sequence[Opcode],
+    recent: Iterable[Sequence[str]],
+) -> Blocks | None:
+    """The blocks ``new`` adds back whole that a recent version had (a partial render
+    ending, a page flipping back), or None."""
+    known: set[str] = set()
+    for lines in recent:
+        known.update(line for line in lines if line.strip())
+    if not known:
+        return None
+    back: set[int] = set()
+    count = words_back = 0
+    for tag, i1, i2, j1, j2 in ops:
+        if tag not in ("insert", "replace"):
+            continue
+        block = [line for line in new[j1:j2] if line.strip()]
+        size = _words(block)
+        if size < MIN_BLOCK_WORDS or _words(old[i1:i2]) > size * _REPLACED:
+            continue  # small, or it replaces text: not a block coming back whole
+        if sum(1 for line in block if line in known) >= len(block) * _KNOWN:
+            back.update(range(j1, j2))
+            count += 1
+            words_back += size
+    return Blocks(frozenset(back), words_back, count) if count else None
