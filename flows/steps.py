@@ -20,6 +20,7 @@ from typing import Any
 
 from w3lib.encoding import html_to_unicode
 
+from changes.classify import classify
 from changes.dates import stated_date
 from changes.describe import describe
 from changes.diff import diff_stats, ops_to_json, word_diff
@@ -242,7 +243,7 @@ def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transit
             categories = list(desc.categories)
             if post and "newsroom" not in categories:
                 categories.append("newsroom")
-            extra = classified(old_text, new_text, doc.lang)
+            extra = classified(old_text, new_text, doc.lang, desc.title)
             categories += [c for c in extra if c not in categories]
             add_change(
                 session,
@@ -261,13 +262,14 @@ def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transit
     return len(transitions)
 
 
-def classified(old_text: str, new_text: str, lang: str) -> list[str]:
-    """More categories for a change, in the document's language (``fr_FR`` -> ``fr``).
+def classified(old_text: str, new_text: str, lang: str, document: str) -> list[str]:
+    """The categories ``changes.classify`` gives the change (legal basis, opt-out, dates, AI),
+    read in the document's language (``fr_FR`` -> ``fr``).
 
-    Hook for ``changes.classify`` (branch ``classify``: legal bases, opt-out links, in
-    EN/FR/DE): until it is merged, no more categories.
+    Only the categories so far: wiring classify's title, summary and alert (flapping,
+    partial renders) into this step is branch classify's (describe() still titles changes).
     """
-    return []
+    return classify(old_text, new_text, document=document, lang=lang).categories
 
 
 def publish(cfg: RunConfig) -> dict[str, Any]:
