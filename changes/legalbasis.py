@@ -452,6 +452,7 @@ def _stem(word: str) -> str:
     return re.sub(r"is$", "iz", word)
 
 
+@lru_cache(maxsize=1 << 14)
 def _key(text: str) -> str:
     return " ".join(_norm(w) for w in words(text))
 

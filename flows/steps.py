@@ -14,14 +14,14 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from w3lib.encoding import html_to_unicode
 
+from changes.classify import Earlier, classify
 from changes.dates import stated_date
-from changes.describe import describe
 from changes.diff import diff_stats, ops_to_json, word_diff
 from changes.extract import EXTRACTOR_VERSION, extract, word_count
 from changes.quality import page_failure
@@ -30,10 +30,22 @@ from spiders.sources import Sources, load_sources
 from storage.blobs import get_blob, get_text
 from storage.db import open_db
 from storage.history import add_change, add_or_touch_version, drop_held, set_current
-from storage.models import Document, Fetch, Version
-from storage.repo import finish_run, held_versions, start_run, sync_documents, unprocessed_fetches
+from storage.models import Change, Document, Fetch, Version
+from storage.repo import (
+    finish_run,
+    held_versions,
+    start_run,
+    sync_documents,
+    unprocessed_fetches,
+    versions_seen_since,
+)
 
 FetchEvent = dict[str, Any]
+
+#: A text that returns within this window after the document last showed it is a page
+#: flipping back (no alert), not news; partial-render blocks coming back within it are
+#: restored, not added.
+FLAP_WINDOW_DAYS = 60.0
 
 
 class CrawlError(RuntimeError):
@@ -50,16 +62,25 @@ class RunConfig:
     base_url: str = "http://localhost:8000/"
     documents: list[str] = field(default_factory=list)
     trigger: str = "manual"
+    flap_window_days: float = FLAP_WINDOW_DAYS
 
 
 @dataclass(frozen=True)
 class Transition:
-    """A document moved from one accepted version to another: a change to diff."""
+    """A document moved from one accepted version to another: a change to diff.
+
+    ``recent`` lists the other versions the document showed within the flapping window
+    before this change, as (version id, ISO time last seen) taken before the change: the
+    classifier needs them to tell a page flipping back from news. ``technical``: the new
+    text comes from a change of extraction, not from the page (never news).
+    """
 
     document_id: str
     from_version_id: int
     to_version_id: int
-    at: str  # ISO time of the fetch that showed it
+    at: str  # ISO time of the fetch (or archive record) that showed it
+    recent: list[tuple[int, str]] = field(default_factory=list)
+    technical: bool = False
 
 
 def sources_of(cfg: RunConfig) -> Sources:
@@ -125,17 +146,21 @@ def derive_versions(cfg: RunConfig, run_id: int | None) -> tuple[dict[str, int],
     sessions = open_db(cfg.db_url)
     counts = {"fetches": 0, "failures": 0, "same": 0, "new": 0, "held": 0, "confirmed": 0}
     transitions: list[Transition] = []
+    window = timedelta(days=cfg.flap_window_days)
     with sessions() as session:
         for fetch in unprocessed_fetches(session, run_id):
             counts["fetches"] += 1
-            outcome = _derive_one(session, fetch, sources, transitions)
+            outcome = _derive_one(session, fetch, sources, transitions, window)
             counts[outcome] += 1
             fetch.processed = True
             session.commit()
     return counts, transitions
 
 
-def _derive_one(session: Any, fetch: Fetch, sources: Sources, out: list[Transition]) -> str:
+def _derive_one(
+    session: Any, fetch: Fetch, sources: Sources, out: list[Transition], window: timedelta
+) -> str:
+    """One fetch: extract its text, reject failures, then apply the text (:func:`apply_text`)."""
     if fetch.error or fetch.blob_hash is None:
         return "failures"
     doc = session.get(Document, fetch.document_id)
@@ -147,43 +172,89 @@ def _derive_one(session: Any, fetch: Fetch, sources: Sources, out: list[Transiti
     if failure:
         fetch.error, fetch.error_detail = failure, f"{words} words of text after extraction"
         return "failures"
-    new = Seen(hashlib.sha256(ext.text.encode("utf-8")).hexdigest(), words)
-    current: Version | None = doc.current_version
+    outcome, version, transition = apply_text(
+        session,
+        doc,
+        ext.text,
+        fetch.finished_at or fetch.started_at,
+        fetch_id=fetch.id,
+        selector_matched=ext.selector_matched,
+        shrink_threshold=sources.crawl.shrink_threshold,
+        window=window,
+    )
+    fetch.version_id = version.id
+    if transition is not None:
+        out.append(transition)
+    return outcome
+
+
+def apply_text(
+    session: Any,
+    doc: Document,
+    text: str,
+    seen_at: datetime,
+    *,
+    fetch_id: int | None = None,
+    selector_matched: bool = True,
+    shrink_threshold: float = 0.5,
+    extractor_version: str = EXTRACTOR_VERSION,
+    technical: bool = False,
+    window: timedelta = timedelta(days=FLAP_WINDOW_DAYS),
+) -> tuple[str, Version, Transition | None]:
+    """Apply a newly seen text of ``doc`` to its history: the one place where crawled and
+    replayed texts become versions (DESIGN.md rules 3 and 5).
+
+    Returns the outcome (``same``, ``new``, ``held`` or ``confirmed``), the version that
+    holds the text, and the transition to diff if the document moved to a new version.
+    """
+    text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # Not doc.current_version: that relationship is cached until the session expires it.
+    current = session.get(Version, doc.current_version_id) if doc.current_version_id else None
+    same = current is not None and current.text_hash == text_hash
+    words = current.words if same and current is not None else word_count(text)
+    new = Seen(text_hash, words)
     held_list = held_versions(session, doc.id)
     held = held_list[-1] if held_list else None
     verdict = decide(
         Seen(current.text_hash, current.words) if current else None,
         Seen(held.text_hash, held.words) if held else None,
         new,
-        ext.selector_matched,
-        sources.crawl.shrink_threshold,
+        selector_matched,
+        shrink_threshold,
     )
-    seen_at = fetch.finished_at or fetch.started_at
+    recent: list[tuple[int, str]] = []
+    if current is not None and verdict.decision in (Decision.ACCEPT, Decision.CONFIRM):
+        # Before the new text touches its version: when did the document last show it?
+        recent = [
+            (v.id, v.last_seen.isoformat())
+            for v in versions_seen_since(session, doc.id, seen_at - window, exclude=[current.id])
+        ]
     state = "held" if verdict.decision is Decision.HOLD else "accepted"
     version = add_or_touch_version(
         session,
         doc.id,
-        ext.text,
+        text,
         new.text_hash,
         words,
         seen_at,
-        fetch.id,
-        EXTRACTOR_VERSION,
-        stated_date(ext.text),
+        fetch_id,
+        extractor_version,
+        stated_date(text),
         state,
         verdict.reason,
     )
-    fetch.version_id = version.id
     if verdict.decision is Decision.HOLD:
         drop_held(session, doc.id, keep_id=version.id)
-        return "held"
+        return "held", version, None
     drop_held(session, doc.id, keep_id=None)
     if verdict.decision is Decision.SAME:
-        return "same"
+        return "same", version, None
     set_current(session, doc.id, version.id)
-    if current is not None:
-        out.append(Transition(doc.id, current.id, version.id, seen_at.isoformat()))
-    return "confirmed" if verdict.decision is Decision.CONFIRM else "new"
+    outcome = "confirmed" if verdict.decision is Decision.CONFIRM else "new"
+    if current is None:
+        return outcome, version, None
+    at = seen_at.isoformat()
+    return outcome, version, Transition(doc.id, current.id, version.id, at, recent, technical)
 
 
 def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transition]) -> int:
@@ -191,33 +262,52 @@ def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transit
     sessions = open_db(cfg.db_url)
     with sessions.begin() as session:
         for t in transitions:
-            old = session.get(Version, t.from_version_id)
-            new = session.get(Version, t.to_version_id)
-            doc = session.get(Document, t.document_id)
-            ops = word_diff(get_text(session, old.text_blob), get_text(session, new.text_blob))
-            stats = diff_stats(ops)
-            desc = describe(
-                doc.title,
-                stats.words_added,
-                stats.words_removed,
-                old.effective_date,
-                new.effective_date,
-            )
-            add_change(
-                session,
-                t.document_id,
-                old.id,
-                new.id,
-                datetime.fromisoformat(t.at),
-                run_id,
-                ops_to_json(ops),
-                stats.words_added,
-                stats.words_removed,
-                desc.title,
-                desc.categories,
-                desc.summary,
-            )
+            record_change(session, t, run_id)
     return len(transitions)
+
+
+def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
+    """Diff a transition once, classify it (changes.classify) and store it as a Change."""
+    old = session.get(Version, t.from_version_id)
+    new = session.get(Version, t.to_version_id)
+    doc = session.get(Document, t.document_id)
+    old_text, new_text = get_text(session, old.text_blob), get_text(session, new.text_blob)
+    ops = word_diff(old_text, new_text)
+    stats = diff_stats(ops)
+    recent = []
+    for version_id, last_seen in t.recent:
+        version = session.get(Version, version_id)
+        if version is not None:
+            recent.append(Earlier(get_text(session, version.text_blob), last_seen[:10]))
+    verdict = classify(
+        old_text,
+        new_text,
+        document=doc.title,
+        lang=doc.locale,
+        words_added=stats.words_added,
+        words_removed=stats.words_removed,
+        recent=recent,
+    )
+    summary, title = dict(verdict.summary), verdict.title
+    if t.technical:
+        summary["no_alert"] = "technical: the text was re-extracted, the page did not change"
+        title = f"{doc.title}: text re-extracted (technical, not news)"
+    return add_change(
+        session,
+        t.document_id,
+        old.id,
+        new.id,
+        datetime.fromisoformat(t.at),
+        run_id,
+        ops_to_json(ops),
+        stats.words_added,
+        stats.words_removed,
+        title,
+        verdict.categories,
+        summary,
+        technical=t.technical,
+        alert=verdict.alert,
+    )
 
 
 def publish(cfg: RunConfig) -> dict[str, Any]:
