@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from changes.ai import ai_sentences
+from changes.ai import about_ai, ai_sentences
 from changes.dates import date_changes
 from changes.legalbasis import basis_changes, legal_bases, short_label
 from changes.optout import link_changes, optout_links
@@ -208,9 +208,9 @@ def _headline(
     """The title, and whether the change is worth an alert at all."""
     parts: list[str] = []
     if summary.get("legal_basis"):
-        parts.append(_basis_phrase(summary["legal_basis"]))
+        parts.append(_basis_phrase(_ai_first(summary["legal_basis"])))
     elif summary.get("processing"):
-        parts.append(_processing_phrase(summary["processing"]))
+        parts.append(_processing_phrase(_ai_first(summary["processing"])))
     elif summary.get("bases_stated"):
         stated = summary["bases_stated"]
         if stated["added"]:
@@ -246,6 +246,16 @@ def _headline(
             return f"{document}: {back.words} words seen recently came back", False
         return f"{document}: only link targets changed", False
     return f"{document}: {'; '.join(parts)}", True
+
+
+def _ai_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries about AI first (the reason policywatch exists), otherwise in text order."""
+
+    def about(entry: dict[str, Any]) -> bool:
+        texts = [entry["purpose"], *entry.get("added", []), *entry.get("removed", [])]
+        return any(about_ai(str(t)) for t in texts)
+
+    return sorted(entries, key=lambda entry: not about(entry))
 
 
 def _clip(text: str, limit: int = 80) -> str:
