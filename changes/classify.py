@@ -25,16 +25,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from changes.ai import ai_sentences
+from changes.ai import about_ai, ai_sentences
 from changes.dates import date_changes
 from changes.legalbasis import basis_changes, legal_bases, short_label
 from changes.optout import link_changes, optout_links
 from changes.partial import Blocks, line_ops, restored, vanished
 from changes.plain import plain, words
 
-__all__ = ["CATEGORIES", "Classification", "Earlier", "classify"]
+__all__ = ["CATEGORIES", "Classification", "Earlier", "classify", "same_words"]
 
 #: Categories a change can have, in the order titles and feeds list them.
 CATEGORIES: tuple[str, ...] = ("text", "legal-basis", "opt-out", "dates", "ai")
@@ -107,7 +108,7 @@ def classify(
 
     categories: list[str] = []
     added, removed = _changed_sentences(old_eff, new_eff)
-    if words(plain(old_eff)) != words(plain(new_eff)):
+    if _words_of(old_eff) != _words_of(new_eff):
         categories.append("text")
 
     bases = basis_changes(legal_bases(old_eff, lang), legal_bases(new_eff, lang))
@@ -152,6 +153,20 @@ def classify(
     return Classification(title, [c for c in CATEGORIES if c in categories], summary, alert)
 
 
+def same_words(old: str, new: str) -> bool:
+    """Are the words of two texts the same once link targets are set aside?
+
+    >>> same_words("[object](https://x/?h=AT1)", "[object](https://x/?h=AT2)")
+    True
+    """
+    return _words_of(old) == _words_of(new)
+
+
+def _words_of(text: str) -> list[str]:
+    """The words of a text, link targets set aside (rotating tokens are not words)."""
+    return [w for s in _sentences(text) for w in words(s)]
+
+
 def _without(lines: Sequence[str], blocks: Blocks | None) -> str:
     if blocks is None:
         return "\n".join(lines)
@@ -159,11 +174,13 @@ def _without(lines: Sequence[str], blocks: Blocks | None) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    out = []
-    for line in text.splitlines():
-        if line.strip():
-            out += [s.strip() for s in _SENTENCE.findall(plain(line)) if words(s)]
-    return out
+    return [s for line in text.splitlines() if line.strip() for s in _line_sentences(line)]
+
+
+@lru_cache(maxsize=1 << 16)  # most lines repeat from one version to the next
+def _line_sentences(line: str) -> tuple[str, ...]:
+    """The sentences of one line, as plain text (link targets set aside)."""
+    return tuple(s.strip() for s in _SENTENCE.findall(plain(line)) if words(s))
 
 
 def _changed_sentences(old: str, new: str) -> tuple[list[str], list[str]]:
@@ -191,9 +208,9 @@ def _headline(
     """The title, and whether the change is worth an alert at all."""
     parts: list[str] = []
     if summary.get("legal_basis"):
-        parts.append(_basis_phrase(summary["legal_basis"]))
+        parts.append(_basis_phrase(_ai_first(summary["legal_basis"])))
     elif summary.get("processing"):
-        parts.append(_processing_phrase(summary["processing"]))
+        parts.append(_processing_phrase(_ai_first(summary["processing"])))
     elif summary.get("bases_stated"):
         stated = summary["bases_stated"]
         if stated["added"]:
@@ -229,6 +246,16 @@ def _headline(
             return f"{document}: {back.words} words seen recently came back", False
         return f"{document}: only link targets changed", False
     return f"{document}: {'; '.join(parts)}", True
+
+
+def _ai_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries about AI first (the reason policywatch exists), otherwise in text order."""
+
+    def about(entry: dict[str, Any]) -> bool:
+        texts = [entry["purpose"], *entry.get("added", []), *entry.get("removed", [])]
+        return any(about_ai(str(t)) for t in texts)
+
+    return sorted(entries, key=lambda entry: not about(entry))
 
 
 def _clip(text: str, limit: int = 80) -> str:

@@ -61,11 +61,13 @@ _STOP = frozenset(
 
 @dataclass(frozen=True)
 class Purpose:
-    """One purpose under one basis: its label, its why-and-how text and its bullet steps."""
+    """One purpose under one basis: its label, its why-and-how text, its bullet steps and
+    the people it applies to, when the policy says ("For people under 18 ...")."""
 
     label: str
     body: str = ""
     items: tuple[str, ...] = ()
+    audience: str = ""
 
     @property
     def key(self) -> str:
@@ -232,13 +234,16 @@ def _listed_bases(lines: Sequence[str], langs: tuple[str, ...]) -> set[str]:
 
 
 def _add(found: dict[str, dict[str, Purpose]], basis: str, purpose: Purpose) -> None:
-    """Add a purpose to its basis; one listed twice (for adults, for minors) is kept once,
-    two different purposes that share a title are both kept."""
+    """Add a purpose to its basis. A render that repeats a purpose for the same people is
+    kept once; the same title for other people ("If we cannot associate you ...") or with
+    other text is another purpose."""
     merged = found.setdefault(basis, {})
     key, n = purpose.key, 1
     while key in merged:
-        if _similarity(_content(merged[key].body), _content(purpose.body)) >= _SAME_ITEM:
-            merged[key] = _merge(merged[key], purpose)
+        twin = merged[key]
+        same_text = _similarity(_content(twin.body), _content(purpose.body)) >= _SAME_ITEM
+        if same_text and _key(twin.audience) == _key(purpose.audience):
+            merged[key] = _merge(twin, purpose)
             return
         n += 1
         key = f"{purpose.key} ({n})"
@@ -318,17 +323,27 @@ def _cells(row: str) -> list[str]:
 
 def _table_purposes(lines: Sequence[str], langs: tuple[str, ...]) -> list[Purpose]:
     out = []
+    audience = ""
     for line in lines:
         cells = _cells(line)
         if len(cells) < 2 or all(_TABLE_SEP.match(c) for c in cells):
             continue
         first = cells[0].strip()
-        if not plain(first) or first.startswith("#") or not any(c.strip() for c in cells[1:]):
-            continue  # empty header, or a group row ("### For people under 18 ...")
+        if not plain(first):
+            continue  # an empty header row
         if _is_label(plain(first), langs):
+            audience = ""  # a header row ("Why and how we process your information")
             continue
-        out.append(_purpose(first.split("<br>"), title=None))
+        if first.startswith("#") or not any(c.strip() for c in cells[1:]):
+            audience = _audience(first)  # a group row: "### For people under 18 ..."
+            continue
+        out.append(_purpose(first.split("<br>"), title=None, audience=audience))
     return out
+
+
+def _audience(text: str) -> str:
+    """Who a group of purposes applies to ("For people under 18 ..."), as plain text."""
+    return plain(text.replace(_INFO_MARK, " ").lstrip("# "))
 
 
 def _list_purposes(
@@ -343,9 +358,11 @@ def _list_purposes(
     """
     if lines[i].rstrip().endswith("**:"):
         return _paragraph_purposes(lines, i, heads)
-    title = None
+    title, audience = None, ""
     for back in range(i - 1, max(-1, i - 8), -1):
         candidate = lines[back].strip()
+        if candidate.startswith(_INFO_MARK):
+            audience = _audience(candidate)
         if not candidate or candidate.startswith(_INFO_MARK):
             continue
         if back not in heads and _is_title(candidate):
@@ -357,7 +374,7 @@ def _list_purposes(
             break
         if after.strip():
             body.append(after)
-    return [_purpose(body, title=title)]
+    return [_purpose(body, title=title, audience=audience)]
 
 
 def _is_title(line: str) -> bool:
@@ -386,12 +403,12 @@ def _paragraph_purposes(
     return out
 
 
-def _purpose(body_lines: Sequence[str], title: str | None) -> Purpose:
+def _purpose(body_lines: Sequence[str], title: str | None, audience: str = "") -> Purpose:
     body = [b for b in (s.strip() for s in body_lines) if b]
     items = tuple(_item(plain(b)) for b in body if _BULLET.match(b))
     text = " ".join(plain(b) for b in body)
     label = plain(title) if title else _label(body[0] if body else "")
-    return Purpose(label=_ANNOTATION.sub("", label).strip(), body=text, items=items)
+    return Purpose(_ANNOTATION.sub("", label).strip(), text, items, audience)
 
 
 _ANNOTATION = re.compile(r"\[\d+\]")
@@ -452,6 +469,7 @@ def _stem(word: str) -> str:
     return re.sub(r"is$", "iz", word)
 
 
+@lru_cache(maxsize=1 << 14)
 def _key(text: str) -> str:
     return " ".join(_norm(w) for w in words(text))
 
@@ -490,7 +508,7 @@ def _pairs(
     for p in new:
         same = [o for o in left if o.key == p.key]
         if same:
-            match = max(same, key=lambda o: _similarity(_content(o.body), _content(p.body)))
+            match = max(same, key=lambda o: _likeness(o, p))
             pairs.append((match, p))
             left.remove(match)
         else:
@@ -511,6 +529,13 @@ def _pairs(
     gone = [p for i, p in enumerate(left) if i not in used_old]
     came = [p for j, p in enumerate(right) if j not in used_new]
     return pairs, gone, came
+
+
+def _likeness(old: Purpose, new: Purpose) -> float:
+    """How alike two purposes of the same title are: their text, then their audience."""
+    body = _similarity(_content(old.body), _content(new.body))
+    audience = _jaccard(_content(old.audience), _content(new.audience))
+    return body + 0.5 * audience
 
 
 def _steps(old: Purpose, new: Purpose) -> tuple[list[str], list[str]]:
@@ -574,7 +599,13 @@ def _group(moved: list[tuple[str, Purpose]]) -> list[dict[str, object]]:
         else:
             name = [basis_name(basis)]
             groups.append((purpose, name if sign == "+" else [], [] if sign == "+" else name))
-    return [{"purpose": p.label, "added": a, "removed": r} for p, a, r in groups]
+    out: list[dict[str, object]] = []
+    for p, a, r in groups:
+        entry: dict[str, object] = {"purpose": p.label}
+        if p.audience:
+            entry["for"] = p.audience
+        out.append({**entry, "added": a, "removed": r})
+    return out
 
 
 def _fold_steps(steps: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -1,4 +1,4 @@
-"""Newsroom posts as news (pure): when a post's first version is announced, and its title.
+"""Newsroom posts as news (pure): when a post's first version is announced, and titles.
 
 The normal rule is that a document's first version is not a change: it only starts the
 history. A newsroom post is different: its appearance is the news. But the posts already in
@@ -8,8 +8,6 @@ that first fetched the post.
 """
 
 from __future__ import annotations
-
-from changes.describe import Description
 
 
 def announce_first_version(feed_first_ok_run: int | None, post_first_run: int | None) -> bool:
@@ -28,10 +26,6 @@ def post_name(service: str, title: str) -> str:
     return f"{service} newsroom post \u201c{title}\u201d"
 
 
-def describe_new_post(service: str, title: str, url: str, words: int) -> Description:
-    """Title, categories and summary of a new newsroom post."""
-    return Description(
-        f"{service} newsroom: new post \u201c{title}\u201d ({words} words)",
-        ["newsroom"],
-        {"words_added": words, "words_removed": 0, "post": url},
-    )
+def new_post_title(service: str, title: str, words: int) -> str:
+    """``Meta newsroom: new post “Our privacy update” (120 words)``."""
+    return f"{service} newsroom: new post \u201c{title}\u201d ({words} words)"

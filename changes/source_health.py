@@ -11,7 +11,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from changes.describe import Description
+
+@dataclass(frozen=True)
+class Alert:
+    """What a source-health change says: its title and structured summary."""
+
+    title: str
+    summary: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -40,19 +46,16 @@ def source_alert(failures: list[Failure], alerted_down: bool, threshold: timedel
     return "down" if failures[-1].at - failures[0].at >= threshold else None
 
 
-def describe_source(title: str, state: str, failures: list[Failure], now: datetime) -> Description:
+def describe_source(title: str, state: str, failures: list[Failure], now: datetime) -> Alert:
     """The title and summary of a source-health change."""
     if state == "up":
-        return Description(
-            f"{title}: fetched again", ["source-health"], {"state": "up", "at": now.isoformat()}
-        )
+        return Alert(f"{title}: fetched again", {"state": "up", "at": now.isoformat()})
     errors = Counter(f.error for f in failures)
     what = ", ".join(f"{e} \u00d7{n}" if n > 1 else e for e, n in errors.most_common())
     since = failures[0].at
     minutes = (failures[-1].at - since).total_seconds() / 60
     span = f"{minutes / 60:.0f} h" if minutes >= 60 else f"{minutes:.0f} min"
-    return Description(
+    return Alert(
         f"{title}: cannot be fetched for {span} ({what})",
-        ["source-health"],
         {"state": "down", "since": since.isoformat(), "failures": len(failures), "errors": what},
     )

@@ -59,7 +59,7 @@ def source_health(cfg: RunConfig, run_id: int) -> int:
                     detected_at=now,
                     run_id=run_id,
                     title=desc.title,
-                    categories=desc.categories,
+                    categories=["source-health"],
                     summary=desc.summary,
                 )
             )

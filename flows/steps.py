@@ -14,18 +14,17 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from w3lib.encoding import html_to_unicode
 
-from changes.classify import classify
+from changes.classify import Earlier, classify
 from changes.dates import stated_date
-from changes.describe import describe
 from changes.diff import diff_stats, ops_to_json, word_diff
 from changes.extract import EXTRACTOR_VERSION, extract, word_count
-from changes.newsroom import announce_first_version, describe_new_post, post_name
+from changes.newsroom import announce_first_version, new_post_title, post_name
 from changes.quality import page_failure
 from changes.versioning import Decision, Seen, decide
 from spiders.newsroom import parse_feed
@@ -33,7 +32,7 @@ from spiders.sources import Sources, load_sources
 from storage.blobs import get_blob, get_text
 from storage.db import open_db
 from storage.history import add_change, add_or_touch_version, drop_held, set_current
-from storage.models import Document, Fetch, Version
+from storage.models import Change, Document, Fetch, Version
 from storage.repo import (
     finish_run,
     first_fetch_run,
@@ -41,9 +40,15 @@ from storage.repo import (
     start_run,
     sync_documents,
     unprocessed_fetches,
+    versions_seen_since,
 )
 
 FetchEvent = dict[str, Any]
+
+#: A text that returns within this window after the document last showed it is a page
+#: flipping back (no alert), not news; partial-render blocks coming back within it are
+#: restored, not added.
+FLAP_WINDOW_DAYS = 60.0
 
 
 class CrawlError(RuntimeError):
@@ -60,16 +65,25 @@ class RunConfig:
     base_url: str = "http://localhost:8000/"
     documents: list[str] = field(default_factory=list)
     trigger: str = "manual"
+    flap_window_days: float = FLAP_WINDOW_DAYS
 
 
 @dataclass(frozen=True)
 class Transition:
-    """A document moved from one accepted version to another: a change to diff."""
+    """A document moved from one accepted version to another: a change to diff.
+
+    ``recent`` lists the other versions the document showed within the flapping window
+    before this change, as (version id, ISO time last seen) taken before the change: the
+    classifier needs them to tell a page flipping back from news. ``technical``: the new
+    text comes from a change of extraction, not from the page (never news).
+    """
 
     document_id: str
     from_version_id: int | None  # None: a newsroom post's first version, announced
     to_version_id: int
-    at: str  # ISO time of the fetch that showed it
+    at: str  # ISO time of the fetch (or archive record) that showed it
+    recent: list[tuple[int, str]] = field(default_factory=list)
+    technical: bool = False
 
 
 def sources_of(cfg: RunConfig) -> Sources:
@@ -147,17 +161,21 @@ def derive_versions(cfg: RunConfig, run_id: int | None) -> tuple[dict[str, int],
     counts = {"fetches": 0, "failures": 0, "same": 0, "new": 0, "held": 0, "confirmed": 0}
     counts["feeds"] = 0
     transitions: list[Transition] = []
+    window = timedelta(days=cfg.flap_window_days)
     with sessions() as session:
         for fetch in unprocessed_fetches(session, run_id):
             counts["fetches"] += 1
-            outcome = _derive_one(session, fetch, sources, transitions)
+            outcome = _derive_one(session, fetch, sources, transitions, window)
             counts[outcome] += 1
             fetch.processed = True
             session.commit()
     return counts, transitions
 
 
-def _derive_one(session: Any, fetch: Fetch, sources: Sources, out: list[Transition]) -> str:
+def _derive_one(
+    session: Any, fetch: Fetch, sources: Sources, out: list[Transition], window: timedelta
+) -> str:
+    """One fetch: extract its text, reject failures, then apply the text (:func:`apply_text`)."""
     if fetch.error or fetch.blob_hash is None:
         return "failures"
     doc = session.get(Document, fetch.document_id)
@@ -174,47 +192,103 @@ def _derive_one(session: Any, fetch: Fetch, sources: Sources, out: list[Transiti
     if failure:
         fetch.error, fetch.error_detail = failure, f"{words} words of text after extraction"
         return "failures"
-    new = Seen(hashlib.sha256(ext.text.encode("utf-8")).hexdigest(), words)
-    current: Version | None = doc.current_version
+    outcome, version, transition = apply_text(
+        session,
+        doc,
+        ext.text,
+        fetch.finished_at or fetch.started_at,
+        fetch_id=fetch.id,
+        selector_matched=ext.selector_matched,
+        shrink_threshold=sources.crawl.shrink_threshold,
+        window=window,
+    )
+    fetch.version_id = version.id
+    if transition is not None:
+        out.append(transition)
+    elif outcome in ("new", "confirmed") and _new_post(session, doc, sources):
+        out.append(
+            Transition(
+                doc.id, None, version.id, (fetch.finished_at or fetch.started_at).isoformat()
+            )
+        )
+    return outcome
+
+
+def _new_post(session: Any, doc: Document, sources: Sources) -> bool:
+    """A newsroom post's first version that is news (changes.newsroom)."""
+    if doc.kind != "newsroom" or doc.group_id not in sources.feeds:
+        return False
+    feed_run = first_fetch_run(session, doc.group_id, ok=True)
+    return announce_first_version(feed_run, first_fetch_run(session, doc.id))
+
+
+def apply_text(
+    session: Any,
+    doc: Document,
+    text: str,
+    seen_at: datetime,
+    *,
+    fetch_id: int | None = None,
+    selector_matched: bool = True,
+    shrink_threshold: float = 0.5,
+    extractor_version: str = EXTRACTOR_VERSION,
+    technical: bool = False,
+    window: timedelta = timedelta(days=FLAP_WINDOW_DAYS),
+) -> tuple[str, Version, Transition | None]:
+    """Apply a newly seen text of ``doc`` to its history: the one place where crawled and
+    replayed texts become versions (DESIGN.md rules 3 and 5).
+
+    Returns the outcome (``same``, ``new``, ``held`` or ``confirmed``), the version that
+    holds the text, and the transition to diff if the document moved to a new version.
+    """
+    text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # Not doc.current_version: that relationship is cached until the session expires it.
+    current = session.get(Version, doc.current_version_id) if doc.current_version_id else None
+    same = current is not None and current.text_hash == text_hash
+    words = current.words if same and current is not None else word_count(text)
+    new = Seen(text_hash, words)
     held_list = held_versions(session, doc.id)
     held = held_list[-1] if held_list else None
     verdict = decide(
         Seen(current.text_hash, current.words) if current else None,
         Seen(held.text_hash, held.words) if held else None,
         new,
-        ext.selector_matched,
-        sources.crawl.shrink_threshold,
+        selector_matched,
+        shrink_threshold,
     )
-    seen_at = fetch.finished_at or fetch.started_at
+    recent: list[tuple[int, str]] = []
+    if current is not None and verdict.decision in (Decision.ACCEPT, Decision.CONFIRM):
+        # Before the new text touches its version: when did the document last show it?
+        recent = [
+            (v.id, v.last_seen.isoformat())
+            for v in versions_seen_since(session, doc.id, seen_at - window, exclude=[current.id])
+        ]
     state = "held" if verdict.decision is Decision.HOLD else "accepted"
     version = add_or_touch_version(
         session,
         doc.id,
-        ext.text,
+        text,
         new.text_hash,
         words,
         seen_at,
-        fetch.id,
-        EXTRACTOR_VERSION,
-        stated_date(ext.text),
+        fetch_id,
+        extractor_version,
+        stated_date(text),
         state,
         verdict.reason,
     )
-    fetch.version_id = version.id
     if verdict.decision is Decision.HOLD:
         drop_held(session, doc.id, keep_id=version.id)
-        return "held"
+        return "held", version, None
     drop_held(session, doc.id, keep_id=None)
     if verdict.decision is Decision.SAME:
-        return "same"
+        return "same", version, None
     set_current(session, doc.id, version.id)
-    if current is not None:
-        out.append(Transition(doc.id, current.id, version.id, seen_at.isoformat()))
-    elif doc.kind == "newsroom" and doc.group_id in sources.feeds:
-        feed_run = first_fetch_run(session, doc.group_id, ok=True)
-        if announce_first_version(feed_run, first_fetch_run(session, doc.id)):
-            out.append(Transition(doc.id, None, version.id, seen_at.isoformat()))
-    return "confirmed" if verdict.decision is Decision.CONFIRM else "new"
+    outcome = "confirmed" if verdict.decision is Decision.CONFIRM else "new"
+    if current is None:
+        return outcome, version, None
+    at = seen_at.isoformat()
+    return outcome, version, Transition(doc.id, current.id, version.id, at, recent, technical)
 
 
 def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transition]) -> int:
@@ -222,54 +296,63 @@ def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transit
     sessions = open_db(cfg.db_url)
     with sessions.begin() as session:
         for t in transitions:
-            old = session.get(Version, t.from_version_id) if t.from_version_id else None
-            new = session.get(Version, t.to_version_id)
-            doc = session.get(Document, t.document_id)
-            old_text = get_text(session, old.text_blob) if old else ""
-            new_text = get_text(session, new.text_blob)
-            ops = word_diff(old_text, new_text)
-            stats = diff_stats(ops)
-            post = doc.kind == "newsroom"
-            if old is None:
-                desc = describe_new_post(doc.service, doc.title, doc.url, stats.words_added)
-            else:
-                desc = describe(
-                    post_name(doc.service, doc.title) if post else doc.title,
-                    stats.words_added,
-                    stats.words_removed,
-                    old.effective_date,
-                    new.effective_date,
-                )
-            categories = list(desc.categories)
-            if post and "newsroom" not in categories:
-                categories.append("newsroom")
-            extra = classified(old_text, new_text, doc.lang, desc.title)
-            categories += [c for c in extra if c not in categories]
-            add_change(
-                session,
-                t.document_id,
-                old.id if old else None,
-                new.id,
-                datetime.fromisoformat(t.at),
-                run_id,
-                ops_to_json(ops),
-                stats.words_added,
-                stats.words_removed,
-                desc.title,
-                categories,
-                desc.summary,
-            )
+            record_change(session, t, run_id)
     return len(transitions)
 
 
-def classified(old_text: str, new_text: str, lang: str, document: str) -> list[str]:
-    """The categories ``changes.classify`` gives the change (legal basis, opt-out, dates, AI),
-    read in the document's language (``fr_FR`` -> ``fr``).
+def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
+    """Diff a transition once, classify it (changes.classify) and store it as a Change.
 
-    Only the categories so far: wiring classify's title, summary and alert (flapping,
-    partial renders) into this step is branch classify's (describe() still titles changes).
+    A newsroom post is named as one and gets the category ``newsroom``; its first version
+    (``from_version_id`` None) is diffed against nothing.
     """
-    return classify(old_text, new_text, document=document, lang=lang).categories
+    old = session.get(Version, t.from_version_id) if t.from_version_id else None
+    new = session.get(Version, t.to_version_id)
+    doc = session.get(Document, t.document_id)
+    old_text = get_text(session, old.text_blob) if old else ""
+    new_text = get_text(session, new.text_blob)
+    post = doc.kind == "newsroom"
+    ops = word_diff(old_text, new_text)
+    stats = diff_stats(ops)
+    recent = []
+    for version_id, last_seen in t.recent:
+        version = session.get(Version, version_id)
+        if version is not None:
+            recent.append(Earlier(get_text(session, version.text_blob), last_seen[:10]))
+    verdict = classify(
+        old_text,
+        new_text,
+        document=post_name(doc.service, doc.title) if post else doc.title,
+        lang=doc.locale,
+        words_added=stats.words_added,
+        words_removed=stats.words_removed,
+        recent=recent,
+    )
+    summary, title, categories = dict(verdict.summary), verdict.title, list(verdict.categories)
+    if post:
+        if old is None:
+            title = new_post_title(doc.service, doc.title, stats.words_added)
+            summary["post"] = doc.url
+        categories = ["newsroom", *(c for c in categories if c != "newsroom")]
+    if t.technical:
+        summary["no_alert"] = "technical: the text was re-extracted, the page did not change"
+        title = f"{doc.title}: text re-extracted (technical, not news)"
+    return add_change(
+        session,
+        t.document_id,
+        old.id if old else None,
+        new.id,
+        datetime.fromisoformat(t.at),
+        run_id,
+        ops_to_json(ops),
+        stats.words_added,
+        stats.words_removed,
+        title,
+        categories,
+        summary,
+        technical=t.technical,
+        alert=verdict.alert,
+    )
 
 
 def publish(cfg: RunConfig) -> dict[str, Any]:

@@ -62,6 +62,13 @@ def drop_held(session: Session, document_id: str, keep_id: int | None = None) ->
     return dropped
 
 
+def touch_version(session: Session, version_id: int, seen_at: datetime) -> None:
+    """Record that a version was still shown at ``seen_at``."""
+    version = session.get(Version, version_id)
+    if version is not None and seen_at > version.last_seen:
+        version.last_seen = seen_at
+
+
 def set_current(session: Session, document_id: str, version_id: int) -> None:
     doc = session.get(Document, document_id)
     if doc is None:
@@ -84,7 +91,9 @@ def add_change(
     categories: list[str],
     summary: dict[str, object],
     technical: bool = False,
+    alert: bool = True,
 ) -> Change:
+    """Store a text change and its diff; ``alert`` False keeps it for the record only."""
     change = Change(
         document_id=document_id,
         from_version_id=from_version_id,
@@ -98,6 +107,7 @@ def add_change(
         categories=categories,
         summary=summary,
         technical=technical,
+        alert=alert and not technical,
     )
     session.add(change)
     session.flush()

@@ -217,6 +217,23 @@ def count_by_document(session: Session, model: Any) -> dict[str, int]:
     return {doc_id: n for doc_id, n in rows}
 
 
+def versions_seen_since(
+    session: Session, document_id: str, since: datetime, exclude: Iterable[int] = ()
+) -> Sequence[Version]:
+    """Accepted versions of a document last seen at or after ``since``, newest first."""
+    stmt = (
+        select(Version)
+        .where(
+            Version.document_id == document_id,
+            Version.state == "accepted",
+            Version.last_seen >= since,
+        )
+        .order_by(Version.last_seen.desc(), Version.id.desc())
+    )
+    skip = set(exclude)
+    return [v for v in session.scalars(stmt) if v.id not in skip]
+
+
 def accepted_versions(session: Session, document_id: str) -> Sequence[Version]:
     return session.scalars(
         select(Version)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from changes.ai import about_ai
 from changes.legalbasis import bases_named, heading_basis
 from changes.lexicon import load
 from changes.optout import LinkMention, link_changes, optout_links
@@ -71,3 +72,8 @@ def test_legal_basis_headings(case: dict[str, str]) -> None:
 @pytest.mark.parametrize("case", _entries("legal_bases", "mention"))
 def test_legal_basis_mentions(case: dict[str, Any]) -> None:
     assert bases_named(case["text"], case["lang"]) == set(case["bases"]), case["source"]
+
+
+@pytest.mark.parametrize("case", _cases("ai"))
+def test_ai_lexicon(case: dict[str, Any]) -> None:
+    assert about_ai(case["text"], case["lang"]) is case["ai"], case["source"]

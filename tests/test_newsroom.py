@@ -104,7 +104,7 @@ def test_new_and_edited_posts_are_newsroom_entries(tmp_path: Path, site: FakeMet
     with open_db(cfg.db_url)() as s:
         changes = {c.document_id: c for c in s.scalars(select(Change))}
     edited = changes[ai_id]
-    assert edited.categories[:2] == ["text", "newsroom"] and edited.from_version_id is not None
+    assert edited.categories[:2] == ["newsroom", "text"] and edited.from_version_id is not None
     assert "newsroom post \u201cBuilding AI Technology for Europeans\u201d" in edited.title
     new = changes[post_id("newsroom", site.url(PRIVACY_POST[1]))]
     assert new.from_version_id is None and new.categories[0] == "newsroom"
