@@ -6,6 +6,7 @@ the change and fold them with ``changes.diff.hunks``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -15,7 +16,8 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk, hunks, ops_from_json
-from feeds import text
+from feeds import diffview, summary, text
+from feeds.views import category_page
 from storage.blobs import get_text
 from storage.models import Change
 
@@ -23,11 +25,16 @@ CONTEXT_LINES = 2
 ELLIPSIS = "\u2026"
 
 
+def fold(diff_json: str, context_lines: int = CONTEXT_LINES) -> list[Hunk]:
+    """A stored word diff (``ops_to_json``), unchanged stretches folded away."""
+    return hunks(ops_from_json(diff_json), context_lines=context_lines)
+
+
 def load_hunks(session: Session, change: Change, context_lines: int = CONTEXT_LINES) -> list[Hunk]:
     """The change's stored word diff, unchanged stretches folded away."""
     if change.diff_blob is None:  # link-health and source-health changes have no text diff
         return []
-    return hunks(ops_from_json(get_text(session, change.diff_blob)), context_lines=context_lines)
+    return fold(get_text(session, change.diff_blob), context_lines)
 
 
 def _head(s: str, n: int) -> str:
@@ -86,6 +93,11 @@ def _lines(chunk: str, breaks: bool = False) -> str | Markup:
     return Markup("<br>\n").join(escape(line) for line in chunk.split("\n"))
 
 
+def _as_json(value: Any) -> str:
+    """JSON as plain text: autoescape then makes it safe inside a quoted attribute."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 @cache
 def environment() -> Environment:
     """Jinja2 over feeds/templates with autoescaping on for every template."""
@@ -100,7 +112,11 @@ def environment() -> Environment:
     )
     env.filters["fmt_datetime"] = text.fmt_datetime
     env.filters["lines"] = _lines
+    env.filters["as_json"] = _as_json
     env.globals["summary_items"] = text.summary_items
+    env.globals["summarise"] = summary.blocks
+    env.globals["side_rows"] = diffview.rows
+    env.globals["category_page"] = category_page
     return env
 
 
