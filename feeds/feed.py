@@ -169,22 +169,29 @@ def write_feeds(
     changes: Sequence[ChangeView],
     entry: Callable[[ChangeView], Entry],
     limit: int = DEFAULT_LIMIT,
+    prepare: Callable[[list[ChangeView]], None] | None = None,
 ) -> list[str]:
     """Write ``<spec.path>.atom`` and ``.rss`` for every spec; ``changes`` newest first.
 
     Each feed keeps its ``limit`` newest changes. A feed whose changes and settings are
-    those of the previous build is reused; ``entry`` is called only for feeds rendered.
+    those of the previous build is reused; ``entry`` is called only for feeds rendered,
+    after ``prepare`` was given all the changes they list (to load their diffs at once).
     Returns the files, relative to the output root.
     """
     written: list[str] = []
+    todo: list[tuple[str, str, FeedSpec, list[ChangeView], Callable[..., bytes]]] = []
     for spec in specs:
         chosen = [c for c in changes if spec.wants(c)][:limit]
         for ext, make in (("atom", render_atom), ("rss", render_rss)):
             rel = f"{spec.path}.{ext}"
             key = out.key("feed", ext, spec, base_url, [c.fingerprint for c in chosen])
             if not out.keep(rel, key):
-                out.write(rel, make(spec, [entry(c) for c in chosen], base_url), key)
+                todo.append((rel, key, spec, chosen, make))
             written.append(rel)
+    if prepare is not None and todo:
+        prepare(list({c.id: c for *_, chosen, _ in todo for c in chosen}.values()))
+    for rel, key, spec, chosen, make in todo:
+        out.write(rel, make(spec, [entry(c) for c in chosen], base_url), key)
     return written
 
 

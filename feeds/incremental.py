@@ -23,16 +23,32 @@ MANIFEST = ".policywatch-manifest.json"
 _FORMAT = 1
 
 
+def _fields(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
+def _is_dataclass(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+
+
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    return str(value)
+    """Nested values: a view's own (cached) fingerprint, a dataclass's fields, else text."""
+    fingerprint = getattr(value, "fingerprint", None)
+    if isinstance(fingerprint, str):
+        return fingerprint
+    if _is_dataclass(value):
+        return _fields(value)
+    return str(value)  # datetimes and the like
 
 
 def digest(*parts: Any) -> str:
-    """A stable sha256 of JSON-able values and dataclasses (datetimes as ISO text)."""
+    """A stable sha256 of JSON-able values and dataclasses (datetimes as text).
+
+    A dataclass given directly is digested by its fields; nested ones that have a
+    ``fingerprint`` (the views) by that, so each view is serialised once per publish.
+    """
     data = json.dumps(
-        [_plain(p) if dataclasses.is_dataclass(p) else p for p in parts],
+        [_fields(p) if _is_dataclass(p) else p for p in parts],
         sort_keys=True,
         default=_plain,
         ensure_ascii=False,

@@ -43,6 +43,16 @@ class StoredData:
     def preload(self, blob_hashes: Iterable[str]) -> None:
         self._held = repo.preload_blobs(self.session, blob_hashes)
 
+    def prepare(self, changes: list[ChangeView]) -> None:
+        """Load the diffs of ``changes`` not folded yet, in a few queries, and fold them."""
+        missing = [c for c in changes if c.diff_blob and c.diff_blob not in self._hunks]
+        for start in range(0, len(missing), site.BATCH):
+            batch = missing[start : start + site.BATCH]
+            self.preload(c.diff_blob for c in batch if c.diff_blob)
+            for c in batch:
+                self.hunks(c)
+        self._held = []
+
     def hunks(self, change: ChangeView) -> list[Hunk]:
         if change.diff_blob is None:  # link-health and source-health changes have no diff
             return []
@@ -113,9 +123,9 @@ def publish(
     previous = final if (final / MARKER).is_file() else None
     with atomic_dir(out_dir) as tmp:
         out = Output(tmp, previous)
+        pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
         specs = feed.feed_specs(site_title, data.documents, data.categories, rights=attribution)
-        written = feed.write_feeds(out, base, specs, data.changes, entry, limit)
-        pages = site.write_site(out, data, stored)
+        written = feed.write_feeds(out, base, specs, data.changes, entry, limit, stored.prepare)
         out.close()
     return PublishResult(
         out_dir=final,

@@ -7,7 +7,9 @@ the change and fold them with ``changes.diff.hunks``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -15,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from changes.diff import Hunk, hunks, ops_from_json
+from changes.diff import Hunk, Op, hunks, ops_from_json
 from feeds import diffview, summary, text
 from feeds.views import category_page
 from storage.blobs import get_text
@@ -98,6 +100,25 @@ def _as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+_TAGS = {"+": ("<ins>", "</ins>"), "-": ("<del>", "</del>"), "=": ("", "")}
+
+
+def ops_html(pieces: Sequence[Op], breaks: bool = False) -> Markup:
+    """Diff ops as HTML: insertions in <ins>, deletions in <del>, every chunk escaped."""
+    out = []
+    for op, chunk in pieces:
+        start, end = _TAGS[op]
+        out.append(f"{start}{escape(_lines(chunk, breaks))}{end}")
+    return Markup("".join(out))
+
+
+def time_tag(moment: datetime) -> Markup:
+    """``<time datetime="ISO">2024-06-10 14:03 UTC</time>``."""
+    return Markup(
+        f'<time datetime="{escape(moment.isoformat())}">{escape(text.fmt_datetime(moment))}</time>'
+    )
+
+
 @cache
 def environment() -> Environment:
     """Jinja2 over feeds/templates with autoescaping on for every template."""
@@ -113,6 +134,8 @@ def environment() -> Environment:
     env.filters["fmt_datetime"] = text.fmt_datetime
     env.filters["lines"] = _lines
     env.filters["as_json"] = _as_json
+    env.filters["ops_html"] = ops_html
+    env.filters["time_tag"] = time_tag
     env.globals["summary_items"] = text.summary_items
     env.globals["summarise"] = summary.blocks
     env.globals["side_rows"] = diffview.rows

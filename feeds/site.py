@@ -261,19 +261,32 @@ class _Pages:
 
     def versions(self) -> None:
         docs = {d.id: d for d in self.site.documents}
+        todo = []
         for version in self.site.archived.values():
             doc = docs.get(version.document_id)
             if doc is None:
                 continue
-            self.page(
-                version.path,
-                [doc.fingerprint, version],
-                "version.html",
-                feeds=[*SITE_FEEDS, *doc.feeds()],
-                document=doc,
-                version=version,
-                body=Lazy(lambda v=version: self.load.text(v)),
-            )
+            key = self.out.key(self.common_key, version.path, doc.fingerprint, version)
+            if self.out.keep(version.path, key):
+                self.pages += 1
+            else:
+                todo.append((version, doc))
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            self.load.preload(v.text_blob for v, _ in batch)
+            for version, doc in batch:
+                self._version(version, doc)
+
+    def _version(self, version: VersionView, doc: DocumentView) -> None:
+        self.page(
+            version.path,
+            [doc.fingerprint, version],
+            "version.html",
+            feeds=[*SITE_FEEDS, *doc.feeds()],
+            document=doc,
+            version=version,
+            body=Lazy(lambda: self.load.text(version)),
+        )
 
     def links(self) -> None:
         self.page(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -83,7 +83,9 @@ class DocumentView:
 
     @cached_property
     def fingerprint(self) -> str:
-        return digest(self)
+        """What pages show of the document: not its current version, which moves with every
+        new version (the document page has it in its own key)."""
+        return digest(replace(self, current_version_id=None))
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,10 @@ class VersionView:
     def path(self) -> str:
         """The archived full text, relative to the site root."""
         return f"versions/{self.id}.html"
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return digest(self)
 
 
 @dataclass(frozen=True)

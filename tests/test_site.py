@@ -527,24 +527,66 @@ def test_links_page_shows_every_link_where_it_appears_and_its_checks(
     session: Session, tmp_path: Path
 ) -> None:
     add_document(session, "fb", "Facebook Privacy Policy", "https://www.facebook.com/privacy")
-    good = Link(url="https://www.facebook.com/help/contact/1", kind="objection",
-                first_seen=T1, last_seen=T3, outcome="form", outcome_since=T1)  # fmt: skip
-    bad = Link(url="javascript:alert(1)", kind="opt-out", first_seen=T1, last_seen=T3,
-               outcome="<b>weird</b>", outcome_since=T2)  # fmt: skip
+    good = Link(
+        url="https://www.facebook.com/help/contact/1",
+        kind="objection",
+        first_seen=T1,
+        last_seen=T3,
+        outcome="form",
+        outcome_since=T1,
+    )
+    bad = Link(
+        url="javascript:alert(1)",
+        kind="opt-out",
+        first_seen=T1,
+        last_seen=T3,
+        outcome="<b>weird</b>",
+        outcome_since=T2,
+    )
     session.add_all([good, bad])
     session.flush()
-    session.add(LinkSighting(link_id=good.id, document_id="fb", anchor="Object here",
-                             context="You can object <script>x</script>", first_seen=T1,
-                             last_seen=T3))  # fmt: skip
-    session.add(LinkSighting(link_id=bad.id, document_id="fb", anchor="gone", context="",
-                             first_seen=T1, last_seen=T2, present=False))  # fmt: skip
+    session.add(
+        LinkSighting(
+            link_id=good.id,
+            document_id="fb",
+            anchor="Object here",
+            context="You can object <script>x</script>",
+            first_seen=T1,
+            last_seen=T3,
+        )
+    )
+    session.add(
+        LinkSighting(
+            link_id=bad.id,
+            document_id="fb",
+            anchor="gone",
+            context="",
+            first_seen=T1,
+            last_seen=T2,
+            present=False,
+        )
+    )
     for i in range(25):
-        session.add(LinkCheck(link_id=good.id, checked_at=T1 + (T2 - T1) * i / 25,
-                              http_status=200, final_url="https://www.facebook.com/help/",
-                              outcome="form", evidence="a form"))  # fmt: skip
-    session.add(LinkCheck(link_id=bad.id, checked_at=T2, http_status=None,
-                          final_url="javascript:alert(2)", outcome="error",
-                          evidence="<img src=x onerror=alert(1)>"))  # fmt: skip
+        session.add(
+            LinkCheck(
+                link_id=good.id,
+                checked_at=T1 + (T2 - T1) * i / 25,
+                http_status=200,
+                final_url="https://www.facebook.com/help/",
+                outcome="form",
+                evidence="a form",
+            )
+        )
+    session.add(
+        LinkCheck(
+            link_id=bad.id,
+            checked_at=T2,
+            http_status=None,
+            final_url="javascript:alert(2)",
+            outcome="error",
+            evidence="<img src=x onerror=alert(1)>",
+        )
+    )
     session.commit()
     out = tmp_path / "public"
     publish(session, out, BASE)
@@ -577,8 +619,16 @@ def test_document_timeline_folds_failed_fetches_and_text_carries_its_language(
     for i, error in enumerate(outcomes):
         detail = "<script>x</script>" if error else None
         status = 503 if error == "http-5xx" else None
-        session.add(Fetch(document_id="fb", url="https://x", started_at=T2 + i * hour,
-                          error=error, http_status=status, error_detail=detail))  # fmt: skip
+        session.add(
+            Fetch(
+                document_id="fb",
+                url="https://x",
+                started_at=T2 + i * hour,
+                error=error,
+                http_status=status,
+                error_detail=detail,
+            )
+        )
     session.commit()
     out = tmp_path / "public"
     publish(session, out, BASE)
@@ -618,5 +668,11 @@ def test_lang_of_locales() -> None:
     from feeds.text import lang
 
     assert [lang(x) for x in ("en_US", "fr", "de_DE", "", None, 'en" x="y', "en_US_POSIX")] == [
-        "en-US", "fr", "de-DE", "", "", "", "en-US-POSIX"
-    ]  # fmt: skip
+        "en-US",
+        "fr",
+        "de-DE",
+        "",
+        "",
+        "",
+        "en-US-POSIX",
+    ]
