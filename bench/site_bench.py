@@ -141,7 +141,7 @@ def measure(name: str, db_url: str, work: Path, last_step: Callable[[Session], N
     )
 
 
-def real_history(work: Path, limit: int) -> None:
+def real_history(work: Path, limit: int | None) -> None:
     versions = load_history(HISTORY)[:limit]
     print(f"(a) real history: {len(versions)} recorded versions of {HISTORY} (ODC-BY 1.0)")
     db_url = f"sqlite:///{work / 'real.db'}"
@@ -229,19 +229,24 @@ def synthetic(work: Path, total: int, documents: int = 20) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--versions", type=int, default=300, help="real versions to replay")
+    parser.add_argument(
+        "--versions", type=int, default=None, help="real versions to replay (default: all)"
+    )
     parser.add_argument("--synthetic", type=int, default=10_000, help="synthetic changes")
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep the sites")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="policywatch-bench-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="policywatch-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         if not args.skip_real:
             real_history(work, args.versions)
         if not args.skip_synthetic:
             synthetic(work, args.synthetic)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

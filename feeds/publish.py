@@ -71,11 +71,12 @@ def load_site(session: Session, site_title: str, limit: int, attribution: str | 
     versions = {
         d.id: [VersionView.of(v) for v in repo.accepted_versions(session, d.id)] for d in rows
     }
-    changes = [ChangeView.of(c, docs.get(c.document_id)) for c in repo.latest_changes(session)]
     archived = {v.id: v for vs in versions.values() for v in vs}
-    wanted = {i for c in changes for i in (c.from_version_id, c.to_version_id) if i is not None}
+    change_rows = repo.published_changes(session)
+    wanted = {i for c in change_rows for i in (c.from_version_id, c.to_version_id) if i}
     for v in repo.versions_by_id(session, wanted - set(archived)):
         archived[v.id] = VersionView.of(v)
+    changes = [ChangeView.of(c, docs[c.document_id], archived) for c in change_rows]
     links = health.link_views(
         repo.links(session), repo.link_sightings(session), repo.link_checks(session), docs
     )

@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from changes.diff import Hunk, Op, hunks, ops_from_json
-from feeds import diffview, summary, text
+from changes.diff import Hunk, hunks, ops_from_json
+from feeds import diffview, fragments, summary, text
 from feeds.views import category_page
 from storage.blobs import get_text
 from storage.models import Change
@@ -87,36 +86,29 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def _lines(chunk: str, breaks: bool = False) -> str | Markup:
-    """Diff text, cleaned; with ``breaks`` its newlines become <br> (for feed readers)."""
-    chunk = text.clean(chunk)
-    if not breaks:
-        return chunk  # escaped by autoescape when printed
-    return Markup("<br>\n").join(escape(line) for line in chunk.split("\n"))
-
-
 def _as_json(value: Any) -> str:
     """JSON as plain text: autoescape then makes it safe inside a quoted attribute."""
     return json.dumps(value, ensure_ascii=False)
 
 
-_TAGS = {"+": ("<ins>", "</ins>"), "-": ("<del>", "</del>"), "=": ("", "")}
-
-
-def ops_html(pieces: Sequence[Op], breaks: bool = False) -> Markup:
-    """Diff ops as HTML: insertions in <ins>, deletions in <del>, every chunk escaped."""
-    out = []
-    for op, chunk in pieces:
-        start, end = _TAGS[op]
-        out.append(f"{start}{escape(_lines(chunk, breaks))}{end}")
-    return Markup("".join(out))
-
-
-def time_tag(moment: datetime) -> Markup:
-    """``<time datetime="ISO">2024-06-10 14:03 UTC</time>``."""
-    return Markup(
-        f'<time datetime="{escape(moment.isoformat())}">{escape(text.fmt_datetime(moment))}</time>'
+@lru_cache(maxsize=256)
+def _chrome(root: str, feeds: tuple[Any, ...], site_title: str, assets: tuple[str, str]) -> Markup:
+    css, js = assets
+    html = (
+        environment()
+        .get_template("_head.html")
+        .render(root=root, feeds=feeds, site_title=site_title, assets={"css": css, "js": js})
     )
+    return Markup(html.rstrip("\n"))
+
+
+def chrome(root: str, feeds: Sequence[Any], site_title: str) -> Markup:
+    """The head links, script and site header of a page: the same for every page with the
+    same root and feeds, so rendered once and reused (most pages differ only below it)."""
+    from feeds.site import assets
+
+    a = assets()
+    return _chrome(root, tuple(feeds), site_title, (a["css"], a["js"]))
 
 
 @cache
@@ -130,16 +122,20 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates are package data: no stat() per render
     )
     env.filters["fmt_datetime"] = text.fmt_datetime
-    env.filters["lines"] = _lines
+    env.filters["lines"] = fragments.lines
     env.filters["as_json"] = _as_json
-    env.filters["ops_html"] = ops_html
-    env.filters["time_tag"] = time_tag
+    env.filters["ops_html"] = fragments.ops_html
+    env.filters["time_tag"] = fragments.time_tag
+    for helper in (fragments.counts, fragments.badges, fragments.piece, fragments.hunk_head):
+        env.globals[helper.__name__] = helper
     env.globals["summary_items"] = text.summary_items
     env.globals["summarise"] = summary.blocks
     env.globals["side_rows"] = diffview.rows
     env.globals["category_page"] = category_page
+    env.globals["chrome"] = chrome
     return env
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -143,18 +144,28 @@ class ChangeView:
     diff_blob: str | None = None  # content hash of the stored diff: it names the diff
 
     @classmethod
-    def of(cls, change: Change, document: DocumentView | None = None) -> ChangeView:
+    def of(
+        cls,
+        change: Change,
+        document: DocumentView | None = None,
+        versions: Mapping[int, VersionView] | None = None,
+    ) -> ChangeView:
+        """The view of ``change``; with ``versions`` (by id) its version rows are not read."""
         doc = document or DocumentView.of(change.document)
-        new, old = change.to_version, change.from_version
         kind = text.clean(change.kind or "text")
+        if versions is None:
+            new, old = _effective(change.to_version), _effective(change.from_version)
+        else:
+            new = _known(versions, change.to_version_id)
+            old = _known(versions, change.from_version_id)
         return cls(
             id=change.id,
             document=doc,
             title=text.clean(change.title or "").strip() or f"{doc.title} changed",
             detected_at=change.detected_at,
-            effective_date=_effective(new),
-            previous_effective_date=_effective(old),
-            first_version=kind == "text" and old is None,
+            effective_date=new,
+            previous_effective_date=old,
+            first_version=kind == "text" and change.from_version_id is None,
             categories=[name for c in change.categories or [] if (name := text.clean(c).strip())],
             words_added=change.words_added or 0,
             words_removed=change.words_removed or 0,
@@ -184,6 +195,11 @@ class ChangeView:
     def fingerprint(self) -> str:
         """Changes whenever anything a page shows of this change changes."""
         return digest(self)
+
+
+def _known(versions: Mapping[int, VersionView], version_id: int | None) -> str | None:
+    view = versions.get(version_id) if version_id is not None else None
+    return view.effective_date if view is not None else None
 
 
 def _effective(version: Version | None) -> str | None:

@@ -199,6 +199,16 @@ def fetch_outcomes(session: Session) -> Sequence[Any]:
     ).all()
 
 
+def published_changes(session: Session) -> Sequence[Change]:
+    """The changes ``latest_changes()`` returns (not technical, with an alert; newest first),
+    without loading their documents or versions: the site has those already."""
+    return session.scalars(
+        select(Change)
+        .where(Change.technical.is_(False), Change.alert.is_(True))
+        .order_by(Change.detected_at.desc(), Change.id.desc())
+    ).all()
+
+
 def versions_by_id(session: Session, ids: Iterable[int]) -> Sequence[Version]:
     """The versions with these ids (any state), in id order."""
     wanted = sorted(set(ids))

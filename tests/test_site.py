@@ -272,6 +272,8 @@ def test_every_page_is_self_contained_and_links_resolve(
         assert "Content-Security-Policy" in html and "default-src 'none'" in html
         assert "script-src 'self';" in html and "unsafe" not in html
         assert only_our_script(html), page
+        assert html.count("<h1") == 1, page  # one title per page, then h2, h3
+        assert "<img" not in html and "<iframe" not in html
         parsed = links(page)
         for tag, attrs in parsed.tags:
             if tag == "link" and attrs.get("rel") == "stylesheet":
@@ -676,3 +678,36 @@ def test_lang_of_locales() -> None:
         "",
         "en-US-POSIX",
     ]
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_colours_have_enough_contrast_in_light_and_dark_mode() -> None:
+    from importlib import resources
+
+    css = resources.files("feeds").joinpath("static", "style.css").read_text()
+    light_block = css[css.index(":root {") : css.index("}", css.index(":root {"))]
+    dark_start = css.index(":root {", css.index("prefers-color-scheme: dark"))
+    dark_block = css[dark_start : css.index("}", dark_start)]
+    for block in (light_block, dark_block):
+        colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", block))
+        for fg, bg in (
+            ("fg", "bg"),
+            ("muted", "bg"),
+            ("link", "bg"),
+            ("badge-fg", "badge-bg"),
+            ("ins-fg", "ins-bg"),
+            ("del-fg", "del-bg"),
+            ("warn-fg", "warn-bg"),
+        ):
+            ratio = contrast(colours[fg], colours[bg])
+            assert ratio >= 4.5, f"{fg} on {bg}: {ratio:.2f} (WCAG AA needs 4.5)"

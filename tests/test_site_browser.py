@@ -225,6 +225,11 @@ def test_journalist_filters_opens_a_change_switches_the_view_and_reads_the_histo
         assert page.locator("#change-list > li").count() == 4
         page.screenshot(path=str(ARTIFACTS / "index.png"), full_page=True)
 
+        unlabelled = page.evaluate(
+            "[...document.querySelectorAll('select,input')]"
+            ".filter(e => !document.querySelector(`label[for='${e.id}']`)).length"
+        )
+        assert unlabelled == 0
         page.select_option("#filter-category", "legal-basis")  # over index.json
         page.wait_for_function("document.querySelectorAll('#change-list > li').length === 1")
         assert page.locator("#filter-status").inner_text().startswith("1 change in category")
