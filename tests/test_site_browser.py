@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -231,16 +232,16 @@ def test_journalist_filters_opens_a_change_switches_the_view_and_reads_the_histo
         )
         assert unlabelled == 0
         page.select_option("#filter-category", "legal-basis")  # over index.json
-        page.wait_for_function("document.querySelectorAll('#change-list > li').length === 1")
+        expect(page.locator("#change-list > li")).to_have_count(1)
         assert page.locator("#filter-status").inner_text().startswith("1 change in category")
         assert "category=legal-basis" in page.url
         page.select_option("#filter-document", "ig-privacy")
-        page.wait_for_function("document.querySelectorAll('#change-list > li').length === 0")
+        expect(page.locator("#change-list > li")).to_have_count(0)
         page.select_option("#filter-category", "")
-        page.wait_for_function("document.querySelectorAll('#change-list > li').length === 1")
+        expect(page.locator("#change-list > li")).to_have_count(1)
         assert page.locator("#change-list h2").inner_text() == "IG text"
         page.select_option("#filter-document", "fb-privacy")
-        page.wait_for_function("document.querySelectorAll('#change-list > li').length === 3")
+        expect(page.locator("#change-list > li")).to_have_count(3)
 
         page.click("text=Legal basis changed")
         page.wait_for_url("**/changes/*.html")
