@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any, Protocol
 
@@ -58,7 +58,7 @@ class Site:
     attribution: str | None = None
     index_limit: int = DEFAULT_INDEX_LIMIT
 
-    @property
+    @cached_property
     def categories(self) -> list[str]:
         return sorted({cat for c in self.changes for cat in c.categories})
 
@@ -179,7 +179,7 @@ class _Pages:
             categories=site.categories,
             links_count=len(site.links),
         )
-        key = self.out.key("index.json", [c.fingerprint for c in changes])
+        key = self.out.key("index.json", site.title, [c.fingerprint for c in changes])
         if not self.out.keep("index.json", key):
             data = {"title": site.title, "changes": [index_record(c) for c in changes]}
             self.out.write("index.json", safe_json(data), key)
