@@ -6,10 +6,12 @@ the change and fold them with ``changes.diff.hunks``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache, lru_cache
+from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -92,8 +94,8 @@ def _as_json(value: Any) -> str:
 
 
 @lru_cache(maxsize=256)
-def _chrome(root: str, feeds: tuple[Any, ...], site_title: str, assets: tuple[str, str]) -> Markup:
-    css, js = assets
+def _chrome(root: str, feeds: tuple[Any, ...], site_title: str, hashes: tuple[str, str]) -> Markup:
+    css, js = hashes
     html = (
         environment()
         .get_template("_head.html")
@@ -102,11 +104,19 @@ def _chrome(root: str, feeds: tuple[Any, ...], site_title: str, assets: tuple[st
     return Markup(html.rstrip("\n"))
 
 
+@cache
+def assets() -> dict[str, str]:
+    """Short content hashes of the static files, appended to their URLs (cache busting)."""
+    out = {}
+    for name, short in (("style.css", "css"), ("site.js", "js")):
+        data = resources.files("feeds").joinpath("static", name).read_bytes()
+        out[short] = hashlib.sha256(data).hexdigest()[:12]
+    return out
+
+
 def chrome(root: str, feeds: Sequence[Any], site_title: str) -> Markup:
     """The head links, script and site header of a page: the same for every page with the
     same root and feeds, so rendered once and reused (most pages differ only below it)."""
-    from feeds.site import assets
-
     a = assets()
     return _chrome(root, tuple(feeds), site_title, (a["css"], a["js"]))
 

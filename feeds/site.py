@@ -7,12 +7,11 @@ so an unchanged page is reused from the previous build instead of rendered again
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from importlib import resources
 from typing import Any, Protocol
 
@@ -61,16 +60,6 @@ class Site:
     @cached_property
     def categories(self) -> list[str]:
         return sorted({cat for c in self.changes for cat in c.categories})
-
-
-@cache
-def assets() -> dict[str, str]:
-    """Short content hashes of the static files, appended to their URLs (cache busting)."""
-    out = {}
-    for name, short in (("style.css", "css"), ("site.js", "js")):
-        data = resources.files("feeds").joinpath("static", name).read_bytes()
-        out[short] = hashlib.sha256(data).hexdigest()[:12]
-    return out
 
 
 def write_static(out: Output) -> None:
@@ -154,7 +143,7 @@ class _Pages:
             return False
         values = {k: v.compute() if isinstance(v, Lazy) else v for k, v in context.items()}
         root = "../" * rel.count("/")
-        html = render.render(template, root=root, assets=assets(), **self.common, **values)
+        html = render.render(template, root=root, **self.common, **values)
         self.out.write(rel, html, key)
         return True
 
