@@ -202,3 +202,24 @@ def test_crawled_and_replayed_texts_share_one_history_function(tmp_path: Path) -
         (recent_id, seen) = back.recent[0]
         assert session.get(Version, recent_id).text_hash == version.text_hash
         assert seen.startswith("2025-01-01")
+
+
+def test_readme_example_replays_a_shipped_archive_into_a_document_of_sources(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    archive = root / "demo" / "data" / "whatsapp-privacy-policy-en.tar.xz"
+    db = f"sqlite:///{tmp_path / 'pw.db'}"
+    result = CliRunner().invoke(
+        app,
+        ["replay", str(archive), "--doc", "whatsapp-privacy-policy-eea", "--db", db, "--json"]
+        + ["--sources", str(root / "sources.toml"), "--out", str(tmp_path / "public")],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["versions"] == 10 and report["alerts"] >= 3
+    with open_db(db)() as session:
+        doc = session.get(Document, "whatsapp-privacy-policy-eea")
+        assert doc.title == "WhatsApp Privacy Policy (EEA)"  # taken from sources.toml
+    index = (tmp_path / "public" / "index.html").read_text()
+    assert "AI at Meta" in index
