@@ -223,3 +223,23 @@ def test_readme_example_replays_a_shipped_archive_into_a_document_of_sources(
         assert doc.title == "WhatsApp Privacy Policy (EEA)"  # taken from sources.toml
     index = (tmp_path / "public" / "index.html").read_text()
     assert "AI at Meta" in index
+
+
+@pytest.mark.parametrize(
+    ("name", "base", "window"),
+    [
+        ("facebook-privacy-policy-fr", "https://www.facebook.com/about/privacy/update", None),
+        ("facebook-privacy-policy-en", "https://mbasic.facebook.com/privacy/policy/printable/", 90),
+    ],
+)
+def test_the_fast_normaliser_is_exactly_normalise_markdown(
+    name: str, base: str, window: int | None
+) -> None:
+    from changes.extract import normalise_markdown
+    from demo.corpus import load_history
+    from flows.replay import Normaliser
+
+    history = load_history(name)[150 : 150 + window] if window else load_history(name)
+    fast = Normaliser(base)
+    assert [fast(v.text) for v in history] == [normalise_markdown(v.text, base) for v in history]
+    assert fast.full < len(history) / 2  # most recorded versions are link-token noise
