@@ -46,7 +46,10 @@ _MONTH_NUMBER = {
     for months in (_MONTHS_EN, _MONTHS_FR, _MONTHS_DE)
     for i, m in enumerate(months.split("|"))
 }
-_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?](?=\s|$)|\n|$)")
+# A sentence: up to . ! ? or a line end, but "26. Juni 2024" does not end one.
+_SENTENCE = re.compile(
+    rf"(?:\b\d{{1,2}}\.(?=\s*(?:{_MONTHS_DE})\b)|[^.!?\n])*(?:[.!?](?=\s|$)|\n|$)", re.I
+)
 
 
 def stated_date(text: str) -> str | None:

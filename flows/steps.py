@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from w3lib.encoding import html_to_unicode
 
 from changes.classify import Earlier, classify
@@ -273,7 +274,7 @@ def apply_text(
         seen_at,
         fetch_id,
         extractor_version,
-        stated_date(text),
+        current.effective_date if same and current is not None else stated_date(text),
         state,
         verdict.reason,
     )
@@ -312,8 +313,14 @@ def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
     old_text = get_text(session, old.text_blob) if old else ""
     new_text = get_text(session, new.text_blob)
     post = doc.kind == "newsroom"
-    ops = word_diff(old_text, new_text)
-    stats = diff_stats(ops)
+    earlier = _same_transition(session, old.id, new.id) if old else None
+    if earlier is not None and earlier.diff_blob:  # a page flipping: this diff exists already
+        diff_json = get_text(session, earlier.diff_blob)
+        added, removed = earlier.words_added, earlier.words_removed
+    else:
+        ops = word_diff(old_text, new_text)
+        stats = diff_stats(ops)
+        diff_json, added, removed = ops_to_json(ops), stats.words_added, stats.words_removed
     recent = []
     for version_id, last_seen in t.recent:
         version = session.get(Version, version_id)
@@ -324,14 +331,14 @@ def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
         new_text,
         document=post_name(doc.service, doc.title) if post else doc.title,
         lang=doc.locale,
-        words_added=stats.words_added,
-        words_removed=stats.words_removed,
+        words_added=added,
+        words_removed=removed,
         recent=recent,
     )
     summary, title, categories = dict(verdict.summary), verdict.title, list(verdict.categories)
     if post:
         if old is None:
-            title = new_post_title(doc.service, doc.title, stats.words_added)
+            title = new_post_title(doc.service, doc.title, added)
             summary["post"] = doc.url
         categories = ["newsroom", *(c for c in categories if c != "newsroom")]
     if t.technical:
@@ -344,15 +351,21 @@ def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
         new.id,
         datetime.fromisoformat(t.at),
         run_id,
-        ops_to_json(ops),
-        stats.words_added,
-        stats.words_removed,
+        diff_json,
+        added,
+        removed,
         title,
         categories,
         summary,
         technical=t.technical,
         alert=verdict.alert,
     )
+
+
+def _same_transition(session: Any, from_id: int, to_id: int) -> Change | None:
+    """An earlier change between the same two versions, whose diff can be reused."""
+    stmt = select(Change).where(Change.from_version_id == from_id, Change.to_version_id == to_id)
+    return session.scalars(stmt.limit(1)).first()
 
 
 def publish(cfg: RunConfig) -> dict[str, Any]:

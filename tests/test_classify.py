@@ -1,0 +1,193 @@
+"""What a change means (changes/classify.py and the modules it calls), on small texts."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+from changes.classify import Earlier, classify
+from changes.dates import date_changes, deadlines, iso_date
+from changes.legalbasis import basis_changes, legal_bases, short_label
+from changes.partial import line_ops, vanished
+
+FILLER = "\n\n".join(f"Paragraph {i} says something about the service." for i in range(30))
+
+
+def policy(*rows: str, effective: str = "May 27, 2025", extra: str = "") -> str:
+    """A small policy in Meta's table layout: one legitimate-interests table."""
+    table = "\n".join(f"| {purpose} | {interest} | Your activity |" for purpose, interest in rows)
+    return (
+        f"Privacy Policy\n\nEffective {effective}\n\n{FILLER}\n\n"
+        "Legitimate interests\n--------------------\n\n"
+        "We rely on our legitimate interests or the legitimate interests of a third party.\n\n"
+        "| ### Why and how we process your information | ### Legitimate interests relied on |"
+        " ### Information categories we use |\n| --- | --- | --- |\n"
+        f"{table}\n\n"
+        "You can [object](https://www.facebook.com/help/contact/367438723733209) to our "
+        f"processing your information when we rely on legitimate interests.\n{extra}"
+    )
+
+
+BASE_ROWS = (("Providing measurement: we count people.", "In our interest to measure."),)
+AI_ROW = (
+    "Develop and improve [artificial intelligence technology](https://www.facebook.com/privacy/"
+    "genai) (also called AI at Meta) on Meta Products and for third parties.",
+    "In our interest to develop AI.",
+)
+
+
+GENAI = "See [AI at Meta](https://www.facebook.com/privacy/genai)."
+
+
+def test_a_purpose_gaining_a_basis_is_the_title() -> None:
+    old, new = policy(*BASE_ROWS, extra=GENAI), policy(*BASE_ROWS, AI_ROW, extra=GENAI)
+    c = classify(old, new, document="Facebook Privacy Policy")
+    assert c.alert
+    assert c.title == (
+        "Facebook Privacy Policy: \u2018Develop and improve AI at Meta\u2019 now relies on "
+        "legitimate interests"
+    )
+    assert c.categories == ["text", "legal-basis", "ai"]
+    (entry,) = c.summary["legal_basis"]
+    assert entry["added"] == ["legitimate interests"] and entry["removed"] == []
+
+
+def test_words_identical_once_links_are_canonical_raise_no_alert() -> None:
+    old = policy(*BASE_ROWS, extra="[Cookies](https://www.facebook.com/policies/cookies/?h=AT1)")
+    new = policy(*BASE_ROWS, extra="[Cookies](https://www.facebook.com/policies/cookies/?h=AT2)")
+    c = classify(old, new, document="P")
+    assert not c.alert and c.categories == []
+    assert c.summary["no_alert"] == "the words are the same once link targets are set aside"
+
+
+def test_an_objection_link_moving_alerts_even_with_the_same_words() -> None:
+    old = policy(*BASE_ROWS)
+    new = old.replace(
+        "https://www.facebook.com/help/contact/367438723733209",
+        "https://help.meta.com/support/privacy/",
+    )
+    c = classify(old, new, document="P")
+    assert c.alert and c.categories == ["opt-out"]
+    (moved,) = c.summary["opt_out_links"]["retargeted"]
+    assert moved["to"] == "https://help.meta.com/support/privacy/" and moved["kind"] == "objection"
+    assert "now points to https://help.meta.com/support/privacy/" in c.title
+
+
+def test_a_page_flipping_back_raises_one_alert() -> None:
+    a, b = policy(*BASE_ROWS), policy(*BASE_ROWS, AI_ROW)
+    first = classify(a, b, document="P")
+    back = classify(b, a, document="P", recent=[Earlier(a, "2024-05-21")])
+    again = classify(a, b, document="P", recent=[Earlier(b, "2024-06-18")])
+    assert first.alert and not back.alert and not again.alert
+    assert back.summary["no_alert"] == "the text returns to the one last seen 2024-05-21"
+
+
+def _blocks(n: int) -> list[str]:
+    return [f"Glossary {i}\n" + " ".join(f"definition{i}w{j}" for j in range(60)) for i in range(n)]
+
+
+def _page(blocks: list[str], effective: str = "May 1, 2025") -> str:
+    """Sections with pop-up blocks between them (the shape of Meta's printable policy)."""
+    parts = [f"Effective {effective}"]
+    for i in range(40):
+        parts.append(f"Section {i}: we keep records of item {i}.")
+        if i % 8 == 0 and blocks:
+            parts.append(blocks[i // 8])
+    return "\n\n".join(parts) + "\n"
+
+
+def test_a_partial_render_is_held_and_only_the_rest_alerts() -> None:
+    full = _page(_blocks(5))
+    partial = _page(["" for _ in range(5)], effective="June 2, 2025")
+    c = classify(full, partial, document="P")
+    assert c.summary["held"]["blocks"] == 5 and c.summary["held"]["words"] > 250
+    assert c.alert and c.categories == ["text", "dates"]
+    assert c.title == "P: effective date moved from May 1, 2025 to June 2, 2025"
+    two = _page([*_blocks(3), "", ""])
+    assert "held" not in classify(full, two, document="P").summary  # an edit, not a render
+    back = classify(
+        partial, _page(_blocks(5), "June 2, 2025"), document="P", recent=[Earlier(full, "x")]
+    )
+    assert not back.alert and back.summary["restored"]["blocks"] == 5
+    assert back.summary["no_alert"].startswith("only blocks seen recently came back")
+
+
+def test_vanished_needs_several_whole_blocks() -> None:
+    old, new = _page(_blocks(5)).splitlines(), _page([""] * 5).splitlines()
+    held = vanished(old, new, line_ops(old, new))
+    assert held is not None and held.count == 5
+
+
+def test_processing_steps_added_to_a_purpose() -> None:
+    row = "Providing and improving our Meta Products: we use it to:<br><br>* Provide features"
+    old = policy((row, "In our interest."))
+    new = policy(
+        (row + "<br>* Provide and curate artificial intelligence technology", "In our interest.")
+    )
+    c = classify(old, new, document="P")
+    (entry,) = c.summary["processing"]
+    assert entry["added"] == ["Provide and curate artificial intelligence technology"]
+    assert entry["bases"] == ["legitimate interests"]
+    assert "ai" in c.categories and "legal-basis" in c.categories
+
+
+def test_legal_bases_in_french_and_german_prose() -> None:
+    fr = (
+        "### Sur quelle base légale nous appuyons-nous ?\n\n"
+        "* dans la mesure nécessaire à l’exécution d’un contrat ;\n"
+        "* en respectant votre consentement ;\n"
+        "* pour nos intérêts légitimes.\n"
+    )
+    de = (
+        "## Rechtsgrundlagen\n\nWir verarbeiten Informationen auf Grundlage deiner Einwilligung, "
+        "zur Vertragserfüllung, aufgrund rechtlicher Verpflichtungen, zum Schutz "
+        "lebenswichtiger Interessen, im öffentlichen Interesse und aufgrund berechtigter "
+        "Interessen.\n"
+    )
+    assert legal_bases(fr, "fr").stated == {"contract", "consent", "legitimate-interests"}
+    assert len(legal_bases(de, "de").stated) == 6
+
+
+def test_a_basis_dropped_from_the_stated_list() -> None:
+    old = "## Legal basis\n\nWe rely on consent, legitimate interests and legal obligations.\n"
+    new = "## Legal basis\n\nWe rely on consent and legal obligations.\n"
+    changes = basis_changes(legal_bases(old), legal_bases(new))
+    assert changes["bases_removed"] == ["legitimate interests"]
+
+
+def test_dates_and_deadlines() -> None:
+    assert iso_date("26. Juni 2024") == "2024-06-26" and iso_date("4 janvier 2022") == "2022-01-04"
+    old = "Effective from 16 December 2025\n\nYou can object before June 26, 2024."
+    new = "Effective December 16, 2025\n\nYou can object before July 26, 2024."
+    moved = date_changes(old, new)
+    assert "date" not in moved  # the same day, written another way
+    assert moved["deadlines"]["added"][0]["date"] == "July 26, 2024"
+    (fr,) = deadlines("Vous pouvez vous opposer jusqu’au 26 juin 2024.", "fr")
+    assert fr.date == "26 juin 2024"
+    (de,) = deadlines("Du kannst bis zum 26. Juni 2024 widersprechen.", "de")
+    assert de.date == "26. Juni 2024"
+
+
+def test_short_labels() -> None:
+    assert short_label(
+        "To provide, develop and improve artificial intelligence technology "
+        "(also called AI at Meta) on our Products"
+    ) == ("To provide, develop and improve AI at Meta")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "changes.ai",
+        "changes.classify",
+        "changes.dates",
+        "changes.legalbasis",
+        "changes.optout",
+        "changes.plain",
+    ],
+)
+def test_docstring_examples_run(module: str) -> None:
+    failures, tried = doctest.testmod(importlib.import_module(module))
+    assert tried and not failures
