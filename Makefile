@@ -4,16 +4,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test install lint clean
+.PHONY: demo test install chromium lint clean
 
 demo: $(STAMP)  ## install, then replay real Meta history through a local stand-in and publish
 	$(BIN)/policywatch demo
 
-test: $(STAMP)  ## install, lint, then run the whole test suite
+test: $(STAMP) chromium  ## install (and Chromium for the browser tests), lint, run every test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 install: $(STAMP)
+
+chromium:  ## Debian's chromium for the browser tests (POLICYWATCH_CHROMIUM overrides)
+	bash scripts/install-chromium.sh
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "policywatch needs Python 3.11 or newer")'

@@ -6,16 +6,16 @@ with no new change writes byte-identical files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 
 from changes.diff import Hunk
 from feeds import render, text
+from feeds.incremental import Output
 from feeds.views import ChangeView, DocumentView, category_feeds
 
 DEFAULT_LIMIT = 200
@@ -49,8 +49,9 @@ class FeedSpec:
     category: str | None = None  # only changes in this category
     rights: str | None = None  # attribution / licence of the texts (Atom rights, RSS copyright)
 
-    def wants(self, entry: Entry) -> bool:
-        if self.document_id is not None and entry.document_id != self.document_id:
+    def wants(self, entry: Entry | ChangeView) -> bool:
+        doc_id = entry.document.id if isinstance(entry, ChangeView) else entry.document_id
+        if self.document_id is not None and doc_id != self.document_id:
             return False
         return self.category is None or self.category in entry.categories
 
@@ -162,24 +163,35 @@ def feed_specs(
 
 
 def write_feeds(
-    out_dir: Path,
+    out: Output,
     base_url: str,
     specs: Sequence[FeedSpec],
-    entries: Sequence[Entry],
+    changes: Sequence[ChangeView],
+    entry: Callable[[ChangeView], Entry],
     limit: int = DEFAULT_LIMIT,
-) -> list[Path]:
-    """Write ``<spec.path>.atom`` and ``.rss`` below ``out_dir``; ``entries`` newest first.
+    prepare: Callable[[list[ChangeView]], None] | None = None,
+) -> list[str]:
+    """Write ``<spec.path>.atom`` and ``.rss`` for every spec; ``changes`` newest first.
 
-    Each feed keeps its ``limit`` newest entries. Returns the files written.
+    Each feed keeps its ``limit`` newest changes. A feed whose changes and settings are
+    those of the previous build is reused; ``entry`` is called only for feeds rendered,
+    after ``prepare`` was given all the changes they list (to load their diffs at once).
+    Returns the files, relative to the output root.
     """
-    written: list[Path] = []
+    written: list[str] = []
+    todo: list[tuple[str, str, FeedSpec, list[ChangeView], Callable[..., bytes]]] = []
     for spec in specs:
-        chosen = [e for e in entries if spec.wants(e)][:limit]
+        chosen = [c for c in changes if spec.wants(c)][:limit]
         for ext, make in (("atom", render_atom), ("rss", render_rss)):
-            path = out_dir / f"{spec.path}.{ext}"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(make(spec, chosen, base_url))
-            written.append(path)
+            rel = f"{spec.path}.{ext}"
+            key = out.key("feed", ext, spec, base_url, [c.fingerprint for c in chosen])
+            if not out.keep(rel, key):
+                todo.append((rel, key, spec, chosen, make))
+            written.append(rel)
+    if prepare is not None and todo:
+        prepare(list({c.id: c for *_, chosen, _ in todo for c in chosen}.values()))
+    for rel, key, spec, chosen, make in todo:
+        out.write(rel, make(spec, [entry(c) for c in chosen], base_url), key)
     return written
 
 

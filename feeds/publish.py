@@ -1,24 +1,96 @@
-"""Publish: read storage, write the feeds and the site into ``out_dir`` in one atomic swap."""
+"""Publish: read storage, write the feeds and the site into ``out_dir`` in one atomic swap.
+
+Files whose inputs did not change since the previous publish are reused from it (hard
+links), not rendered again: see feeds/incremental.py and docs/decisions/0004.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from feeds import feed, render, site
-from feeds.atomic import atomic_dir
+from changes.diff import Hunk
+from feeds import feed, health, render, site, timeline
+from feeds.atomic import MARKER, atomic_dir
+from feeds.incremental import Output
 from feeds.views import ChangeView, DocumentView, VersionView
 from storage import repo
+from storage.blobs import get_text
+from storage.models import Blob
 
 
 @dataclass(frozen=True)
 class PublishResult:
     out_dir: Path
     feeds: list[Path]  # every feed file, below out_dir
-    pages: int  # HTML pages written
-    changes: int  # changes published (technical ones never are)
+    pages: int  # HTML pages in the site
+    changes: int  # changes published (technical and silent ones never are)
+    written: int = 0  # files rendered by this publish
+    reused: int = 0  # files reused unchanged from the previous publish
+
+
+class StoredData:
+    """Loads stored diffs (folded, never recomputed: rule 5) and texts for the pages."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._held: list[Blob] = []
+        self._hunks: dict[str, list[Hunk]] = {}
+
+    def preload(self, blob_hashes: Iterable[str]) -> None:
+        self._held = repo.preload_blobs(self.session, blob_hashes)
+
+    def prepare(self, changes: list[ChangeView]) -> None:
+        """Load the diffs of ``changes`` not folded yet, in a few queries, and fold them."""
+        missing = [c for c in changes if c.diff_blob and c.diff_blob not in self._hunks]
+        for start in range(0, len(missing), site.BATCH):
+            batch = missing[start : start + site.BATCH]
+            self.preload(c.diff_blob for c in batch if c.diff_blob)
+            for c in batch:
+                self.hunks(c)
+        self._held = []
+
+    def hunks(self, change: ChangeView) -> list[Hunk]:
+        if change.diff_blob is None:  # link-health and source-health changes have no diff
+            return []
+        if change.diff_blob not in self._hunks:
+            self._hunks[change.diff_blob] = render.fold(get_text(self.session, change.diff_blob))
+        return self._hunks[change.diff_blob]
+
+    def text(self, version: VersionView) -> str:
+        return get_text(self.session, version.text_blob)
+
+
+def load_site(session: Session, site_title: str, limit: int, attribution: str | None) -> site.Site:
+    """Read everything the site shows from storage, as views."""
+    rows = repo.documents(session)
+    docs = {d.id: DocumentView.of(d) for d in rows}
+    versions = {
+        d.id: [VersionView.of(v) for v in repo.accepted_versions(session, d.id)] for d in rows
+    }
+    archived = {v.id: v for vs in versions.values() for v in vs}
+    change_rows = repo.published_changes(session)
+    wanted = {i for c in change_rows for i in (c.from_version_id, c.to_version_id) if i}
+    for v in repo.versions_by_id(session, wanted - set(archived)):
+        archived[v.id] = VersionView.of(v)
+    changes = [ChangeView.of(c, docs[c.document_id], archived) for c in change_rows]
+    links = health.link_views(
+        repo.links(session), repo.link_sightings(session), repo.link_checks(session), docs
+    )
+    return site.Site(
+        title=site_title,
+        documents=list(docs.values()),
+        changes=changes,
+        versions=versions,
+        archived=dict(sorted(archived.items())),
+        failures=timeline.failure_runs(repo.fetch_outcomes(session)),
+        links=links,
+        attribution=attribution,
+        index_limit=limit,
+    )
 
 
 def publish(
@@ -30,46 +102,37 @@ def publish(
     limit: int = feed.DEFAULT_LIMIT,
     attribution: str | None = None,
 ) -> PublishResult:
-    """Write Atom/RSS feeds and the static site of all non-technical changes to ``out_dir``.
+    """Write Atom/RSS feeds and the static site of all published changes to ``out_dir``.
 
     ``base_url`` is the public URL of ``out_dir``: feed links are absolute on it, pages link
-    relatively. Feeds and the index keep the ``limit`` newest changes; every change gets a
-    page. ``attribution`` (e.g. the ODC-BY credit of archived texts) goes in every page
-    footer and every feed's rights. Readers see the old folder or the new one, never a
-    half-written one.
+    relatively. Feeds, the index and category pages keep the ``limit`` newest changes; every
+    change gets a page. ``attribution`` (e.g. the ODC-BY credit of archived texts) goes in
+    every page footer and every feed's rights. Readers see the old folder or the new one,
+    never a half-written one.
     """
     base = feed.normalize_base_url(base_url)
-    rows = repo.documents(session)
-    docs = {d.id: DocumentView.of(d) for d in rows}
-    versions = {
-        docs[d.id].id: [VersionView.of(v) for v in repo.accepted_versions(session, d.id)]
-        for d in rows
-    }
-    change_rows = repo.latest_changes(session)  # non-technical, newest first
-    changes = [ChangeView.of(c, docs.get(c.document_id)) for c in change_rows]
-    folded = {c.id: render.load_hunks(session, c) for c in change_rows}
-    categories = sorted({cat for c in changes for cat in c.categories})
-    documents = list(docs.values())
+    data = load_site(session, site_title, limit, attribution)
+    stored = StoredData(session)
+    entries: dict[int, feed.Entry] = {}
 
-    with atomic_dir(out_dir) as tmp:
-        entries = feed.entries_for(changes, folded, base)
-        specs = feed.feed_specs(site_title, documents, categories, rights=attribution)
-        written = feed.write_feeds(tmp, base, specs, entries, limit)
-        pages = site.write_site(
-            tmp,
-            site_title,
-            documents,
-            versions,
-            changes,
-            folded,
-            categories,
-            index_limit=limit,
-            attribution=attribution,
-        )
+    def entry(change: ChangeView) -> feed.Entry:
+        if change.id not in entries:
+            entries[change.id] = feed.build_entry(change, stored.hunks(change), base)
+        return entries[change.id]
+
     final = Path(out_dir)
+    previous = final if (final / MARKER).is_file() else None
+    with atomic_dir(out_dir) as tmp:
+        out = Output(tmp, previous)
+        pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
+        specs = feed.feed_specs(site_title, data.documents, data.categories, rights=attribution)
+        written = feed.write_feeds(out, base, specs, data.changes, entry, limit, stored.prepare)
+        out.close()
     return PublishResult(
         out_dir=final,
-        feeds=[final / p.relative_to(tmp) for p in written],
+        feeds=[final / rel for rel in written],
         pages=pages,
-        changes=len(changes),
+        changes=len(data.changes),
+        written=out.written,
+        reused=out.reused,
     )

@@ -6,16 +6,21 @@ the change and fold them with ``changes.diff.hunks``.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import replace
-from functools import cache
+from functools import cache, lru_cache
+from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk, hunks, ops_from_json
-from feeds import text
+from feeds import diffview, fragments, summary, text
+from feeds.views import category_page
 from storage.blobs import get_text
 from storage.models import Change
 
@@ -23,11 +28,16 @@ CONTEXT_LINES = 2
 ELLIPSIS = "\u2026"
 
 
+def fold(diff_json: str, context_lines: int = CONTEXT_LINES) -> list[Hunk]:
+    """A stored word diff (``ops_to_json``), unchanged stretches folded away."""
+    return hunks(ops_from_json(diff_json), context_lines=context_lines)
+
+
 def load_hunks(session: Session, change: Change, context_lines: int = CONTEXT_LINES) -> list[Hunk]:
     """The change's stored word diff, unchanged stretches folded away."""
     if change.diff_blob is None:  # link-health and source-health changes have no text diff
         return []
-    return hunks(ops_from_json(get_text(session, change.diff_blob)), context_lines=context_lines)
+    return fold(get_text(session, change.diff_blob), context_lines)
 
 
 def _head(s: str, n: int) -> str:
@@ -78,12 +88,37 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def _lines(chunk: str, breaks: bool = False) -> str | Markup:
-    """Diff text, cleaned; with ``breaks`` its newlines become <br> (for feed readers)."""
-    chunk = text.clean(chunk)
-    if not breaks:
-        return chunk  # escaped by autoescape when printed
-    return Markup("<br>\n").join(escape(line) for line in chunk.split("\n"))
+def _as_json(value: Any) -> str:
+    """JSON as plain text: autoescape then makes it safe inside a quoted attribute."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@lru_cache(maxsize=256)
+def _chrome(root: str, feeds: tuple[Any, ...], site_title: str, hashes: tuple[str, str]) -> Markup:
+    css, js = hashes
+    html = (
+        environment()
+        .get_template("_head.html")
+        .render(root=root, feeds=feeds, site_title=site_title, assets={"css": css, "js": js})
+    )
+    return Markup(html.rstrip("\n"))
+
+
+@cache
+def assets() -> dict[str, str]:
+    """Short content hashes of the static files, appended to their URLs (cache busting)."""
+    out = {}
+    for name, short in (("style.css", "css"), ("site.js", "js")):
+        data = resources.files("feeds").joinpath("static", name).read_bytes()
+        out[short] = hashlib.sha256(data).hexdigest()[:12]
+    return out
+
+
+def chrome(root: str, feeds: Sequence[Any], site_title: str) -> Markup:
+    """The head links, script and site header of a page: the same for every page with the
+    same root and feeds, so rendered once and reused (most pages differ only below it)."""
+    a = assets()
+    return _chrome(root, tuple(feeds), site_title, (a["css"], a["js"]))
 
 
 @cache
@@ -97,10 +132,20 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates are package data: no stat() per render
     )
     env.filters["fmt_datetime"] = text.fmt_datetime
-    env.filters["lines"] = _lines
+    env.filters["lines"] = fragments.lines
+    env.filters["as_json"] = _as_json
+    env.filters["ops_html"] = fragments.ops_html
+    env.filters["time_tag"] = fragments.time_tag
+    for helper in (fragments.counts, fragments.badges, fragments.piece, fragments.hunk_head):
+        env.globals[helper.__name__] = helper
     env.globals["summary_items"] = text.summary_items
+    env.globals["summarise"] = summary.blocks
+    env.globals["side_rows"] = diffview.rows
+    env.globals["category_page"] = category_page
+    env.globals["chrome"] = chrome
     return env
 
 

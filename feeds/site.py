@@ -1,33 +1,75 @@
-"""The static HTML site: index, one page per change, one page per document, and the CSS."""
+"""The static HTML site: index (+ index.json), category pages, a page per change, per
+document and per archived version, links.html, and the static files.
+
+Every file goes through :class:`feeds.incremental.Output` with a key made of what it shows,
+so an unchanged page is reused from the previous build instead of rendered again.
+"""
 
 from __future__ import annotations
 
-import shutil
+import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
-from pathlib import Path
+from typing import Any, Protocol
 
 from changes.diff import Hunk
-from feeds import render
-from feeds.views import SITE_FEEDS, ChangeView, DocumentView, VersionView, category_feeds
+from feeds import render, text
+from feeds.health import LinkView
+from feeds.incremental import Output
+from feeds.timeline import FailureRun, timeline
+from feeds.views import (
+    SITE_FEEDS,
+    ChangeView,
+    DocumentView,
+    VersionView,
+    category_feeds,
+    category_page,
+)
 
 DEFAULT_INDEX_LIMIT = 200
+BATCH = 500  # change pages rendered per batch of diffs loaded from the database
 
 
-def _write(path: Path, html: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+class Loader(Protocol):
+    """Where pages get the stored diffs and texts they show (loaded only when rendered)."""
+
+    def preload(self, blob_hashes: Iterable[str]) -> None: ...
+
+    def hunks(self, change: ChangeView) -> list[Hunk]: ...
+
+    def text(self, version: VersionView) -> str: ...
 
 
-def copy_static(out_dir: Path) -> None:
-    """Copy feeds/static (the stylesheet) to ``out_dir/static``."""
-    target = out_dir / "static"
-    target.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class Site:
+    """Everything the pages show, as views (no database rows)."""
+
+    title: str
+    documents: Sequence[DocumentView]
+    changes: Sequence[ChangeView]  # newest first; only published ones
+    versions: Mapping[str, Sequence[VersionView]] = field(default_factory=dict)  # per document
+    archived: Mapping[int, VersionView] = field(default_factory=dict)  # versions with a page
+    failures: Mapping[str, Sequence[FailureRun]] = field(default_factory=dict)
+    links: Sequence[LinkView] = ()
+    attribution: str | None = None
+    index_limit: int = DEFAULT_INDEX_LIMIT
+
+    @cached_property
+    def categories(self) -> list[str]:
+        return sorted({cat for c in self.changes for cat in c.categories})
+
+
+def write_static(out: Output) -> None:
+    """Copy feeds/static (stylesheet, script) to ``static/``."""
     for item in resources.files("feeds").joinpath("static").iterdir():
         if item.is_file():
-            with resources.as_file(item) as src:
-                shutil.copyfile(src, target / item.name)
+            rel = f"static/{item.name}"
+            key = out.key("static", item.name)
+            if not out.keep(rel, key):
+                out.write(rel, item.read_bytes(), key)
 
 
 Pair = tuple[ChangeView | None, ChangeView | None]
@@ -35,11 +77,8 @@ Pair = tuple[ChangeView | None, ChangeView | None]
 
 def neighbours(changes: Sequence[ChangeView]) -> dict[int, Pair]:
     """For each change: the previous and next change of the same document, by detection time."""
-    by_doc: dict[str, list[ChangeView]] = defaultdict(list)
-    for c in changes:
-        by_doc[c.document.id].append(c)
     result: dict[int, Pair] = {}
-    for doc_changes in by_doc.values():
+    for doc_changes in by_document(changes).values():
         ordered = sorted(doc_changes, key=lambda c: (c.detected_at, c.id))
         for i, c in enumerate(ordered):
             prev = ordered[i - 1] if i > 0 else None
@@ -48,74 +87,214 @@ def neighbours(changes: Sequence[ChangeView]) -> dict[int, Pair]:
     return result
 
 
-def write_site(
-    out_dir: Path,
-    site_title: str,
-    documents: Sequence[DocumentView],
-    versions: Mapping[str, Sequence[VersionView]],
-    changes: Sequence[ChangeView],
-    folded: Mapping[int, list[Hunk]],
-    categories: Sequence[str] = (),
-    index_limit: int = DEFAULT_INDEX_LIMIT,
-    attribution: str | None = None,
-) -> int:
-    """Write the HTML pages and the stylesheet below ``out_dir``; ``changes`` newest first.
+def by_document(changes: Sequence[ChangeView]) -> dict[str, list[ChangeView]]:
+    grouped: dict[str, list[ChangeView]] = defaultdict(list)
+    for c in changes:
+        grouped[c.document.id].append(c)
+    return grouped
 
-    Returns the number of HTML pages written.
-    """
-    copy_static(out_dir)
-    common = {"site_title": site_title, "attribution": attribution}
-    pages = 0
 
-    listed = list(changes[:index_limit])
-    _write(
-        out_dir / "index.html",
-        render.render(
+def index_record(c: ChangeView) -> dict[str, Any]:
+    """One change as index.json lists it (the filters' data; text only, never HTML)."""
+    return {
+        "id": c.id,
+        "title": c.title,
+        "document": c.document.slug,
+        "document_title": c.document.title,
+        "kind": c.kind,
+        "detected": c.detected_at.isoformat(),
+        "detected_text": text.fmt_datetime(c.detected_at),
+        "effective": c.effective_date,
+        "categories": c.categories,
+        "summary": c.one_line,
+        "words_added": c.words_added,
+        "words_removed": c.words_removed,
+        "has_diff": c.has_diff,
+    }
+
+
+def safe_json(data: Any) -> str:
+    """JSON with ``<``, ``>`` and ``&`` as \\u escapes: inert even if served as HTML."""
+    raw = json.dumps(data, ensure_ascii=False, indent=0)
+    return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class Lazy:
+    """A page value computed only if the page is rendered (a diff, a full text)."""
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        self.compute = compute
+
+
+class _Pages:
+    """Renders each page of ``site`` unless ``out`` can reuse it; counts the HTML pages."""
+
+    def __init__(self, out: Output, site: Site, load: Loader) -> None:
+        self.out, self.site, self.load = out, site, load
+        self.common = {"site_title": site.title, "attribution": site.attribution}
+        self.common_key = out.key(self.common)
+        self.pages = 0
+
+    def page(self, rel: str, key_parts: Sequence[Any], template: str, **context: Any) -> bool:
+        """Keep or render one page; :class:`Lazy` values are computed only if it is rendered."""
+        self.pages += 1
+        key = self.out.key(self.common_key, rel, *key_parts)
+        if self.out.keep(rel, key):
+            return False
+        values = {k: v.compute() if isinstance(v, Lazy) else v for k, v in context.items()}
+        root = "../" * rel.count("/")
+        html = render.render(template, root=root, **self.common, **values)
+        self.out.write(rel, html, key)
+        return True
+
+    def index(self) -> None:
+        site, changes = self.site, self.site.changes
+        listed = list(changes[: site.index_limit])
+        feeds = [*SITE_FEEDS, *(f for cat in site.categories for f in category_feeds(cat))]
+        self.page(
             "index.html",
-            root="",
-            feeds=list(SITE_FEEDS),
-            category_feeds=[f for cat in categories for f in category_feeds(cat)],
+            [
+                [c.fingerprint for c in listed],
+                len(changes),
+                [d.fingerprint for d in site.documents],
+                site.categories,
+                len(site.links),
+            ],
+            "index.html",
+            feeds=feeds,
             changes=listed,
             omitted=len(changes) - len(listed),
-            documents=documents,
-            **common,
-        ),
-    )
-    pages += 1
-
-    around = neighbours(changes)
-    for c in changes:
-        prev, nxt = around[c.id]
-        _write(
-            out_dir / c.path,
-            render.render(
-                "change.html",
-                root="../",
-                feeds=[*SITE_FEEDS, *c.document.feeds()],
-                change=c,
-                hunks=folded[c.id],
-                previous=prev,
-                next=nxt,
-                **common,
-            ),
+            documents=site.documents,
+            categories=site.categories,
+            links_count=len(site.links),
         )
-        pages += 1
+        key = self.out.key("index.json", site.title, [c.fingerprint for c in changes])
+        if not self.out.keep("index.json", key):
+            data = {"title": site.title, "changes": [index_record(c) for c in changes]}
+            self.out.write("index.json", safe_json(data), key)
 
-    by_doc: dict[str, list[ChangeView]] = defaultdict(list)
-    for c in changes:
-        by_doc[c.document.id].append(c)
-    for doc in documents:
-        _write(
-            out_dir / "documents" / f"{doc.slug}.html",
-            render.render(
+    def categories(self) -> None:
+        for cat in self.site.categories:
+            members = [c for c in self.site.changes if cat in c.categories]
+            listed = members[: self.site.index_limit]
+            self.page(
+                category_page(cat),
+                [cat, [c.fingerprint for c in listed], len(members)],
+                "category.html",
+                feeds=[*SITE_FEEDS, *category_feeds(cat)],
+                category=cat,
+                category_feeds=category_feeds(cat),
+                changes=listed,
+                omitted=len(members) - len(listed),
+            )
+
+    def _change_key(self, c: ChangeView, around: Pair) -> list[Any]:
+        prev, nxt = around
+        archived = self.site.archived
+        return [
+            c.fingerprint,
+            [(n.id, n.detected_at.isoformat()) if n else None for n in (prev, nxt)],
+            [archived[v] if v in archived else None for v in (c.from_version_id, c.to_version_id)],
+        ]
+
+    def changes(self) -> None:
+        around = neighbours(self.site.changes)
+        todo = []
+        for c in self.site.changes:
+            key = self._change_key(c, around[c.id])
+            rel = c.path
+            if self.out.keep(rel, self.out.key(self.common_key, rel, *key)):
+                self.pages += 1
+            else:
+                todo.append(c)
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            self.load.preload(c.diff_blob for c in batch if c.diff_blob)
+            for c in batch:
+                prev, nxt = around[c.id]
+                self.page(
+                    c.path,
+                    self._change_key(c, around[c.id]),
+                    "change.html",
+                    feeds=[*SITE_FEEDS, *c.document.feeds()],
+                    change=c,
+                    hunks=Lazy(lambda c=c: self.load.hunks(c)),
+                    previous=prev,
+                    next=nxt,
+                    before=self.site.archived.get(c.from_version_id or -1),
+                    after=self.site.archived.get(c.to_version_id or -1),
+                )
+
+    def documents(self) -> None:
+        grouped = by_document(self.site.changes)
+        for doc in self.site.documents:
+            changes = grouped.get(doc.id, [])
+            versions = list(self.site.versions.get(doc.id, []))
+            failures = list(self.site.failures.get(doc.id, []))
+            current = self.site.archived.get(doc.current_version_id or -1)
+            if current is None and versions:  # current not recorded: the newest accepted one
+                current = versions[-1]
+            self.page(
+                doc.path,
+                [doc.fingerprint, [c.fingerprint for c in changes], versions, failures, current],
                 "document.html",
-                root="../",
                 feeds=[*SITE_FEEDS, *doc.feeds()],
                 document=doc,
-                changes=by_doc.get(doc.id, []),
-                versions=versions.get(doc.id, []),
-                **common,
-            ),
+                changes=changes,
+                versions=versions,
+                events=Lazy(lambda c=changes, v=versions, f=failures: timeline(c, v, f)),
+                failed=sum(f.count for f in failures),
+                current=current,
+                current_text=Lazy(lambda v=current: self.load.text(v) if v else ""),
+            )
+
+    def versions(self) -> None:
+        docs = {d.id: d for d in self.site.documents}
+        todo = []
+        for version in self.site.archived.values():
+            doc = docs.get(version.document_id)
+            if doc is None:
+                continue
+            key = self.out.key(self.common_key, version.path, doc.fingerprint, version)
+            if self.out.keep(version.path, key):
+                self.pages += 1
+            else:
+                todo.append((version, doc))
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            self.load.preload(v.text_blob for v, _ in batch)
+            for version, doc in batch:
+                self._version(version, doc)
+
+    def _version(self, version: VersionView, doc: DocumentView) -> None:
+        self.page(
+            version.path,
+            [doc.fingerprint, version],
+            "version.html",
+            feeds=[*SITE_FEEDS, *doc.feeds()],
+            document=doc,
+            version=version,
+            body=Lazy(lambda: self.load.text(version)),
         )
-        pages += 1
-    return pages
+
+    def links(self) -> None:
+        self.page(
+            "links.html",
+            [list(self.site.links)],
+            "links.html",
+            feeds=list(SITE_FEEDS),
+            links=self.site.links,
+        )
+
+
+def write_site(out: Output, site: Site, load: Loader) -> int:
+    """Write (or reuse) every page and static file of ``site``; returns the HTML page count."""
+    write_static(out)
+    pages = _Pages(out, site, load)
+    pages.changes()
+    pages.versions()
+    pages.documents()
+    pages.categories()
+    pages.links()
+    pages.index()
+    return pages.pages

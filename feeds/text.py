@@ -46,6 +46,19 @@ def safe_url(url: str | None) -> str | None:
     return url
 
 
+_LANG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def lang(locale: str | None) -> str:
+    """The BCP 47 tag of a locale (``en_US`` -> ``en-US``); "" (unknown) if it is not one.
+
+    >>> lang("fr_FR"), lang("en"), lang('x" onload="y')
+    ('fr-FR', 'en', '')
+    """
+    tag = (locale or "").strip().replace("_", "-")
+    return tag if _LANG.fullmatch(tag) else ""
+
+
 def tag_uri(*parts: str | int) -> str:
     """A stable ``tag:`` URI (RFC 4151) naming a feed or an entry, whatever the base URL."""
     specific = "/".join(quote(str(p), safe="-._~") for p in parts)

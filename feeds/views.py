@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
+from feeds import summary as summaries
 from feeds import text
+from feeds.incremental import digest
 from storage.models import Change, Document, Version
 
 
@@ -34,6 +38,11 @@ def category_feeds(category: str) -> list[FeedLink]:
     ]
 
 
+def category_page(category: str) -> str:
+    """The page listing one category's changes, relative to the site root."""
+    return f"categories/{text.slug(category)}.html"
+
+
 @dataclass(frozen=True)
 class DocumentView:
     id: str
@@ -42,8 +51,10 @@ class DocumentView:
     service: str
     kind: str
     locale: str
+    lang: str  # BCP 47 tag of ``locale`` for the text and diff containers ("" if unknown)
     url: str | None  # http(s) only: None if the stored URL is not fit to link
     url_text: str
+    current_version_id: int | None = None
 
     @classmethod
     def of(cls, doc: Document) -> DocumentView:
@@ -55,15 +66,27 @@ class DocumentView:
             service=text.clean(doc.service),
             kind=text.clean(doc.kind),
             locale=text.clean(doc.locale),
+            lang=text.lang(doc.locale),
             url=text.safe_url(shown),
             url_text=text.clean(shown or ""),
+            current_version_id=doc.current_version_id,
         )
+
+    @property
+    def path(self) -> str:
+        return f"documents/{self.slug}.html"
 
     def feeds(self) -> list[FeedLink]:
         return [
             FeedLink(f"documents/{self.slug}.atom", "application/atom+xml", f"{self.title} (Atom)"),
             FeedLink(f"documents/{self.slug}.rss", "application/rss+xml", f"{self.title} (RSS)"),
         ]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What pages show of the document: not its current version, which moves with every
+        new version (the document page has it in its own key)."""
+        return digest(replace(self, current_version_id=None))
 
 
 @dataclass(frozen=True)
@@ -73,11 +96,32 @@ class VersionView:
     last_seen: datetime
     effective_date: str | None
     words: int
+    document_id: str = ""
+    text_hash: str = ""
+    text_blob: str = ""
 
     @classmethod
     def of(cls, version: Version) -> VersionView:
         effective = text.clean(version.effective_date) if version.effective_date else None
-        return cls(version.id, version.first_seen, version.last_seen, effective, version.words)
+        return cls(
+            version.id,
+            version.first_seen,
+            version.last_seen,
+            effective,
+            version.words,
+            version.document_id,
+            version.text_hash,
+            version.text_blob,
+        )
+
+    @property
+    def path(self) -> str:
+        """The archived full text, relative to the site root."""
+        return f"versions/{self.id}.html"
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return digest(self)
 
 
 @dataclass(frozen=True)
@@ -93,29 +137,69 @@ class ChangeView:
     words_added: int
     words_removed: int
     summary: dict[str, Any] = field(default_factory=dict)
+    kind: str = "text"  # text | link-health | source-health
+    link_id: int | None = None
+    from_version_id: int | None = None
+    to_version_id: int | None = None
+    diff_blob: str | None = None  # content hash of the stored diff: it names the diff
 
     @classmethod
-    def of(cls, change: Change, document: DocumentView | None = None) -> ChangeView:
+    def of(
+        cls,
+        change: Change,
+        document: DocumentView | None = None,
+        versions: Mapping[int, VersionView] | None = None,
+    ) -> ChangeView:
+        """The view of ``change``; with ``versions`` (by id) its version rows are not read."""
         doc = document or DocumentView.of(change.document)
-        new, old = change.to_version, change.from_version
+        kind = text.clean(change.kind or "text")
+        if versions is None:
+            new, old = _effective(change.to_version), _effective(change.from_version)
+        else:
+            new = _known(versions, change.to_version_id)
+            old = _known(versions, change.from_version_id)
         return cls(
             id=change.id,
             document=doc,
             title=text.clean(change.title or "").strip() or f"{doc.title} changed",
             detected_at=change.detected_at,
-            effective_date=_effective(new),
-            previous_effective_date=_effective(old),
-            first_version=old is None,
+            effective_date=new,
+            previous_effective_date=old,
+            first_version=kind == "text" and change.from_version_id is None,
             categories=[name for c in change.categories or [] if (name := text.clean(c).strip())],
             words_added=change.words_added or 0,
             words_removed=change.words_removed or 0,
             summary=dict(change.summary or {}),
+            kind=kind,
+            link_id=change.link_id,
+            from_version_id=change.from_version_id,
+            to_version_id=change.to_version_id,
+            diff_blob=change.diff_blob,
         )
 
     @property
     def path(self) -> str:
         """The change page, relative to the site root."""
         return f"changes/{self.id}.html"
+
+    @property
+    def has_diff(self) -> bool:
+        return self.diff_blob is not None
+
+    @cached_property
+    def one_line(self) -> str:
+        """The one-line summary shown under the title in lists."""
+        return summaries.one_line(self.summary, self.kind)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes whenever anything a page shows of this change changes."""
+        return digest(self)
+
+
+def _known(versions: Mapping[int, VersionView], version_id: int | None) -> str | None:
+    view = versions.get(version_id) if version_id is not None else None
+    return view.effective_date if view is not None else None
 
 
 def _effective(version: Version | None) -> str | None:

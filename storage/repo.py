@@ -11,7 +11,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.blobs import put_blob
-from storage.models import Change, Document, Fetch, Run, Version
+from storage.models import (
+    Blob,
+    Change,
+    Document,
+    Fetch,
+    Link,
+    LinkCheck,
+    LinkSighting,
+    Run,
+    Version,
+)
 
 
 def now() -> datetime:
@@ -189,3 +199,67 @@ def accepted_versions(session: Session, document_id: str) -> Sequence[Version]:
         .where(Version.document_id == document_id, Version.state == "accepted")
         .order_by(Version.first_seen, Version.id)
     ).all()
+
+
+# --- read-only queries for the static site (feeds/) ------------------------------------------
+
+
+def fetch_outcomes(session: Session) -> Sequence[Any]:
+    """Every fetch as (document_id, started_at, error, http_status, error_detail), in order.
+
+    Only these columns are read: the site folds runs of failures into its timelines.
+    """
+    return session.execute(
+        select(
+            Fetch.document_id, Fetch.started_at, Fetch.error, Fetch.http_status, Fetch.error_detail
+        ).order_by(Fetch.document_id, Fetch.started_at, Fetch.id)
+    ).all()
+
+
+def published_changes(session: Session) -> Sequence[Change]:
+    """The changes ``latest_changes()`` returns (not technical, with an alert; newest first),
+    without loading their documents or versions: the site has those already."""
+    return session.scalars(
+        select(Change)
+        .where(Change.technical.is_(False), Change.alert.is_(True))
+        .order_by(Change.detected_at.desc(), Change.id.desc())
+    ).all()
+
+
+def versions_by_id(session: Session, ids: Iterable[int]) -> Sequence[Version]:
+    """The versions with these ids (any state), in id order."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    return session.scalars(select(Version).where(Version.id.in_(wanted)).order_by(Version.id)).all()
+
+
+def links(session: Session) -> Sequence[Link]:
+    """Every opt-out / objection link, in id order."""
+    return session.scalars(select(Link).order_by(Link.id)).all()
+
+
+def link_sightings(session: Session) -> Sequence[LinkSighting]:
+    """Where each link appears, by link then document."""
+    return session.scalars(
+        select(LinkSighting).order_by(LinkSighting.link_id, LinkSighting.document_id)
+    ).all()
+
+
+def link_checks(session: Session) -> Sequence[LinkCheck]:
+    """Every health check of every link, newest first within each link."""
+    return session.scalars(
+        select(LinkCheck).order_by(
+            LinkCheck.link_id, LinkCheck.checked_at.desc(), LinkCheck.id.desc()
+        )
+    ).all()
+
+
+def preload_blobs(session: Session, hashes: Iterable[str], batch: int = 500) -> list[Blob]:
+    """Load these blobs in a few queries; while the caller holds the list, ``get_blob`` of
+    any of them is answered from the session's identity map, without a query."""
+    wanted = sorted(set(hashes))
+    loaded: list[Blob] = []
+    for i in range(0, len(wanted), batch):
+        loaded += session.scalars(select(Blob).where(Blob.hash.in_(wanted[i : i + batch]))).all()
+    return loaded

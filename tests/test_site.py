@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from feeds import publish as publish_module
 from feeds.publish import publish
 from storage.blobs import put_text, sha256
 from storage.db import open_db
-from storage.models import Change, Version
+from storage.models import Change, Document, Fetch, Link, LinkCheck, LinkSighting, Version
 from storage.repo import DocumentSpec, sync_documents
 
 BASE = "http://127.0.0.1:8000/"
@@ -146,6 +147,14 @@ def links(path: Path) -> Links:
     return parser
 
 
+SCRIPT_TAG = re.compile(r'<script src="(?:\.\./)*static/site\.js\?v=[0-9a-f]{12}" defer></script>')
+
+
+def only_our_script(html: str) -> bool:
+    """The one script tag is our static file: no inline script, no other source."""
+    return html.lower().count("<script") == len(SCRIPT_TAG.findall(html)) == 1
+
+
 def ins_del(html: str) -> tuple[str, str]:
     return (
         " ".join(re.findall(r"<ins>(.*?)</ins>", html, re.S)),
@@ -161,7 +170,8 @@ def test_index_lists_changes_newest_first(
 ) -> None:
     first, second = changes
     result = publish(session, tmp_path / "public", BASE)
-    assert result.pages == 1 + 2 + 1  # index, two changes, one document
+    # index, links, two changes, one document, three versions, three categories
+    assert result.pages == 1 + 1 + 2 + 1 + 3 + 3
     index = (tmp_path / "public" / "index.html").read_text()
     assert index.index(second.title) < index.index(first.title)
     assert f'href="changes/{first.id}.html"' in index
@@ -170,6 +180,37 @@ def test_index_lists_changes_newest_first(
     assert "effective June 26, 2024" in index
     assert "+2" in index and "−1" in index
     assert '<time datetime="2024-06-26T14:30:00+00:00">2024-06-26 14:30 UTC</time>' in index
+    assert "Effective date moved" not in index  # the one-line summary
+    assert "Date May 1, 2024 \u2192 June 26, 2024" in index
+    parsed = links(tmp_path / "public" / "index.html")
+    alternates = [a["href"] for t, a in parsed.tags if t == "link" and a.get("rel") == "alternate"]
+    assert alternates == [
+        "feed.atom",
+        "feed.rss",
+        *(f"categories/{c}.{e}" for c in ("ai", "dates", "legal-basis") for e in ("atom", "rss")),
+    ]
+    for href in alternates:
+        assert (tmp_path / "public" / href).is_file()
+    assert '<option value="legal-basis">legal-basis</option>' in index
+    assert '<option value="fb-privacy">Facebook Privacy Policy</option>' in index
+    assert 'href="categories/legal-basis.html"' in index and 'href="links.html"' in index
+    category = (tmp_path / "public" / "categories" / "dates.html").read_text()
+    assert second.title in category and first.title not in category
+
+
+def test_index_json_lists_every_change_as_text(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    first, second = changes
+    publish(session, tmp_path / "public", BASE, limit=1)
+    data = json.loads((tmp_path / "public" / "index.json").read_text())
+    assert [r["id"] for r in data["changes"]] == [second.id, first.id]  # not capped by limit
+    record = data["changes"][1]
+    assert record["document"] == "fb-privacy" and record["categories"] == ["legal-basis", "ai"]
+    assert record["detected"] == "2024-06-26T14:30:00+00:00"
+    assert record["summary"].startswith("Date May 1, 2024")
+    index = (tmp_path / "public" / "index.html").read_text()
+    assert first.title not in index and "index.json" in index  # limit=1: older ones omitted
 
 
 def test_change_page_shows_the_folded_diff(
@@ -182,9 +223,13 @@ def test_change_page_shows_the_folded_diff(
     assert "legitimate" in inserted and "interests" in inserted and "consent" in deleted
     assert "Legend:" in page and "Facebook Privacy Policy: legal basis changed" in page
     assert "June 26, 2024" in page and "(previously May 1, 2024)" in page
-    assert "From: May 1, 2024; To: June 26, 2024" in page  # the summary, readable
+    assert "Moved from May 1, 2024 to June 26, 2024" in page  # the summary, readable
+    assert page.index("<h2>Summary</h2>") < page.index('<h2 id="diff">What changed</h2>')
     assert f'rel="next" href="../changes/{second.id}.html"' in page
     assert 'rel="prev"' not in page
+    assert f'href="../versions/{first.from_version_id}.html"' in page  # archived texts
+    assert f'href="../versions/{first.to_version_id}.html"' in page
+    assert 'id="view-side"' in page and '<table class="sbs">' in page
     later = (tmp_path / "public" / "changes" / f"{second.id}.html").read_text()
     assert f'rel="prev" href="../changes/{first.id}.html"' in later
     assert "Effective" in ins_del(later)[0]
@@ -195,10 +240,11 @@ def test_document_page_has_history_and_feeds(
 ) -> None:
     publish(session, tmp_path / "public", BASE)
     page = (tmp_path / "public" / "documents" / "fb-privacy.html").read_text()
-    assert page.count("<tr><td>") == 3  # three versions
-    assert page.count('class="change"') == 2
+    assert page.count('class="event event-version"') == 3
+    assert page.count('class="event event-change"') == 2
     assert 'href="../documents/fb-privacy.atom"' in page
     assert '<a href="https://www.facebook.com/privacy" rel="noopener noreferrer nofollow">' in page
+    assert '<div class="text" lang="en">' in page and "Effective June 26, 2024." in page
     parsed = links(tmp_path / "public" / "documents" / "fb-privacy.html")
     alternates = {
         a.get("type"): a.get("href")
@@ -218,13 +264,16 @@ def test_every_page_is_self_contained_and_links_resolve(
     out = tmp_path / "public"
     publish(session, out, BASE)
     pages = sorted(out.rglob("*.html"))
-    assert len(pages) == 4
+    assert len(pages) == 11
     for page in pages:
         html = page.read_text()
         assert html.startswith('<!doctype html>\n<html lang="en">')
         assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
         assert "Content-Security-Policy" in html and "default-src 'none'" in html
-        assert "<script" not in html
+        assert "script-src 'self';" in html and "unsafe" not in html
+        assert only_our_script(html), page
+        assert html.count("<h1") == 1, page  # one title per page, then h2, h3
+        assert "<img" not in html and "<iframe" not in html
         parsed = links(page)
         for tag, attrs in parsed.tags:
             if tag == "link" and attrs.get("rel") == "stylesheet":
@@ -240,7 +289,9 @@ def test_every_page_is_self_contained_and_links_resolve(
             target = (page.parent / parts.path).resolve()
             assert target.is_file(), f"{page.name} links to missing {url}"
             assert out.resolve() in target.parents
-    assert (out / "static" / "style.css").read_text().count("font-family") == 1
+    assert (out / "static" / "style.css").read_text().count("font-family") == 2  # text, code
+    assert "innerHTML" not in (out / "static" / "site.js").read_text()
+    assert "url(" not in (out / "static" / "style.css").read_text()  # no fonts, no images
 
 
 def test_hostile_text_only_ever_appears_escaped(session: Session, tmp_path: Path) -> None:
@@ -265,7 +316,10 @@ def test_hostile_text_only_ever_appears_escaped(session: Session, tmp_path: Path
     assert len(files) > 5
     for path in files:
         raw = path.read_bytes()
-        assert b"<script" not in raw.lower(), path
+        if path.suffix == ".html":
+            assert only_our_script(raw.decode()), path
+        elif path.suffix != ".js":
+            assert b"<script" not in raw.lower(), path
         assert b"<img" not in raw.lower(), path
         assert b"\x00" not in raw and b"\x0c" not in raw, path
         assert b'href="javascript:' not in raw.lower(), path
@@ -354,9 +408,306 @@ def test_empty_folder_and_bad_base_url(session: Session, tmp_path: Path) -> None
     out = tmp_path / "public"
     out.mkdir()
     result = publish(session, out, "https://example.org/pw")  # no trailing slash: added
-    assert result.pages == 1 and result.changes == 0
+    assert result.pages == 2 and result.changes == 0  # index and links
     assert "No changes recorded yet." in (out / "index.html").read_text()
     assert 'href="https://example.org/pw/feed.atom"' in (out / "feed.atom").read_text()
     for bad in ("ftp://example.org/", "/relative/", "javascript:alert(1)"):
         with pytest.raises(ValueError):
             publish(session, out, bad)
+
+
+# --- what the pages show ---------------------------------------------------------------------
+
+
+def test_summary_known_keys_read_well_and_unknown_ones_still_show(
+    session: Session, tmp_path: Path
+) -> None:
+    add_document(session, "fb", "Facebook Privacy Policy", "https://www.facebook.com/privacy")
+    v1 = add_version(session, "fb", OLD, T1)
+    v2 = add_version(session, "fb", NEW, T2)
+    summary = {
+        "bases": [
+            {"purpose": "AI at Meta", "basis": "legitimate interests", "action": "added"},
+            {"purpose": "AI at Meta", "basis": "consent", "action": "removed"},
+        ],
+        "links": {
+            "added": [{"url": "https://www.facebook.com/help/contact/1", "text": "Object"}],
+            "removed": [{"url": "javascript:alert(1)", "text": "<b>bad</b>"}],
+            "retargeted": [
+                {"text": "form", "from": "https://a.example/", "to": "data:text/html,x"}
+            ],
+        },
+        "date": {"from": "May 1, 2024", "to": "June 26, 2024"},
+        "ai": True,
+        "new_key": {"deep": ["x", {"y": "<i>z</i>"}]},
+        "bases_weird": "kept",
+        "words_added": 2,
+    }
+    change = add_change(session, v1, v2, OLD, NEW, T2, "FB", ["legal-basis"], summary)
+    session.commit()
+    publish(session, tmp_path / "public", BASE)
+    page = (tmp_path / "public" / "changes" / f"{change.id}.html").read_text()
+    assert '<dd class="mark-added">Added: legitimate interests for “AI at Meta”</dd>' in page
+    assert '<dd class="mark-removed">Removed: consent for “AI at Meta”</dd>' in page
+    assert (
+        '<a href="https://www.facebook.com/help/contact/1" rel="noopener noreferrer nofollow">'
+        in page
+    )
+    assert "Removed: “&lt;b&gt;bad&lt;/b&gt;” <code>javascript:alert(1)</code>" in page
+    assert "<code>data:text/html,x</code>" in page  # shown, never a link
+    assert "Moved from May 1, 2024 to June 26, 2024" in page
+    assert "Yes: the change concerns AI" in page
+    assert "<dt>New key</dt>" in page and "Deep: x, Y: &lt;i&gt;z&lt;/i&gt;" in page
+    assert "<dt>Bases weird</dt>" in page and "Words added" not in page
+    hrefs = [u for u in links(tmp_path / "public" / "changes" / f"{change.id}.html").urls]
+    assert not any(u.startswith(("javascript", "data")) for u in hrefs)
+    index = (tmp_path / "public" / "index.html").read_text()
+    assert "Legal basis added: legitimate interests for AI at Meta" in index
+
+
+def test_summary_of_an_unexpected_shape_is_shown_generically() -> None:
+    from feeds.summary import blocks
+
+    shown = blocks({"bases": "legitimate interests", "links": {"added": "x"}, "date": [1], "ai": 3})
+    assert [(b.label, [line.plain for line in b.lines]) for b in shown] == [
+        ("Bases", ["legitimate interests"]),
+        ("Links", ["Added: x"]),
+        ("Date", ["1"]),
+        ("Ai", ["3"]),
+    ]
+    assert blocks(None) == [] and blocks(["not", "a", "dict"]) == []  # type: ignore[arg-type]
+
+
+def test_health_changes_render_without_a_diff_and_silent_ones_are_not_listed(
+    session: Session, tmp_path: Path
+) -> None:
+    add_document(session, "fb", "Facebook Privacy Policy", "https://www.facebook.com/privacy")
+    link = Link(
+        url="https://www.facebook.com/help/contact/1",
+        kind="objection",
+        first_seen=T1,
+        last_seen=T3,
+        outcome="not-found",
+        outcome_since=T3,
+    )
+    session.add(link)
+    session.flush()
+    for kind, title, alert in (
+        ("link-health", "Objection form is gone", True),
+        ("source-health", "The policy kept failing", True),
+        ("source-health", "Flapped back, kept quietly", False),
+    ):
+        session.add(
+            Change(
+                kind=kind,
+                document_id="fb",
+                link_id=link.id if kind == "link-health" else None,
+                detected_at=T3,
+                title=title,
+                categories=["opt-out-links"],
+                summary={"outcome": {"from": "form", "to": "not-found"}},
+                alert=alert,
+            )
+        )
+    session.commit()
+    out = tmp_path / "public"
+    result = publish(session, out, BASE)
+    assert result.changes == 2
+    index = (out / "index.html").read_text()
+    assert "Objection form is gone" in index and "Flapped back" not in index
+    assert "Link health; Outcome: From: form; To: not-found" in index
+    pages = {p.read_text() for p in (out / "changes").glob("*.html")}
+    (link_page,) = [p for p in pages if "Objection form is gone" in p]
+    assert f'href="../links.html#link-{link.id}"' in link_page
+    assert "What changed" not in link_page and "<ins>" not in link_page
+    (source_page,) = [p for p in pages if "kept failing" in p]
+    assert 'href="../documents/fb.html#timeline"' in source_page
+    assert "+0 / −0 words" not in (out / "feed.atom").read_text()
+
+
+def test_links_page_shows_every_link_where_it_appears_and_its_checks(
+    session: Session, tmp_path: Path
+) -> None:
+    add_document(session, "fb", "Facebook Privacy Policy", "https://www.facebook.com/privacy")
+    good = Link(
+        url="https://www.facebook.com/help/contact/1",
+        kind="objection",
+        first_seen=T1,
+        last_seen=T3,
+        outcome="form",
+        outcome_since=T1,
+    )
+    bad = Link(
+        url="javascript:alert(1)",
+        kind="opt-out",
+        first_seen=T1,
+        last_seen=T3,
+        outcome="<b>weird</b>",
+        outcome_since=T2,
+    )
+    session.add_all([good, bad])
+    session.flush()
+    session.add(
+        LinkSighting(
+            link_id=good.id,
+            document_id="fb",
+            anchor="Object here",
+            context="You can object <script>x</script>",
+            first_seen=T1,
+            last_seen=T3,
+        )
+    )
+    session.add(
+        LinkSighting(
+            link_id=bad.id,
+            document_id="fb",
+            anchor="gone",
+            context="",
+            first_seen=T1,
+            last_seen=T2,
+            present=False,
+        )
+    )
+    for i in range(25):
+        session.add(
+            LinkCheck(
+                link_id=good.id,
+                checked_at=T1 + (T2 - T1) * i / 25,
+                http_status=200,
+                final_url="https://www.facebook.com/help/",
+                outcome="form",
+                evidence="a form",
+            )
+        )
+    session.add(
+        LinkCheck(
+            link_id=bad.id,
+            checked_at=T2,
+            http_status=None,
+            final_url="javascript:alert(2)",
+            outcome="error",
+            evidence="<img src=x onerror=alert(1)>",
+        )
+    )
+    session.commit()
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    page = (out / "links.html").read_text()
+    assert page.index(f'id="link-{bad.id}"') < page.index(f'id="link-{good.id}"')  # failing first
+    assert (
+        '<a href="https://www.facebook.com/help/contact/1" rel="noopener noreferrer nofollow">'
+        in page
+    )
+    assert 'class="health health-ok">form</span>' in page
+    assert 'class="health health-unknown">&lt;b&gt;weird&lt;/b&gt;</span>' in page
+    assert "You can object &lt;script&gt;x&lt;/script&gt;" in page
+    assert "(no longer there since" in page
+    assert "The 20 newest of 25 checks." in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert not any(u.startswith("javascript") for u in links(out / "links.html").urls)
+    assert only_our_script(page) and "<img" not in page
+
+
+def test_document_timeline_folds_failed_fetches_and_text_carries_its_language(
+    session: Session, tmp_path: Path
+) -> None:
+    add_document(session, "fb", "Politique de confidentialité", "https://fr-fr.facebook.com/p")
+    session.get(Document, "fb").locale = "fr_FR"  # type: ignore[union-attr]
+    v1 = add_version(session, "fb", OLD, T1)
+    v2 = add_version(session, "fb", NEW, T2)
+    add_change(session, v1, v2, OLD, NEW, T2, "FR", ["text"])
+    hour = timedelta(hours=1)
+    outcomes = ["http-5xx", "http-5xx", "http-5xx", None, "timeout", "login-wall", "login-wall"]
+    for i, error in enumerate(outcomes):
+        detail = "<script>x</script>" if error else None
+        status = 503 if error == "http-5xx" else None
+        session.add(
+            Fetch(
+                document_id="fb",
+                url="https://x",
+                started_at=T2 + i * hour,
+                error=error,
+                http_status=status,
+                error_detail=detail,
+            )
+        )
+    session.commit()
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    page = (out / "documents" / "fb.html").read_text()
+    assert page.count('class="event event-failure"') == 3
+    assert "3 fetches in a row" in page and "2 fetches in a row" in page
+    assert "<strong>timeout</strong>" in page and "6 failed fetches" in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page
+    assert '<div class="text" lang="fr-FR">' in page
+    change_page = next((out / "changes").glob("*.html")).read_text()
+    assert '<div class="diff" lang="fr-FR">' in change_page
+    assert '<td class="diff" lang="fr-FR">' in change_page
+    version_page = (out / "versions" / f"{v2.id}.html").read_text()
+    assert (
+        '<div class="text" lang="fr-FR">' in version_page and "legitimate interests" in version_page
+    )
+
+
+def test_side_by_side_rows_keep_both_texts() -> None:
+    from changes.diff import hunks
+    from feeds.diffview import rows
+
+    old = "Intro.\nWe use consent.\nKeep this.\nAnd this line.\nEnd.\n"
+    new = "Intro.\nWe use legitimate interests.\nKeep this.\nNew line.\nAnd this line.\nEnd.\n"
+    ops = word_diff(old, new)
+    (hunk,) = hunks(ops, context_lines=5)
+    found = rows(hunk)
+    assert "".join(t for r in found for _, t in r.old) == old
+    assert "".join(t for r in found for _, t in r.new) == new
+    changed = [r for r in found if r.changed]
+    assert changed[0].old == (("=", "We use "), ("-", "consent"), ("=", ".\n"))
+    assert ("+", "legitimate interests") in changed[0].new
+    assert [t for _, t in changed[1].old] == [] or all(op != "+" for op, _ in changed[1].old)
+
+
+def test_lang_of_locales() -> None:
+    from feeds.text import lang
+
+    assert [lang(x) for x in ("en_US", "fr", "de_DE", "", None, 'en" x="y', "en_US_POSIX")] == [
+        "en-US",
+        "fr",
+        "de-DE",
+        "",
+        "",
+        "",
+        "en-US-POSIX",
+    ]
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_colours_have_enough_contrast_in_light_and_dark_mode() -> None:
+    from importlib import resources
+
+    css = resources.files("feeds").joinpath("static", "style.css").read_text()
+    light_block = css[css.index(":root {") : css.index("}", css.index(":root {"))]
+    dark_start = css.index(":root {", css.index("prefers-color-scheme: dark"))
+    dark_block = css[dark_start : css.index("}", dark_start)]
+    for block in (light_block, dark_block):
+        colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", block))
+        for fg, bg in (
+            ("fg", "bg"),
+            ("muted", "bg"),
+            ("link", "bg"),
+            ("badge-fg", "badge-bg"),
+            ("ins-fg", "ins-bg"),
+            ("del-fg", "del-bg"),
+            ("warn-fg", "warn-bg"),
+        ):
+            ratio = contrast(colours[fg], colours[bg])
+            assert ratio >= 4.5, f"{fg} on {bg}: {ratio:.2f} (WCAG AA needs 4.5)"

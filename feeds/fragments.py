@@ -1,0 +1,73 @@
+"""Small HTML fragments the templates print many times per page, built in Python (a Jinja
+macro call costs more than the fragment). Each one escapes every value it prints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from changes.diff import Hunk, Op
+from feeds import text
+
+_TAGS = {"+": ("<ins>", "</ins>"), "-": ("<del>", "</del>"), "=": ("", "")}
+_BR = Markup("<br>\n")
+
+
+def lines(chunk: str, breaks: bool = False) -> Markup:
+    """Diff text, cleaned and escaped; with ``breaks`` its newlines become <br> (feeds)."""
+    chunk = text.clean(chunk)
+    if not breaks:
+        return escape(chunk)
+    return _BR.join(escape(line) for line in chunk.split("\n"))
+
+
+def ops_html(pieces: Sequence[Op], breaks: bool = False) -> Markup:
+    """Diff ops as HTML: insertions in <ins>, deletions in <del>, every chunk escaped."""
+    out = []
+    for op, chunk in pieces:
+        start, end = _TAGS[op]
+        out.append(f"{start}{lines(chunk, breaks)}{end}")
+    return Markup("".join(out))
+
+
+def time_tag(moment: datetime) -> Markup:
+    """``<time datetime="ISO">2024-06-10 14:03 UTC</time>``."""
+    shown = escape(text.fmt_datetime(moment))
+    return Markup(f'<time datetime="{escape(moment.isoformat())}">{shown}</time>')
+
+
+def counts(change: Any) -> Markup:
+    """Words added and removed, with their meaning for screen readers."""
+    return Markup(
+        '<span class="counts"><span class="added" title="words added">+{}</span> '
+        '<span class="removed" title="words removed">\u2212{}</span> '
+        '<span class="visually-hidden">words added / removed</span></span>'
+    ).format(int(change.words_added), int(change.words_removed))
+
+
+def badges(categories: Sequence[str]) -> Markup:
+    """Categories as a list of badges ("" when there are none)."""
+    if not categories:
+        return Markup("")
+    items = "".join(f'<li class="badge">{escape(text.clean(c))}</li>' for c in categories)
+    return Markup(f'<ul class="badges" aria-label="Categories">{items}</ul>')
+
+
+def piece(p: Any) -> Markup:
+    """One piece of a summary line: a link (http(s) only, checked again), code or text."""
+    shown = escape(p.text)
+    href = text.safe_url(p.href) if p.href else None
+    if href:
+        return Markup(
+            f'<a href="{escape(href)}" rel="noopener noreferrer nofollow"><code>{shown}</code></a>'
+        )
+    return Markup(f"<code>{shown}</code>") if p.code else shown
+
+
+def hunk_head(hunk: Hunk) -> Markup:
+    """Where a folded passage starts, in the new text (and the old one if it differs)."""
+    before = f" (line {hunk.old_line} before)" if hunk.old_line != hunk.new_line else ""
+    return Markup(f'<p class="hunk-head">Line {int(hunk.new_line)}{before}</p>')

@@ -1,0 +1,209 @@
+"""A change's structured ``summary`` as readable blocks, whatever it holds.
+
+Known keys get their own wording (``bases``, ``links``, ``date``, ``ai``); any other key,
+or a known key of an unexpected shape, is shown generically as label and text. Every string
+is cleaned here and escaped by the templates; a piece carries a link target only if it is
+an absolute http(s) URL. Pure functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from feeds import text
+
+MAX_ONE_LINE = 180
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text, optionally a link (``href`` is http(s) or None) or a code-like value."""
+
+    text: str
+    href: str | None = None
+    code: bool = False
+
+
+@dataclass(frozen=True)
+class Line:
+    pieces: tuple[Piece, ...]
+    mark: str = ""  # added | removed | moved | "" : shown as a word and a colour
+
+    @property
+    def plain(self) -> str:
+        return "".join(p.text for p in self.pieces)
+
+
+@dataclass(frozen=True)
+class Block:
+    label: str
+    lines: tuple[Line, ...]
+
+
+def _s(value: Any) -> str:
+    return text.clean(str(value)).strip() if value is not None else ""
+
+
+def _line(*pieces: Piece | str, mark: str = "") -> Line:
+    return Line(tuple(p if isinstance(p, Piece) else Piece(p) for p in pieces if p), mark)
+
+
+def _url(value: Any) -> Piece:
+    shown = _s(value)
+    return Piece(shown or "(no URL)", text.safe_url(shown), code=True)
+
+
+def _bases(value: Any) -> Block | None:
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        return None
+    lines = []
+    for item in value:
+        action = _s(item.get("action")) or "changed"
+        basis, purpose = _s(item.get("basis")), _s(item.get("purpose"))
+        mark = action if action in ("added", "removed") else "moved"
+        lines.append(
+            _line(
+                f"{action.capitalize()}: ",
+                Piece(basis or "(unnamed basis)"),
+                f" for \u201c{purpose}\u201d" if purpose else "",
+                mark=mark,
+            )
+        )
+    return Block("Legal bases", tuple(lines))
+
+
+def _links(value: Any) -> Block | None:
+    if not isinstance(value, Mapping):
+        return None
+    lines: list[Line] = []
+    for action in ("added", "removed"):
+        items = value.get(action) or []
+        if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+            return None
+        for item in items:
+            anchor = _s(item.get("text"))
+            label = f"\u201c{anchor}\u201d " if anchor else ""
+            lines.append(
+                _line(f"{action.capitalize()}: {label}", _url(item.get("url")), mark=action)
+            )
+    moved = value.get("retargeted") or []
+    if not isinstance(moved, list) or not all(isinstance(i, Mapping) for i in moved):
+        return None
+    for item in moved:
+        anchor = _s(item.get("text"))
+        label = f"\u201c{anchor}\u201d " if anchor else ""
+        lines.append(
+            _line(
+                f"Retargeted: {label}from ",
+                _url(item.get("from")),
+                " to ",
+                _url(item.get("to")),
+                mark="moved",
+            )
+        )
+    for key in value:
+        if key not in ("added", "removed", "retargeted"):
+            return None  # a shape this code does not know: show it generically
+    return Block("Opt-out and objection links", tuple(lines)) if lines else None
+
+
+def _date(value: Any) -> Block | None:
+    if not isinstance(value, Mapping) or not set(value) <= {"from", "to"}:
+        return None
+    old, new = _s(value.get("from")), _s(value.get("to"))
+    if old and new:
+        line = _line("Moved from ", Piece(old), " to ", Piece(new), mark="moved")
+    elif new:
+        line = _line("Now states ", Piece(new), mark="added")
+    elif old:
+        line = _line("No longer states ", Piece(old), mark="removed")
+    else:
+        return None
+    return Block("Effective date", (line,))
+
+
+def _ai(value: Any) -> Block | None:
+    if isinstance(value, bool):
+        said = "Yes: the change concerns AI" if value else "No"
+    elif isinstance(value, str):
+        said = _s(value)
+    else:
+        return None
+    return Block("AI", (_line(said),)) if said else None
+
+
+KNOWN = {"bases": _bases, "links": _links, "date": _date, "ai": _ai}
+SHOWN_ELSEWHERE = text.SHOWN_ELSEWHERE  # words added / removed: pages show the counts
+
+
+def _generic(key: str, value: Any) -> Block:
+    (label, lines), *_ = text.summary_items({key: value})
+    return Block(label, tuple(_line(line) for line in lines))
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | tuple | Mapping) and not value)
+
+
+def blocks(summary: Mapping[str, Any] | None) -> list[Block]:
+    """The summary as blocks, known keys first in a fixed order, then the others as stored."""
+    if not isinstance(summary, Mapping):
+        return []
+    out: list[Block] = []
+    for key, render in KNOWN.items():
+        if key in summary and not _empty(summary[key]):
+            block = render(summary[key])
+            out.append(block if block is not None else _generic(key, summary[key]))
+    for key, value in summary.items():
+        if key in KNOWN or key in SHOWN_ELSEWHERE or _empty(value):
+            continue
+        out.append(_generic(str(key), value))
+    return out
+
+
+def _count(items: Any) -> int:
+    return len(items) if isinstance(items, list) else 0
+
+
+def one_line(summary: Mapping[str, Any] | None, kind: str = "text") -> str:
+    """A short sentence of what moved, for lists: bases, links, dates, AI; for a link- or
+    source-health change its other keys; "" for a text change with nothing structured
+    (its word counts are shown beside it)."""
+    parts: list[str] = []
+    summary = summary if isinstance(summary, Mapping) else {}
+    bases = summary.get("bases")
+    if isinstance(bases, list):
+        for item in bases:
+            if isinstance(item, Mapping):
+                basis, purpose = _s(item.get("basis")), _s(item.get("purpose"))
+                action = _s(item.get("action")) or "changed"
+                where = f" for {purpose}" if purpose else ""
+                parts.append(f"legal basis {action}: {basis}{where}")
+    links = summary.get("links")
+    if isinstance(links, Mapping):
+        counts = [
+            f"{n} link{'s' if n > 1 else ''} {action}"
+            for action in ("added", "removed", "retargeted")
+            if (n := _count(links.get(action)))
+        ]
+        parts += counts
+    date = summary.get("date")
+    if isinstance(date, Mapping) and _s(date.get("to")):
+        parts.append(
+            f"date {_s(date.get('from'))} \u2192 {_s(date.get('to'))}"
+            if _s(date.get("from"))
+            else f"states the date {_s(date.get('to'))}"
+        )
+    if summary.get("ai") is True:
+        parts.append("concerns AI")
+    elif isinstance(summary.get("ai"), str) and _s(summary["ai"]):
+        parts.append(f"AI: {_s(summary['ai'])}")
+    if not parts and kind != "text":
+        parts.append(kind.replace("-", " "))
+        others = [b for b in blocks(summary) if b.label not in ("Legal bases", "AI")]
+        parts += [f"{b.label}: {'; '.join(line.plain for line in b.lines)}" for b in others[:2]]
+    line = "; ".join(parts)
+    line = line[:1].upper() + line[1:]
+    return line if len(line) <= MAX_ONE_LINE else line[: MAX_ONE_LINE - 1].rstrip() + "\u2026"

@@ -1,0 +1,72 @@
+"""A document's history as one timeline: changes, versions and runs of failed fetches. Pure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from feeds import text
+from feeds.views import ChangeView, VersionView
+
+MAX_DETAIL = 300
+
+
+@dataclass(frozen=True)
+class FailureRun:
+    """Consecutive failed fetches of one type, with no successful fetch between them."""
+
+    error: str
+    count: int
+    first: datetime
+    last: datetime
+    http_status: int | None
+    detail: str  # of the last failure, cleaned and shortened
+
+
+def failure_runs(outcomes: Iterable[Any]) -> dict[str, list[FailureRun]]:
+    """Fold fetch outcomes (document_id, started_at, error, http_status, error_detail),
+    ordered by document then time, into each document's runs of failures."""
+    runs: dict[str, list[FailureRun]] = defaultdict(list)
+    open_run: dict[str, FailureRun | None] = {}
+    for doc_id, started, error, status, detail in outcomes:
+        current = open_run.get(doc_id)
+        if not error:
+            open_run[doc_id] = None
+            continue
+        error = text.clean(error)
+        shown = text.clean(detail or "")[:MAX_DETAIL]
+        if current is not None and current.error == error:
+            updated = FailureRun(error, current.count + 1, current.first, started, status, shown)
+            runs[doc_id][-1] = updated
+            open_run[doc_id] = updated
+        else:
+            run = FailureRun(error, 1, started, started, status, shown)
+            runs[doc_id].append(run)
+            open_run[doc_id] = run
+    return dict(runs)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a timeline: exactly one of ``change``, ``version``, ``failure`` is set."""
+
+    at: datetime
+    change: ChangeView | None = None
+    version: VersionView | None = None
+    failure: FailureRun | None = None
+
+
+def timeline(
+    changes: Sequence[ChangeView],
+    versions: Sequence[VersionView],
+    failures: Sequence[FailureRun],
+) -> list[Event]:
+    """Everything that happened to a document, newest first (a change before its version)."""
+    events = [(c.detected_at, 2, -c.id, Event(c.detected_at, change=c)) for c in changes]
+    events += [(v.first_seen, 1, -v.id, Event(v.first_seen, version=v)) for v in versions]
+    events += [(f.last, 0, i, Event(f.last, failure=f)) for i, f in enumerate(failures)]
+    events.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
+    return [e[3] for e in events]

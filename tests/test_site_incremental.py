@@ -1,0 +1,104 @@
+"""Incremental publishing: unchanged files are reused (same inode), changed ones rewritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from feeds import atomic, incremental
+from feeds.publish import publish
+from storage.models import Change
+from tests import test_site
+from tests.test_site import BASE, NEWER, T1, T2, T3, add_change, add_document, add_version
+
+session = test_site.session  # the same fixtures: a real SQLite file, two changes
+changes = test_site.changes
+
+
+def inodes(out: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(out)): p.stat().st_ino
+        for p in out.rglob("*")
+        if p.is_file() and p.name not in (incremental.MANIFEST, atomic.MARKER)
+    }
+
+
+def test_republish_without_news_rewrites_nothing(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    first = publish(session, out, BASE)
+    before = inodes(out)
+    again = publish(session, out, BASE)
+    assert again.written == 0 and again.reused == first.written == len(before)
+    assert inodes(out) == before  # the very same files, linked into the new folder
+    assert again.pages == first.pages
+
+
+def test_one_new_change_rewrites_only_what_shows_it(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    first, second = changes
+    add_document(session, "ig", "Instagram Privacy Policy", "https://www.instagram.com/privacy")
+    i1 = add_version(session, "ig", "Instagram one.", T1)
+    i2 = add_version(session, "ig", "Instagram two.", T2)
+    other = add_change(session, i1, i2, "Instagram one.", "Instagram two.", T2, "IG", ["text"])
+    session.commit()
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    before = inodes(out)
+
+    v3 = second.to_version
+    newest = NEWER + "\n\nWe now also rely on consent."
+    v4 = add_version(session, "fb-privacy", newest, T3.replace(day=9))
+    third = add_change(session, v3, v4, NEWER, newest, T3.replace(day=9), "FB again", ["dates"])
+    session.commit()
+    result = publish(session, out, BASE)
+    after = inodes(out)
+    rewritten = {rel for rel, ino in after.items() if before.get(rel) != ino}
+    assert rewritten == {
+        f"changes/{third.id}.html",  # new
+        f"changes/{second.id}.html",  # its "next" link
+        f"versions/{v4.id}.html",  # new archived text
+        "documents/fb-privacy.html",
+        "index.html",
+        "index.json",
+        "categories/dates.html",
+        "feed.atom",
+        "feed.rss",
+        "documents/fb-privacy.atom",
+        "documents/fb-privacy.rss",
+        "categories/dates.atom",
+        "categories/dates.rss",
+    }
+    assert result.written == len(rewritten) and result.reused == len(after) - len(rewritten)
+    for kept in (f"changes/{first.id}.html", f"changes/{other.id}.html", "documents/ig.html"):
+        assert before[kept] == after[kept]
+    page = (out / "changes" / f"{second.id}.html").read_text()
+    assert f'rel="next" href="../changes/{third.id}.html"' in page
+
+
+def test_new_code_or_a_damaged_file_means_rendering_again(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    (out / "index.html").write_text("truncated")  # e.g. edited by hand: size differs
+    result = publish(session, out, BASE)
+    assert result.written == 1 and "Latest changes" in (out / "index.html").read_text()
+
+    monkeypatch.setattr(incremental, "code_salt", lambda: "templates changed")
+    result = publish(session, out, BASE)
+    assert result.reused == 0 and result.written == len(inodes(out))
+
+
+def test_keys_cover_what_pages_show() -> None:
+    salt = incremental.code_salt()
+    assert len(salt) == 64 and incremental.code_salt() == salt
+    assert incremental.digest({"a": 1}, [T1]) == incremental.digest({"a": 1}, [T1])
+    assert incremental.digest({"a": 1}) != incremental.digest({"a": 2})
