@@ -18,6 +18,11 @@ link moved; when the text returns to one the document showed recently (a page fl
 A -> B -> A raises one alert, not three); and when the only change is a partial render
 vanishing or coming back (changes/partial.py), whose blocks are held, never reported as
 removed.
+
+Summary keys follow feeds/summary.py: ``bases`` (``action``, ``basis``, ``purpose``),
+``links`` (``added``, ``removed``, ``retargeted``), ``date`` (``from``, ``to``), ``ai`` (a
+changed sentence about AI); and ``processing``, ``bases_stated``, ``deadlines``, ``held``,
+``restored``, ``no_alert``, ``words_added``, ``words_removed``.
 """
 
 from __future__ import annotations
@@ -41,7 +46,6 @@ __all__ = ["CATEGORIES", "Classification", "Earlier", "classify", "same_words"]
 CATEGORIES: tuple[str, ...] = ("text", "legal-basis", "opt-out", "dates", "ai")
 
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
-_AI_SAMPLES = 3
 # Settings links are listed in the summary, but only these kinds make a change "opt-out":
 # settings and help pages are renamed and moved often, objection forms rarely.
 _ALERTING_LINKS = frozenset({"objection", "opt-out", "consent", "form"})
@@ -112,8 +116,9 @@ def classify(
         categories.append("text")
 
     bases = basis_changes(legal_bases(old_eff, lang), legal_bases(new_eff, lang))
-    if bases["purposes"]:
-        summary["legal_basis"] = bases["purposes"]
+    purposes = _ai_first(bases["purposes"])
+    if purposes:
+        summary["bases"] = _basis_items(purposes)
     if bases["processing"]:
         summary["processing"] = bases["processing"]
     if bases["bases_added"] or bases["bases_removed"]:
@@ -123,7 +128,7 @@ def classify(
 
     links = link_changes(optout_links(old_eff, lang), optout_links(new_eff, lang))
     if any(links.values()):
-        summary["opt_out_links"] = {k: v for k, v in links.items() if v}
+        summary["links"] = {k: v for k, v in links.items() if v}
         if any(link["kind"] in _ALERTING_LINKS for found in links.values() for link in found):
             categories.append("opt-out")
 
@@ -132,16 +137,16 @@ def classify(
         summary.update(dates)
         categories.append("dates")
 
-    ai = ai_sentences([*added, *removed], lang, limit=_AI_SAMPLES)
+    ai = ai_sentences([*added, *removed], lang, limit=1)
     if ai:
-        summary["ai"] = ai
+        summary["ai"] = _clip(ai[0], 300)
         categories.append("ai")
 
     summary["words_changed"] = {
         "added": sum(len(words(s)) for s in added),
         "removed": sum(len(words(s)) for s in removed),
     }
-    title, alert = _headline(document, summary, categories, held, back)
+    title, alert = _headline(document, summary, purposes, categories, held, back)
     del summary["words_changed"]
     returned = next((r for r in recent if r.text == new), None)
     if returned is not None:
@@ -201,14 +206,15 @@ def _quiet_reason(held: Blocks | None, back: Blocks | None) -> str:
 def _headline(
     document: str,
     summary: dict[str, Any],
+    purposes: list[dict[str, Any]],
     categories: list[str],
     held: Blocks | None,
     back: Blocks | None,
 ) -> tuple[str, bool]:
     """The title, and whether the change is worth an alert at all."""
     parts: list[str] = []
-    if summary.get("legal_basis"):
-        parts.append(_basis_phrase(_ai_first(summary["legal_basis"])))
+    if purposes:
+        parts.append(_basis_phrase(purposes))
     elif summary.get("processing"):
         parts.append(_processing_phrase(_ai_first(summary["processing"])))
     elif summary.get("bases_stated"):
@@ -218,7 +224,7 @@ def _headline(
         else:
             parts.append(f"no longer states the legal basis {', '.join(stated['removed'])}")
     if "opt-out" in categories and len(parts) < 2:
-        parts.append(_link_phrase(summary["opt_out_links"]))
+        parts.append(_link_phrase(summary["links"]))
     date = summary.get("date")
     if date and len(parts) < 2:
         if parts:
@@ -230,7 +236,7 @@ def _headline(
     if summary.get("deadlines") and not parts:
         parts.append("a deadline next to the objection text changed")
     if summary.get("ai") and not parts:
-        parts.append(f"AI text changed: \u201c{_clip(summary['ai'][0])}\u201d")
+        parts.append(f"AI text changed: \u201c{_clip(summary['ai'])}\u201d")
     if not parts and "text" in categories:
         changed = summary["words_changed"]
         if changed["added"] or changed["removed"]:
@@ -246,6 +252,20 @@ def _headline(
             return f"{document}: {back.words} words seen recently came back", False
         return f"{document}: only link targets changed", False
     return f"{document}: {'; '.join(parts)}", True
+
+
+def _basis_items(purposes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per purpose and basis, one item: ``{"action", "basis", "purpose"}`` (and ``"for"``,
+    the people it applies to, when the policy says), the shape feeds/summary.py shows."""
+    items = []
+    for entry in purposes:
+        for action in ("added", "removed"):
+            for basis in entry[action]:
+                item = {"action": action, "basis": basis, "purpose": entry["purpose"]}
+                if entry.get("for"):
+                    item["for"] = entry["for"]
+                items.append(item)
+    return items
 
 
 def _ai_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

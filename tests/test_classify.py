@@ -50,8 +50,9 @@ def test_a_purpose_gaining_a_basis_is_the_title() -> None:
         "legitimate interests"
     )
     assert c.categories == ["text", "legal-basis", "ai"]
-    (entry,) = c.summary["legal_basis"]
-    assert entry["added"] == ["legitimate interests"] and entry["removed"] == []
+    (item,) = c.summary["bases"]
+    assert item["action"] == "added" and item["basis"] == "legitimate interests"
+    assert item["purpose"].startswith("Develop and improve artificial intelligence technology")
 
 
 def test_words_identical_once_links_are_canonical_raise_no_alert() -> None:
@@ -70,7 +71,7 @@ def test_an_objection_link_moving_alerts_even_with_the_same_words() -> None:
     )
     c = classify(old, new, document="P")
     assert c.alert and c.categories == ["opt-out"]
-    (moved,) = c.summary["opt_out_links"]["retargeted"]
+    (moved,) = c.summary["links"]["retargeted"]
     assert moved["to"] == "https://help.meta.com/support/privacy/" and moved["kind"] == "objection"
     assert "now points to https://help.meta.com/support/privacy/" in c.title
 

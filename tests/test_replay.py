@@ -79,7 +79,8 @@ def test_a_folder_of_dated_markdown_is_replayed_dated_as_recorded(tmp_path: Path
     assert entry.title == change.title
     assert {t.term for t in entry.tags} == {"text", "legal-basis", "ai", "dates"}
     content = entry.content[0].value
-    assert content.index("Legal basis") < content.index("Develop and improve AI at Meta on")
+    assert "Added: legitimate interests for \u201cDevelop and improve AI at Meta" in content
+    assert content.index("Legal bases") < content.index("<ins")
     assert entry.updated.startswith("2025-05-28")
     for category in ("ai", "dates"):
         feed = tmp_path / "public" / "categories" / f"{category}.atom"

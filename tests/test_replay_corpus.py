@@ -74,9 +74,9 @@ def test_may_2025_ai_at_meta_now_relies_on_legitimate_interests(db: str) -> None
         "Facebook Privacy Policy: \u2018Develop and improve AI at Meta\u2019 now relies on "
         "legitimate interests; effective May 27, 2025"
     )
-    (entry,) = change.summary["legal_basis"]
-    assert entry["added"] == ["legitimate interests"] and entry["removed"] == []
-    assert entry["purpose"].startswith("Develop and improve artificial intelligence technology")
+    (item,) = change.summary["bases"]
+    assert (item["action"], item["basis"]) == ("added", "legitimate interests")
+    assert item["purpose"].startswith("Develop and improve artificial intelligence technology")
 
 
 def test_every_effective_date_move_is_flagged_dates(reports: dict[str, DocumentReport]) -> None:
@@ -93,7 +93,7 @@ def test_partial_renders_are_held_not_alerted_as_removals(db: str, day: str) -> 
     assert "vanished" not in change.title and "removed" not in change.title
     # what alerts is the new policy itself, never the lost blocks
     assert "dates" in change.categories
-    assert all(not entry["removed"] for entry in change.summary.get("legal_basis", []))
+    assert all(item["action"] != "removed" for item in change.summary.get("bases", []))
 
 
 def test_pages_flipping_back_alert_once(reports: dict[str, DocumentReport]) -> None:
