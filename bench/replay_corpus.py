@@ -43,7 +43,8 @@ def _table(reports: list[DocumentReport]) -> Table:
         "seconds",
     )
     for name in columns:
-        table.add_column(name, justify="left" if name in ("document", "kept quiet") else "right")
+        left = name in ("document", "kept quiet")
+        table.add_column(name, justify="left" if left else "right", no_wrap=name == "document")
     for r in reports:
         res = r.result
         table.add_row(

@@ -127,6 +127,8 @@ def classify(
         categories.append("legal-basis")
 
     links = link_changes(optout_links(old_eff, lang), optout_links(new_eff, lang))
+    # a link the document showed recently is back, not new (a partial render ending)
+    links["added"] = [link for link in links["added"] if not _recently(link["url"], recent)]
     if any(links.values()):
         summary["links"] = {k: v for k, v in links.items() if v}
         if any(link["kind"] in _ALERTING_LINKS for found in links.values() for link in found):
@@ -170,6 +172,10 @@ def same_words(old: str, new: str) -> bool:
 def _words_of(text: str) -> list[str]:
     """The words of a text, link targets set aside (rotating tokens are not words)."""
     return [w for s in _sentences(text) for w in words(s)]
+
+
+def _recently(url: str, recent: Sequence[Earlier]) -> bool:
+    return any(f"]({url})" in earlier.text for earlier in recent)
 
 
 def _without(lines: Sequence[str], blocks: Blocks | None) -> str:

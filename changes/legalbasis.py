@@ -193,6 +193,13 @@ def legal_bases(markdown: str, lang: str = "en") -> LegalBases:
             while end < len(lines) and lines[end].lstrip().startswith("|"):
                 end += 1
             table = lines[i:end]
+            column = _basis_column(table, langs)
+            if column is not None:  # "| Purpose | Legal basis |": each row names its bases
+                for basis, purpose in _row_bases(table, column, lang):
+                    stated.add(basis)
+                    _add(found, basis, purpose)
+                i = end
+                continue
             basis = under[0] if under else _table_basis(table, prose_basis, lang, langs)
             if basis is not None:
                 for purpose in _table_purposes(table, langs):
@@ -278,6 +285,31 @@ def _table_basis(
         if basis is not None:
             return basis
     return None
+
+
+def _basis_column(table: Sequence[str], langs: tuple[str, ...]) -> int | None:
+    """In a "purpose | legal basis" table, the index of the basis column (its header names
+    a legal basis: "Legal basis", "Base juridique", "Rechtsgrundlage"), else None."""
+    section = patterns(_LEXICON, "section", None, langs)
+    header = _cells(table[0]) if table else []
+    for index, cell in enumerate(header[1:], start=1):
+        if section is not None and section.search(fold(plain(cell))):
+            return index
+    return None
+
+
+def _row_bases(table: Sequence[str], column: int, lang: str) -> list[tuple[str, Purpose]]:
+    """(basis, purpose) for each row of a "purpose | legal basis" table."""
+    out = []
+    for line in table[1:]:
+        cells = _cells(line)
+        if len(cells) <= column or all(_TABLE_SEP.match(c) for c in cells):
+            continue
+        purpose = _purpose(cells[0].strip().split("<br>"), title=None)
+        for basis in BASES:
+            if basis in bases_named(cells[column], lang):
+                out.append((basis, purpose))
+    return out
 
 
 def _introduces(line: str) -> bool:

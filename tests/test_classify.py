@@ -151,6 +151,36 @@ def test_legal_bases_in_french_and_german_prose() -> None:
     assert len(legal_bases(de, "de").stated) == 6
 
 
+@pytest.mark.parametrize(
+    ("lang", "table"),
+    [
+        (
+            "en",
+            "| Purpose | Legal basis |\n| --- | --- |\n"
+            "| Develop and improve AI at Meta | Legitimate interests |\n"
+            "| Personalised ads | Consent |\n",
+        ),
+        (
+            "fr",
+            "| Finalité | Base juridique |\n| --- | --- |\n"
+            "| Développer et améliorer l’IA chez Meta | Intérêts légitimes |\n"
+            "| Publicités personnalisées | Consentement |\n",
+        ),
+        (
+            "de",
+            "| Zweck | Rechtsgrundlage |\n| --- | --- |\n"
+            "| KI bei Meta entwickeln und verbessern | Berechtigte Interessen |\n"
+            "| Personalisierte Werbung | Einwilligung |\n",
+        ),
+    ],
+)
+def test_purpose_and_basis_tables(lang: str, table: str) -> None:
+    found = legal_bases("We process information for the following legal bases:\n\n" + table, lang)
+    assert found.stated == {"legitimate-interests", "consent"}
+    (ai,) = found.purposes["legitimate-interests"]
+    assert "AI" in ai.label or "KI" in ai.label or "IA" in ai.label
+
+
 def test_a_basis_dropped_from_the_stated_list() -> None:
     old = "## Legal basis\n\nWe rely on consent, legitimate interests and legal obligations.\n"
     new = "## Legal basis\n\nWe rely on consent and legal obligations.\n"
