@@ -55,6 +55,8 @@ DROP_PARAMS: frozenset[str] = frozenset(
         "acontext",
         "extid",
         "sfnsn",
+        # the page's display language, echoed into its own links by some renders (FR history)
+        "locale2",
         # privacy/policy/printable UI state: which anchor the "back" button returns to
         # (renumbered whenever a section is inserted) and a constant "entry=0"
         "back_id",

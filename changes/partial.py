@@ -7,7 +7,7 @@ weeks later: the page had been rendered partially, the policy had not shrunk. A 
 rewrites, adds and removes in place; it rarely deletes many whole, separate blocks at once
 and nothing else there.
 
-The rule (docs/decisions/0004-partial-renders.md): a text is a partial render of the one
+The rule (docs/decisions/0007): a text is a partial render of the one
 before when at least ``MIN_BLOCKS`` blocks of at least ``MIN_BLOCK_WORDS`` words each are
 deleted whole (at most a tenth of their words replaced) and together hold at least
 ``MIN_SHARE`` of the old text's words. Those blocks are *held*: not reported as removed.

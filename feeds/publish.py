@@ -1,7 +1,7 @@
 """Publish: read storage, write the feeds and the site into ``out_dir`` in one atomic swap.
 
 Files whose inputs did not change since the previous publish are reused from it (hard
-links), not rendered again: see feeds/incremental.py and docs/decisions/0004.
+links), not rendered again: see feeds/incremental.py and docs/decisions/0004-incremental-publish.md.
 """
 
 from __future__ import annotations

@@ -79,6 +79,16 @@ def test_may_2025_ai_at_meta_now_relies_on_legitimate_interests(db: str) -> None
     assert item["purpose"].startswith("Develop and improve artificial intelligence technology")
 
 
+def test_june_2025_names_whom_the_new_ai_row_applies_to(db: str) -> None:
+    # Meta split "Develop and improve AI at Meta" by age: the title must not repeat May's.
+    changes = [c for c in changes_on(db, "facebook-privacy-policy", "2025-06-16") if c.alert]
+    assert any(
+        "\u2018Develop and improve AI at Meta\u2019 now relies on legitimate interests for "
+        "people over the age of majority" in c.title
+        for c in changes
+    ), [c.title for c in changes]
+
+
 def test_every_effective_date_move_is_flagged_dates(reports: dict[str, DocumentReport]) -> None:
     for report in reports.values():
         assert report.date_moves_flagged == report.date_moves, report.document.archive

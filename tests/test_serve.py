@@ -62,9 +62,18 @@ def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         wait_for(lambda: httpx.get(f"{api}/health").status_code == 200, 90, "prefect server")
         yield api, {**env, "PREFECT_API_URL": api}
     finally:
-        server.terminate()
-        server.wait(30)
+        stop(server)
         log.close()
+
+
+def stop(process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``seconds``."""
+    process.terminate()
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def deployments(api: str) -> list[dict[str, Any]]:
@@ -103,7 +112,11 @@ def test_serve_registers_a_scheduled_deployment(
         assert params["trigger"] == "scheduled" and params["sources"] == str(sources)
     finally:
         serve.send_signal(signal.SIGTERM)
-        serve.wait(60)
+        try:
+            serve.wait(120)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            raise AssertionError(f"serve did not stop on SIGTERM:\n{output()}") from None
     assert "monitor/policywatch" in output()
     (after,) = deployments(api)
     assert after["paused"], output()
