@@ -4,7 +4,7 @@ out in its locale (through the spider, in a subprocess), publish changes of thei
 Links are found by ``changes.optout.optout_links`` in the current version of every tracked
 document, plus the documents of kind ``form``. A link on a host that sources.toml does not
 name is never fetched: it is counted as skipped
-(docs/decisions/0007-link-checks-and-browser-mode.md).
+(docs/decisions/0008-link-checks-and-browser-mode.md).
 """
 
 from __future__ import annotations
