@@ -59,7 +59,7 @@ def prefect_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     )
     api = f"http://127.0.0.1:{port}/api"
     try:
-        wait_for(lambda: httpx.get(f"{api}/health").status_code == 200, 90, "prefect server")
+        wait_for(lambda: httpx.get(f"{api}/health").status_code == 200, 180, "prefect server")
         yield api, {**env, "PREFECT_API_URL": api}
     finally:
         stop(server)
@@ -103,8 +103,8 @@ def test_serve_registers_a_scheduled_deployment(
     )
     output = lambda: (tmp_path / "serve.log").read_text()  # noqa: E731
     try:
-        (deployment,) = wait_for(lambda: deployments(api), 60, "the deployment")
-        wait_for(lambda: "is scheduled on" in output(), 30, "the runner to start")
+        (deployment,) = wait_for(lambda: deployments(api), 180, "the deployment")
+        wait_for(lambda: "is scheduled on" in output(), 120, "the runner to start")
         assert deployment["name"] == "policywatch"
         (schedule,) = deployment["schedules"]
         assert schedule["schedule"]["cron"] == "15 */6 * * *" and schedule["active"]
