@@ -97,6 +97,8 @@ def _mentions(sentence: str, langs: tuple[str, ...]) -> Iterable[LinkMention]:
         if not raw_url or raw_url.startswith("#"):
             continue
         url = canonical_url(raw_url)
+        if _navigation(url):
+            continue
         anchor = plain(m.group("text") if m.group("auto") is None else raw_url)
         # The sentence as this link's context: other links (and their text) removed.
         own = sentence[: m.start()] + anchor + sentence[m.end() :]
@@ -131,6 +133,19 @@ def link_kind(
         if not_settings is None or not not_settings.search(anchor):
             return "settings"
     return None
+
+
+@cache
+def _navigation_shapes() -> tuple[re.Pattern[str], ...]:
+    return tuple(
+        re.compile(str(rule["pattern"]), re.IGNORECASE)
+        for rule in load(_LEXICON).get("navigation", [])
+    )
+
+
+def _navigation(url: str) -> bool:
+    """A link to a policy page itself (a section "Object" of the printable policy): no form."""
+    return any(p.search(url) for p in _navigation_shapes())
 
 
 @cache
