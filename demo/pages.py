@@ -9,6 +9,7 @@ a version: the select rule and link canonicalisation must remove it.
 from __future__ import annotations
 
 import html
+import re
 import secrets
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
@@ -16,6 +17,30 @@ from urllib.parse import quote, urlsplit
 from markdown_it import MarkdownIt
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
+# The recorded Markdown keeps line breaks inside table cells as <br> (Meta's cells hold
+# lists); raw HTML stays off, so they pass through as a placeholder and come back as <br>.
+_BR = "PWLINEBREAK"
+
+
+_CELL = re.compile(r"(<t[dh][^>]*>)(.*?)(</t[dh]>)", re.S)
+
+
+def _cell_html(match: re.Match[str]) -> str:
+    """A table cell as Meta serves it: ``* item`` lines become a real list."""
+    out: list[str] = []
+    items: list[str] = []
+    for part in match.group(2).split(_BR):
+        if part.startswith("* "):
+            items.append(f"<li>{part[2:]}</li>")
+            continue
+        if items:
+            out.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        if part.strip():
+            out.append(f"<p>{part}</p>")
+    if items:
+        out.append(f"<ul>{''.join(items)}</ul>")
+    return match.group(1) + "".join(out) + match.group(3)
 
 
 def _noisy_href(href: str) -> str:
@@ -48,7 +73,8 @@ def _add_noise(body_html: str) -> str:
 
 def meta_page(markdown_text: str, title: str = "Privacy Policy") -> str:
     """A full HTML page whose ``#root`` holds the policy rendered from Markdown."""
-    body = _add_noise(_MD.render(markdown_text))
+    rendered = _MD.render(markdown_text.replace("<br>", _BR))
+    body = _add_noise(_CELL.sub(_cell_html, rendered))
     now = datetime.now(UTC).isoformat()
     csrf = secrets.token_urlsafe(16)
     return f"""<!DOCTYPE html>

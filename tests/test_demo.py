@@ -27,6 +27,12 @@ def test_demo_feeds_hold_the_2024_and_2025_ai_changes(tmp_path: Path) -> None:
     ]
     assert any("Provide and curate" in p for p in pages)  # June 2024
     assert any("Develop and improve" in p for p in pages)  # May 2025
+    # crawled from Meta-shaped HTML, both AI events read as legal-basis + ai, as in a replay
+    legal_ai = [e.title for e in atom.entries if {"legal-basis", "ai"} <= {t.term for t in e.tags}]
+    assert any("Provide and curate artificial intelligence technology" in t for t in legal_ai)
+    assert any(
+        "Develop and improve AI at Meta" in t and "legitimate interests" in t for t in legal_ai
+    )
     text = console.export_text()
     assert "same text" in text and str(out / "index.html") in text
     assert (out / "index.html").is_file()
