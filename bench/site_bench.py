@@ -5,7 +5,7 @@
 
 (a) The real recorded history of the Facebook Privacy Policy (demo/data, ODC-BY 1.0) is
 replayed into a temporary SQLite database with the helpers the flow uses (normalised text,
-``add_or_touch_version``, ``word_diff`` + ``ops_to_json``, ``describe``, ``add_change``);
+``add_or_touch_version``, ``word_diff`` + ``ops_to_json``, ``classify``, ``add_change``);
 all but the last version are published from scratch (full), republished with nothing new
 (no news), then the last version arrives and is published again (incremental: one change).
 (b) The same for 10,000 synthetic changes over 20 documents.
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy.orm import Session  # noqa: E402
 
-from changes.describe import describe  # noqa: E402
+from changes.classify import classify  # noqa: E402
 from changes.diff import diff_stats, ops_to_json, word_diff  # noqa: E402
 from changes.extract import normalise_markdown, word_count  # noqa: E402
 from demo.corpus import load_history  # noqa: E402
@@ -85,14 +85,16 @@ def record(session: Session, doc_id: str, text: str, at: datetime) -> bool:
         return False
     from storage.blobs import get_text
 
-    ops = word_diff(get_text(session, current.text_blob), text)
+    old_text = get_text(session, current.text_blob)
+    ops = word_diff(old_text, text)
     stats = diff_stats(ops)
-    desc = describe(
-        doc.title,
-        stats.words_added,
-        stats.words_removed,
-        current.effective_date,
-        new.effective_date,
+    desc = classify(
+        old_text,
+        text,
+        document=doc.title,
+        lang=doc.locale,
+        words_added=stats.words_added,
+        words_removed=stats.words_removed,
     )
     add_change(
         session,
