@@ -31,7 +31,8 @@ from spiders.browser import CHROMIUM_ARGS as BROWSER_ARGS
 from storage.db import open_db
 from storage.models import Change, Document, Fetch, Link, LinkCheck, LinkSighting
 from tests.conftest import write_sources
-from tests.test_site import NEW, NEWER, OLD, T1, T2, T3, add_change, add_document, add_version
+from tests.factories import T1, T2, T3, add_change, add_document, add_version
+from tests.test_site import NEW, NEWER, OLD
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # The project's own launch arguments (spiders.browser), plus --headless for the tests.
