@@ -54,6 +54,25 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _print_counts(title: str, counts: dict[str, Any]) -> None:
+    """A one-row table of counts: one right-aligned column per key, in order."""
+    table = Table(title=title)
+    for key in counts:
+        table.add_column(key, justify="right")
+    table.add_row(*(str(value) for value in counts.values()))
+    console.print(table)
+
+
+def _publish(db: str | None, out: Path, base_url: str) -> dict[str, Any]:
+    """Rebuild the feeds and the site from the database (no sources needed)."""
+    from flows.steps import RunConfig
+    from flows.steps import publish as build
+
+    return build(
+        RunConfig(db_url=db or default_url(), sources_path="", out_dir=str(out), base_url=base_url)
+    )
+
+
 def _check_sources(path: Path, documents: list[str] | None = None) -> None:
     try:
         load_sources(path).select(documents or None)
@@ -129,11 +148,7 @@ def crawl(
         print(json.dumps(result))
         return
     keys = ("fetched", "failures", "new", "same", "held", "confirmed", "changes")
-    table = Table(title=f"run {result['run_id']}")
-    for key in keys:
-        table.add_column(key, justify="right")
-    table.add_row(*(str(result.get(k, 0)) for k in keys))
-    console.print(table)
+    _print_counts(f"run {result['run_id']}", {k: result.get(k, 0) for k in keys})
     console.print(f"feeds and site: {result['out_dir']}")
 
 
@@ -148,12 +163,7 @@ def publish(
 
     Example: [bold]policywatch publish --out public --base-url https://example.org/pw/[/]
     """
-    from flows.steps import RunConfig
-    from flows.steps import publish as build
-
-    result = build(
-        RunConfig(db_url=db or default_url(), sources_path="", out_dir=str(out), base_url=base_url)
-    )
+    result = _publish(db, out, base_url)
     if as_json:
         print(json.dumps(result))
     else:
@@ -199,11 +209,8 @@ def check_links(
     if as_json:
         print(json.dumps({"run_id": run_id, **counts}))
         return
-    table = Table(title=f"run {run_id}: link checks")
-    for key in ("links", "checked", "skipped", "link_changes"):
-        table.add_column(key, justify="right")
-    table.add_row(*(str(counts[k]) for k in ("links", "checked", "skipped", "link_changes")))
-    console.print(table)
+    keys = ("links", "checked", "skipped", "link_changes")
+    _print_counts(f"run {run_id}: link checks", {k: counts[k] for k in keys})
 
 
 @app.command()
@@ -357,16 +364,7 @@ def replay(
         result = run_replay(
             db or default_url(), spec, versions, flap_window_days=flap_window, on_version=on_version
         )
-    published = None
-    if publish_:
-        from flows.steps import RunConfig
-        from flows.steps import publish as build
-
-        published = build(
-            RunConfig(
-                db_url=db or default_url(), sources_path="", out_dir=str(out), base_url=base_url
-            )
-        )
+    published = _publish(db, out, base_url) if publish_ else None
     report = {
         "document": result.document_id,
         "run_id": result.run_id,
@@ -382,12 +380,11 @@ def replay(
     if as_json:
         print(json.dumps(report))
         return
-    table = Table(title=f"replay of {archive.name} into {doc} (run {result.run_id})")
     keys = ("versions", "distinct_texts", "new", "same", "held", "changes", "alerts", "technical")
-    for key in keys:
-        table.add_column(key.replace("_", " "), justify="right")
-    table.add_row(*(str(report[k]) for k in keys))
-    console.print(table)
+    _print_counts(
+        f"replay of {archive.name} into {doc} (run {result.run_id})",
+        {k.replace("_", " "): report[k] for k in keys},
+    )
     console.print(
         f"{result.seconds:.1f} s" + (f"; feeds and site: {report['out_dir']}" if published else "")
     )

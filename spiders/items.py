@@ -1,4 +1,7 @@
-"""What a spider yields: one item per fetch attempt."""
+"""What a spider yields: one item per fetch attempt.
+
+A document fetch is yielded as ``storage.repo.FetchRecord`` (one definition, in storage).
+"""
 
 from __future__ import annotations
 
@@ -8,22 +11,6 @@ from datetime import datetime
 from storage.repo import DocumentSpec
 
 HEADERS_KEPT = ("etag", "last-modified", "content-type", "content-length", "content-language")
-
-
-@dataclass
-class FetchItem:
-    """A fetch attempt: a body, or a typed error (timeout, dns, http-4xx, offsite-redirect...)."""
-
-    document_id: str
-    url: str
-    final_url: str | None
-    started_at: datetime
-    finished_at: datetime
-    http_status: int | None
-    headers: dict[str, str]
-    body: bytes | None
-    error: str | None
-    error_detail: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.items import HEADERS_KEPT, FetchItem, LinkFetchItem, LinkTarget, PostItem
+from spiders.items import HEADERS_KEPT, LinkFetchItem, LinkTarget, PostItem
 from spiders.newsroom import FeedSettings, matched_keywords, parse_feed, post_spec
-from storage.repo import DocumentSpec
+from storage.repo import DocumentSpec, FetchRecord
 
 MAX_REDIRECTS = 5
 Target = DocumentSpec | LinkTarget
@@ -108,7 +108,7 @@ class MetaSpider(scrapy.Spider):
 
         return on_request
 
-    def _item(self, meta: dict[str, Any], **fields: Any) -> FetchItem | LinkFetchItem:
+    def _item(self, meta: dict[str, Any], **fields: Any) -> FetchRecord | LinkFetchItem:
         target: Target = meta["target"]
         values: dict[str, Any] = {
             "url": meta["origin"],
@@ -124,7 +124,7 @@ class MetaSpider(scrapy.Spider):
         values.update(fields)
         if isinstance(target, LinkTarget):
             return LinkFetchItem(link_id=target.link_id, locale=target.locale, **values)
-        return FetchItem(document_id=target.id, headers=headers, **values)
+        return FetchRecord(document_id=target.id, headers=headers, **values)
 
     def parse(self, response: Response) -> Iterator[Any]:
         meta = response.meta
@@ -171,7 +171,7 @@ class MetaSpider(scrapy.Spider):
                 self.requested.add(spec.id)
                 yield self._request(spec, spec.url, datetime.now(UTC), hops=0)
 
-    def on_error(self, failure: Failure) -> Iterator[FetchItem | LinkFetchItem]:
+    def on_error(self, failure: Failure) -> Iterator[FetchRecord | LinkFetchItem]:
         request = failure.request  # type: ignore[attr-defined]
         refused = self.refused.get(request.meta["origin"])
         if refused:

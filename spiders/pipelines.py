@@ -8,7 +8,7 @@ from typing import Any
 
 from scrapy import Spider
 
-from spiders.items import FetchItem, LinkFetchItem, PostItem
+from spiders.items import LinkFetchItem, PostItem
 from storage.blobs import put_blob
 from storage.db import make_engine, make_sessionmaker
 from storage.repo import FetchRecord, record_fetch, sync_documents
@@ -64,8 +64,8 @@ class StoragePipeline:
                 "blob": blob,
                 "started_at": item.started_at.isoformat(),
             }
-        assert isinstance(item, FetchItem)
-        fetch = record_fetch(session, self.run_id or None, FetchRecord(**vars(item)))
+        assert isinstance(item, FetchRecord)
+        fetch = record_fetch(session, self.run_id or None, item)
         return {
             "event": "fetch",
             "fetch_id": fetch.id,

@@ -114,7 +114,8 @@ def finish_run(session: Session, run_id: int, status: str, counts: dict[str, int
 
 @dataclass(frozen=True)
 class FetchRecord:
-    """One fetch attempt as a spider reports it."""
+    """One fetch attempt as a spider reports it (and yields it as its item): a body, or a typed
+    error (timeout, dns, http-4xx, offsite-redirect...)."""
 
     document_id: str
     url: str

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -13,97 +11,22 @@ import pytest
 from sqlalchemy.orm import Session
 
 from changes import diff as diff_module
-from changes.diff import Hunk, ops_to_json, word_diff
+from changes.diff import Hunk
 from feeds import text
 from feeds.feed import EMPTY_FEED_UPDATED
 from feeds.publish import publish
 from feeds.render import excerpt
-from storage.blobs import put_text, sha256
-from storage.db import open_db
-from storage.models import Change, Version
-from storage.repo import DocumentSpec, sync_documents
+from storage.models import Change
+from tests import factories
+from tests.factories import T1, T2, T3, add_change, add_document, add_version
 
 BASE = "https://example.org/policywatch/"
-T1 = datetime(2024, 6, 10, 9, 0, tzinfo=UTC)
-T2 = datetime(2024, 6, 26, 14, 30, tzinfo=UTC)
-T3 = datetime(2024, 7, 1, 8, 15, tzinfo=UTC)
 
 OLD = "We process your data for AI on the basis of consent.\n\nYou can object at any time."
 NEW = (
     "We process your data for AI on the basis of legitimate interests.\n\n"
     "You can object at any time."
 )
-
-
-# --- building a database (kept here: tests/conftest.py belongs to the lead) ----------------
-
-
-def add_document(
-    session: Session, doc_id: str, title: str, url: str = "https://www.facebook.com/privacy"
-) -> None:
-    spec = DocumentSpec(
-        id=doc_id,
-        service="facebook",
-        title=title,
-        kind="policy",
-        url=url,
-        page_url=None,
-        locale="en",
-        render="http",
-        select=(),
-        remove=(),
-    )
-    sync_documents(session, [spec])
-
-
-def add_version(
-    session: Session, doc_id: str, body: str, seen: datetime, effective: str | None = None
-) -> Version:
-    version = Version(
-        document_id=doc_id,
-        text_hash=sha256(body.encode()),
-        text_blob=put_text(session, body),
-        words=len(body.split()),
-        first_seen=seen,
-        last_seen=seen,
-        extractor_version="1",
-        effective_date=effective,
-        state="accepted",
-    )
-    session.add(version)
-    session.flush()
-    return version
-
-
-def add_change(
-    session: Session,
-    old: Version | None,
-    new: Version,
-    old_text: str,
-    new_text: str,
-    at: datetime,
-    title: str,
-    categories: list[str],
-    summary: dict[str, object] | None = None,
-    technical: bool = False,
-) -> Change:
-    ops = word_diff(old_text, new_text)
-    change = Change(
-        document_id=new.document_id,
-        from_version_id=old.id if old else None,
-        to_version_id=new.id,
-        detected_at=at,
-        diff_blob=put_text(session, ops_to_json(ops)),
-        words_added=sum(len(t.split()) for op, t in ops if op == "+"),
-        words_removed=sum(len(t.split()) for op, t in ops if op == "-"),
-        title=title,
-        categories=categories,
-        summary=summary or {},
-        technical=technical,
-    )
-    session.add(change)
-    session.flush()
-    return change
 
 
 @dataclass
@@ -114,12 +37,7 @@ class World:
     other: Change  # ig-privacy, T1
 
 
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    maker = open_db(f"sqlite:///{tmp_path}/t.db")
-    with maker() as s:
-        yield s
-        s.rollback()
+session = factories.session  # a real SQLite file
 
 
 @pytest.fixture

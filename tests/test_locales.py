@@ -14,6 +14,7 @@ from flows import steps
 from storage.db import open_db
 from storage.models import Change, Document
 from tests.conftest import write_sources
+from tests.factories import run_steps
 
 FILLER = " ".join(f"mot{i}" for i in range(80))
 
@@ -49,21 +50,13 @@ def test_each_locale_is_its_own_document(tmp_path: Path, site: FakeMeta) -> None
         base_url="https://pw.example/",
     )
 
-    def run() -> dict[str, int]:
-        run_id = steps.prepare(cfg)
-        steps.crawl(cfg, run_id)
-        counts, transitions = steps.derive_versions(cfg, run_id)
-        counts["changes"] = steps.detect_changes(cfg, run_id, transitions)
-        steps.publish(cfg)
-        return counts
-
-    assert run()["new"] == 3
+    assert run_steps(cfg)["new"] == 3
     assert site.headers["/policy?locale=fr_FR"]["Accept-Language"] == "fr-FR,fr;q=0.9,en;q=0.5"
     assert site.headers["/policy?locale=de_DE"]["Accept-Language"].startswith("de-DE")
     site.page(
         "/policy?locale=fr_FR", page("Nous traitons vos informations.", CONTRACT_FR, INTERESTS_FR)
     )
-    assert run()["changes"] == 1
+    assert run_steps(cfg)["changes"] == 1
     with open_db(cfg.db_url)() as s:
         fr = s.get(Document, "fb-policy.fr_FR")
         assert fr is not None and (fr.locale, fr.group_id) == ("fr_FR", "fb-policy")

@@ -15,6 +15,7 @@ from spiders.newsroom import Post, matched_keywords, parse_feed, post_id
 from storage.db import open_db
 from storage.models import Change, Document, Version
 from tests.conftest import write_sources
+from tests.factories import run_steps as run
 
 KEYWORDS = ["AI", "privacy", "Europe", "KI", "données"]
 FILLER = " ".join(f"word{i}" for i in range(60))
@@ -49,15 +50,6 @@ OBJECT = (
     " of your information</a> for AI at Meta."
 )
 PAUSE = "Update on June 14: we are pausing our plans to train AI with EU users' content."
-
-
-def run(cfg: steps.RunConfig) -> dict[str, int]:
-    run_id = steps.prepare(cfg)
-    steps.crawl(cfg, run_id)
-    counts, transitions = steps.derive_versions(cfg, run_id)
-    counts["changes"] = steps.detect_changes(cfg, run_id, transitions)
-    steps.publish(cfg)
-    return counts
 
 
 def test_new_and_edited_posts_are_newsroom_entries(tmp_path: Path, site: FakeMeta) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,19 +13,15 @@ import feedparser
 import pytest
 from sqlalchemy.orm import Session
 
-from changes.diff import ops_to_json, word_diff
+from changes.diff import word_diff
 from feeds import atomic, site
 from feeds import publish as publish_module
 from feeds.publish import publish
-from storage.blobs import put_text, sha256
-from storage.db import open_db
-from storage.models import Change, Document, Fetch, Link, LinkCheck, LinkSighting, Version
-from storage.repo import DocumentSpec, sync_documents
+from storage.models import Change, Document, Fetch, Link, LinkCheck, LinkSighting
+from tests import factories
+from tests.factories import T1, T2, T3, add_change, add_document, add_version
 
 BASE = "http://127.0.0.1:8000/"
-T1 = datetime(2024, 6, 10, 9, 0, tzinfo=UTC)
-T2 = datetime(2024, 6, 26, 14, 30, tzinfo=UTC)
-T3 = datetime(2024, 7, 1, 8, 15, tzinfo=UTC)
 OLD = "We rely on consent for AI training.\n\nObject here: https://example.org/form"
 NEW = "We rely on legitimate interests for AI training.\n\nObject here: https://example.org/form"
 NEWER = NEW + "\n\nEffective June 26, 2024."
@@ -36,71 +31,7 @@ HOSTILE = (
 )
 
 
-# --- building a database (kept here: tests/conftest.py belongs to the lead) ----------------
-
-
-def add_document(session: Session, doc_id: str, title: str, url: str) -> None:
-    sync_documents(
-        session,
-        [DocumentSpec(doc_id, "facebook", title, "policy", url, None, "en", "http", (), ())],
-    )
-
-
-def add_version(
-    session: Session, doc_id: str, body: str, seen: datetime, effective: str | None = None
-) -> Version:
-    version = Version(
-        document_id=doc_id,
-        text_hash=sha256(body.encode()),
-        text_blob=put_text(session, body),
-        words=len(body.split()),
-        first_seen=seen,
-        last_seen=seen,
-        extractor_version="1",
-        effective_date=effective,
-        state="accepted",
-    )
-    session.add(version)
-    session.flush()
-    return version
-
-
-def add_change(
-    session: Session,
-    old: Version,
-    new: Version,
-    old_text: str,
-    new_text: str,
-    at: datetime,
-    title: str,
-    categories: list[str],
-    summary: dict[str, object] | None = None,
-) -> Change:
-    ops = word_diff(old_text, new_text)
-    change = Change(
-        document_id=new.document_id,
-        from_version_id=old.id,
-        to_version_id=new.id,
-        detected_at=at,
-        diff_blob=put_text(session, ops_to_json(ops)),
-        words_added=sum(len(t.split()) for op, t in ops if op == "+"),
-        words_removed=sum(len(t.split()) for op, t in ops if op == "-"),
-        title=title,
-        categories=categories,
-        summary=summary or {},
-        technical=False,
-    )
-    session.add(change)
-    session.flush()
-    return change
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    maker = open_db(f"sqlite:///{tmp_path}/t.db")
-    with maker() as s:
-        yield s
-        s.rollback()
+session = factories.session  # a real SQLite file
 
 
 @pytest.fixture

@@ -27,21 +27,16 @@ from sqlalchemy.orm import Session
 
 from demo.server import FakeMeta
 from feeds.publish import publish
+from spiders.browser import CHROMIUM_ARGS as BROWSER_ARGS
 from storage.db import open_db
 from storage.models import Change, Document, Fetch, Link, LinkCheck, LinkSighting
 from tests.conftest import write_sources
-from tests.test_site import NEW, NEWER, OLD, T1, T2, T3, add_change, add_document, add_version
+from tests.factories import T1, T2, T3, add_change, add_document, add_version
+from tests.test_site import NEW, NEWER, OLD
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# The project's own launch arguments (spiders.browser), plus --headless for the tests.
+CHROMIUM_ARGS = ["--headless", *BROWSER_ARGS]
 
 
 def chromium_path() -> str:

@@ -11,7 +11,8 @@ from feeds import atomic, incremental
 from feeds.publish import publish
 from storage.models import Change
 from tests import test_site
-from tests.test_site import BASE, NEWER, T1, T2, T3, add_change, add_document, add_version
+from tests.factories import T1, T2, T3, add_change, add_document, add_version
+from tests.test_site import BASE, NEWER
 
 session = test_site.session  # the same fixtures: a real SQLite file, two changes
 changes = test_site.changes

@@ -1,0 +1,113 @@
+"""Building a real SQLite database for tests: documents, versions and changes by hand (the
+site and feed tests), or one whole monitoring run over a fake site (``run_steps``).
+
+Kept here: tests/conftest.py belongs to the lead. A test module takes the ``session``
+fixture with ``session = factories.session``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from changes.diff import ops_to_json, word_diff
+from flows import steps
+from storage.blobs import put_text, sha256
+from storage.db import open_db
+from storage.models import Change, Version
+from storage.repo import DocumentSpec, sync_documents
+
+T1 = datetime(2024, 6, 10, 9, 0, tzinfo=UTC)
+T2 = datetime(2024, 6, 26, 14, 30, tzinfo=UTC)
+T3 = datetime(2024, 7, 1, 8, 15, tzinfo=UTC)
+
+
+def add_document(
+    session: Session, doc_id: str, title: str, url: str = "https://www.facebook.com/privacy"
+) -> None:
+    spec = DocumentSpec(
+        id=doc_id,
+        service="facebook",
+        title=title,
+        kind="policy",
+        url=url,
+        page_url=None,
+        locale="en",
+        render="http",
+        select=(),
+        remove=(),
+    )
+    sync_documents(session, [spec])
+
+
+def add_version(
+    session: Session, doc_id: str, body: str, seen: datetime, effective: str | None = None
+) -> Version:
+    version = Version(
+        document_id=doc_id,
+        text_hash=sha256(body.encode()),
+        text_blob=put_text(session, body),
+        words=len(body.split()),
+        first_seen=seen,
+        last_seen=seen,
+        extractor_version="1",
+        effective_date=effective,
+        state="accepted",
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def add_change(
+    session: Session,
+    old: Version | None,
+    new: Version,
+    old_text: str,
+    new_text: str,
+    at: datetime,
+    title: str,
+    categories: list[str],
+    summary: dict[str, object] | None = None,
+    technical: bool = False,
+) -> Change:
+    ops = word_diff(old_text, new_text)
+    change = Change(
+        document_id=new.document_id,
+        from_version_id=old.id if old else None,
+        to_version_id=new.id,
+        detected_at=at,
+        diff_blob=put_text(session, ops_to_json(ops)),
+        words_added=sum(len(t.split()) for op, t in ops if op == "+"),
+        words_removed=sum(len(t.split()) for op, t in ops if op == "-"),
+        title=title,
+        categories=categories,
+        summary=summary or {},
+        technical=technical,
+    )
+    session.add(change)
+    session.flush()
+    return change
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    """A session on a fresh SQLite file, rolled back at the end."""
+    maker = open_db(f"sqlite:///{tmp_path}/t.db")
+    with maker() as s:
+        yield s
+        s.rollback()
+
+
+def run_steps(cfg: steps.RunConfig) -> dict[str, int]:
+    """One monitoring run, step by step: crawl, versions, changes, publish; its counts."""
+    run_id = steps.prepare(cfg)
+    steps.crawl(cfg, run_id)
+    counts, transitions = steps.derive_versions(cfg, run_id)
+    counts["changes"] = steps.detect_changes(cfg, run_id, transitions)
+    steps.publish(cfg)
+    return counts
