@@ -226,13 +226,17 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         print(json.dumps(rows))
         return
     table = Table(title="policywatch status")
-    for col in ("document", "kind", "last fetch", "outcome", "versions", "held", "changes"):
-        table.add_column(col)
+    # ids are what people copy: fold them onto more lines, never cut them
+    table.add_column("document", overflow="fold", ratio=3)
+    for col in ("kind", "last fetch (UTC)", "outcome"):
+        table.add_column(col, overflow="fold", ratio=1)
+    for col in ("versions", "held", "changes"):
+        table.add_column(col, justify="right", no_wrap=True)
     for r in rows:
         table.add_row(
             r["document"],
             r["kind"],
-            r["last_fetch"] or "never",
+            r["last_fetch"][:16].replace("T", " ") if r["last_fetch"] else "never",
             r["outcome"] or "",
             str(r["versions"]),
             str(r["held"]),
