@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.clean import clean_text_parameters
 
 DEFAULT_DB_PATH = Path("var") / "policywatch.db"
 
@@ -35,6 +37,7 @@ def make_engine(url: str | None = None) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    clean_text_parameters(engine)
     return engine
 
 
@@ -42,13 +45,19 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-@functools.cache
-def _open(url: str) -> sessionmaker[Session]:
-    from storage.migrate import upgrade
+_OPENED: dict[str, sessionmaker[Session]] = {}
+_OPENING = threading.Lock()
 
-    engine = make_engine(url)
-    upgrade(engine)
-    return make_sessionmaker(engine)
+
+def _open(url: str) -> sessionmaker[Session]:
+    with _OPENING:
+        if url not in _OPENED:
+            from storage.migrate import upgrade
+
+            engine = make_engine(url)
+            upgrade(engine)
+            _OPENED[url] = make_sessionmaker(engine)
+        return _OPENED[url]
 
 
 def open_db(url: str | None = None) -> sessionmaker[Session]:
@@ -57,3 +66,10 @@ def open_db(url: str | None = None) -> sessionmaker[Session]:
     Cached per URL, so the migration check runs once per process and database.
     """
     return _open(url or default_url())
+
+
+def close_db(url: str) -> None:
+    """Dispose of the engine ``open_db(url)`` cached, if any (its database may be dropped)."""
+    for cached in list(_OPENED):
+        if cached == url:
+            _OPENED.pop(cached).kw["bind"].dispose()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -95,9 +94,9 @@ def add_change(
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    """A session on a fresh SQLite file, rolled back at the end."""
-    maker = open_db(f"sqlite:///{tmp_path}/t.db")
+def session(db_url: str) -> Iterator[Session]:
+    """A session on a fresh database (``db_url``), rolled back at the end."""
+    maker = open_db(db_url)
     with maker() as s:
         yield s
         s.rollback()

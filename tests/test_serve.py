@@ -81,7 +81,7 @@ def deployments(api: str) -> list[dict[str, Any]]:
 
 
 def test_serve_registers_a_scheduled_deployment(
-    prefect_server: tuple[str, dict[str, str]], tmp_path: Path
+    prefect_server: tuple[str, dict[str, str]], tmp_path: Path, db_url: str
 ) -> None:
     api, env = prefect_server
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": "http://127.0.0.1:9/"}])
@@ -94,7 +94,7 @@ def test_serve_registers_a_scheduled_deployment(
             "--sources",
             str(sources),
             "--db",
-            f"sqlite:///{tmp_path / 'pw.db'}",
+            db_url,
         ],
         env=env,
         cwd=tmp_path,

@@ -270,9 +270,8 @@ def test_hostile_text_only_ever_appears_escaped(session: Session, tmp_path: Path
 
 
 def siblings(tmp_path: Path) -> set[str]:
-    return {
-        p.name for p in tmp_path.iterdir() if p.name != "t.db" and not p.name.startswith("t.db-")
-    }
+    """What is in ``tmp_path`` beside the test's SQLite database and its companion files."""
+    return {p.name for p in tmp_path.iterdir() if not p.name.startswith("pw.db")}
 
 
 def test_publish_swaps_atomically_and_leaves_no_temp(

@@ -131,9 +131,9 @@ def context(browser: Any, base: str, **options: Any) -> Iterator[tuple[Any, Watc
 
 
 @pytest.fixture
-def built(tmp_path: Path) -> Path:
+def built(tmp_path: Path, db_url: str) -> Path:
     """A published site: two text changes, a link-health change, links and a failed fetch."""
-    maker = open_db(f"sqlite:///{tmp_path}/t.db")
+    maker = open_db(db_url)
     with maker() as session:
         add_document(session, "fb-privacy", "Facebook Privacy Policy", "https://www.facebook.com/p")
         add_document(session, "ig-privacy", "Instagram Privacy Policy", "https://instagram.com/p")
@@ -404,7 +404,7 @@ def hostile_rows(session: Session, beacon: str) -> None:
 
 @pytest.mark.usefixtures("prefect")
 def test_hostile_pages_through_the_pipeline_never_run_load_or_leak(
-    browser: Any, site: FakeMeta, tmp_path: Path
+    browser: Any, site: FakeMeta, tmp_path: Path, db_url: str
 ) -> None:
     from flows.monitor import monitor
 
@@ -414,7 +414,7 @@ def test_hostile_pages_through_the_pipeline_never_run_load_or_leak(
         tmp_path / "sources.toml",
         [{"id": "evil", "url": site.url("/policy"), "title": "<svg onload=alert(1)> Policy"}],
     )
-    db = f"sqlite:///{tmp_path / 'pw.db'}"
+    db = db_url
     out = tmp_path / "public"
 
     def crawl() -> dict[str, Any]:
