@@ -10,7 +10,7 @@ demo: $(STAMP)  ## install, then replay real Meta history through a local stand-
 	$(BIN)/policywatch demo
 
 # Run again on PostgreSQL: the tests of storage, the pipeline and concurrency.
-PG_TESTS := tests/test_storage.py tests/test_pipeline.py
+PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.py
 
 test: $(STAMP) chromium  ## install (and Chromium for the browser tests), lint, run every test
 	$(BIN)/ruff check .

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 
 import zstandard
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
+from storage import upsert
 from storage.models import Blob
 
 _LEVEL = 3  # ~4.6x on policy text at well under a millisecond per document
@@ -17,12 +20,18 @@ def sha256(data: bytes) -> str:
 
 
 def put_blob(session: Session, data: bytes) -> str:
-    """Store ``data`` unless a blob with its hash exists; return the hash."""
+    """Store ``data`` unless a blob with its hash exists; return the hash.
+
+    Idempotent across processes: INSERT ... ON CONFLICT DO NOTHING, so two processes storing
+    the same bytes at once both succeed (a check-then-insert would fail one of them).
+    """
     digest = sha256(data)
-    if session.get(Blob, digest) is None:
+    if session.identity_map.get(identity_key(Blob, digest)) is not None:
+        return digest
+    if session.scalar(select(Blob.hash).where(Blob.hash == digest)) is None:
         packed = zstandard.ZstdCompressor(level=_LEVEL).compress(data)
-        session.add(Blob(hash=digest, size=len(data), codec="zstd", data=packed))
-        session.flush()
+        row = {"hash": digest, "size": len(data), "codec": "zstd", "data": packed}
+        session.execute(upsert.insert(session, Blob).values(**row).on_conflict_do_nothing())
     return digest
 
 

@@ -1,14 +1,28 @@
-"""Alembic, driven from code so that every command brings the schema up to date."""
+"""Alembic, driven from code so that every command brings the schema up to date.
+
+Many processes may start together on one new database (several workers, two crawls): the
+migration runs under a lock, a PostgreSQL advisory lock or, for SQLite, a lock file beside
+the database, and is skipped by whoever finds the schema already at the newest revision once
+the lock is theirs. So N processes starting together migrate once, and none fails.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from filelock import FileLock
+from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: The key of the PostgreSQL advisory lock the migrations take (any constant 64-bit number).
+ADVISORY_LOCK_KEY = 0x706F6C6963790001  # "policy" + 1
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -18,6 +32,44 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(engine), revision)
+def current_revisions(engine: Engine) -> set[str]:
+    """The revisions the database is at (empty for a new database)."""
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def head_revisions(engine: Engine) -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Held by one process at a time per database, across processes and machines."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+                conn.commit()
+    elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        path = Path(engine.url.database or "")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{path}.migrate-lock", timeout=300):
+            yield
+    else:
+        yield
+
+
+def upgrade(engine: Engine, revision: str = "heads") -> bool:
+    """Bring the schema to ``revision`` (default: the newest); True if this call migrated."""
+    if revision == "heads" and current_revisions(engine) == head_revisions(engine):
+        return False
+    with migration_lock(engine):
+        if revision == "heads" and current_revisions(engine) == head_revisions(engine):
+            return False  # another process migrated while this one waited
+        command.upgrade(alembic_config(engine), revision)
     engine.dispose()  # a migration may have changed connection pragmas (0003w on SQLite)
+    return True

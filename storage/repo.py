@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.util import identity_key
 
+from storage import upsert
 from storage.blobs import put_blob
 from storage.models import (
     Blob,
@@ -51,15 +53,30 @@ class DocumentSpec:
 
 
 def sync_documents(session: Session, specs: Iterable[DocumentSpec]) -> None:
-    """Insert or update documents from the sources file; history is never deleted."""
-    for spec in specs:
-        doc = session.get(Document, spec.id) or Document(id=spec.id)
-        doc.service, doc.title, doc.kind = spec.service, spec.title, spec.kind
-        doc.url, doc.page_url, doc.locale = spec.url, spec.page_url, spec.locale
-        doc.render, doc.select, doc.remove = spec.render, list(spec.select), list(spec.remove)
-        doc.group_id = spec.group_id
-        session.add(doc)
+    """Insert or update documents from the sources file; history is never deleted.
+
+    One upsert per document (INSERT ... ON CONFLICT DO UPDATE): two processes starting
+    together on new documents both succeed, whichever writes first.
+    """
     session.flush()
+    for spec in specs:
+        values = {
+            "service": spec.service,
+            "title": spec.title,
+            "kind": spec.kind,
+            "url": spec.url,
+            "page_url": spec.page_url,
+            "locale": spec.locale,
+            "render": spec.render,
+            "select": list(spec.select),
+            "remove": list(spec.remove),
+            "group_id": spec.group_id,
+        }
+        stmt = upsert.insert(session, Document).values(id=spec.id, **values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+        loaded = session.identity_map.get(identity_key(Document, spec.id))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def spec_of(doc: Document) -> DocumentSpec:
