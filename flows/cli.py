@@ -215,11 +215,12 @@ def check_links(
 
 @app.command()
 def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Documents, their last fetch and its outcome, versions, held versions and changes.
+    """Documents, their last fetch and its outcome, versions, held versions and changes; and
+    when any process last sent a request to each host (kept with a crawl delay set).
 
     Example: [bold]policywatch status --json | jq '.[] | select(.last_error)'[/]
     """
-    from flows.report import status_rows
+    from flows.report import host_rows, status_rows
 
     rows = status_rows(db or default_url())
     if as_json:
@@ -243,6 +244,15 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
             str(r["changes"]),
         )
     console.print(table)
+    hosts = host_rows(db or default_url())
+    if hosts:
+        by_host = Table(title="politeness: last request per host, any process (UTC)")
+        by_host.add_column("host", overflow="fold")
+        by_host.add_column("last request (UTC)", no_wrap=True)
+        for h in hosts:
+            last = h["last_request"]
+            by_host.add_row(h["host"], last[:19].replace("T", " ") if last else "never")
+        console.print(by_host)
 
 
 @app.command()

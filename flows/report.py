@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
 from storage.db import open_db
+from storage.hosts import last_requests
 from storage.models import Change, Version
 from storage.repo import count_by_document, documents, last_fetch
 
@@ -23,8 +25,11 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
                 .group_by(Version.document_id)
             ).all()
         )
+        hosts = dict(last_requests(session))
         rows = []
         for doc in documents(session):
+            host = urlsplit(doc.url).hostname or ""
+            last_request = hosts.get(host)
             fetch = last_fetch(session, doc.id)
             outcome = None
             if fetch is not None:
@@ -39,6 +44,20 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
                     "versions": versions.get(doc.id, 0),
                     "held": held.get(doc.id, 0),
                     "changes": changes.get(doc.id, 0),
+                    "host": host,
+                    # the last request to the host by any process (with a crawl delay set)
+                    "host_last_request": last_request.isoformat(timespec="seconds")
+                    if last_request
+                    else None,
                 }
             )
         return rows
+
+
+def host_rows(db_url: str) -> list[dict[str, Any]]:
+    """Each host crawled with a delay, and when any process last started a request to it."""
+    with open_db(db_url)() as session:
+        return [
+            {"host": host, "last_request": at.isoformat(timespec="seconds") if at else None}
+            for host, at in last_requests(session)
+        ]

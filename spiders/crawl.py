@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 
+from spiders import politeness
 from spiders.items import LinkTarget
 from spiders.meta_spider import MetaSpider
 from spiders.pipelines import StoragePipeline
@@ -45,6 +46,8 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> di
         "LOG_LEVEL": "WARNING",
         "LOG_INSTALL_ROOT_HANDLER": True,
         "ITEM_PIPELINES": {"spiders.pipelines.StoragePipeline": 100},
+        # the delay per host across processes and machines (a lease in the database)
+        "DOWNLOADER_MIDDLEWARES": {"spiders.politeness.HostLeaseMiddleware": politeness.ORDER},
         "POLICYWATCH_DB": db_url,
         "POLICYWATCH_RUN": run_id or 0,
     }

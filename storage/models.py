@@ -241,3 +241,17 @@ class LinkCheck(Base):
     blob_hash: Mapped[str | None] = mapped_column(ForeignKey("blob.hash"))  # the page, kept
 
     link: Mapped[Link] = relationship()
+
+
+class HostLease(Base):
+    """Politeness for the whole installation: one request at a time to a host, and at least
+    the crawl delay between the end of one and the start of the next, whichever process or
+    machine sends them (storage.hosts)."""
+
+    __tablename__ = "host_lease"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))  # who sends a request now
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a crashed holder's end
+    free_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the next request may start then
+    last_request_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,12 +10,17 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select, text
+from typer.testing import CliRunner
 
+from demo.server import FakeMeta
+from flows import steps
+from flows.cli import app
 from storage.db import make_engine, open_db
+from storage.hosts import last_requests
 from storage.migrate import head_revisions
 from storage.models import Blob, Document
 from storage.repo import DocumentSpec, sync_documents
-from tests.conftest import fresh_db_url
+from tests.conftest import fresh_db_url, write_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,3 +130,51 @@ def test_sync_updates_what_sources_say_and_keeps_the_rest(db_url: str) -> None:
         sync_documents(session, [renamed])
         assert (loaded.title, loaded.render, loaded.select) == ("New", "browser", [])
         assert loaded.current_version_id == 7
+
+
+def test_two_crawls_of_one_host_keep_the_delay_between_all_their_requests(
+    db_url: str, tmp_path: Path, site: FakeMeta
+) -> None:
+    """Two crawl processes, three pages each on one host, a 1 s delay: the server sees the
+    six requests one at a time, each at least 1 s after the previous one."""
+    for path in ("/a", "/b", "/c"):
+        site.page(path, f"<html><body><div id='root'>{path} {'word ' * 50}</div></body></html>")
+    sources = write_sources(
+        tmp_path / "sources.toml", [{"id": p, "url": site.url(f"/{p}")} for p in "abc"]
+    )
+    sources.write_text(sources.read_text().replace("download_delay = 0.0", "download_delay = 1.0"))
+    cfg = steps.RunConfig(db_url=db_url, sources_path=str(sources))
+    run_ids = [steps.prepare(cfg), steps.prepare(cfg)]
+    crawl = "from spiders.crawl import main\nsys.exit(main(sys.argv[3:]))"
+    start = tmp_path / "start"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTER.format(body=crawl), db_url, str(start)]
+            + ["--db", db_url, "--sources", str(sources), "--run-id", str(run_id)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for run_id in run_ids
+    ]
+    time.sleep(1.0)
+    start.touch()
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-2000:]
+        assert out.count('"event": "fetch"') == 3, out
+    times = sorted(at for at, _path in site.log)
+    assert len(times) == 6
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.999, gaps
+    with open_db(db_url)() as session:
+        ((host, last),) = last_requests(session)
+    assert host == "127.0.0.1" and last is not None
+    assert abs(last.timestamp() - times[-1]) < 1.0
+    shown = CliRunner().invoke(app, ["status", "--db", db_url, "--json"])
+    assert shown.exit_code == 0, shown.output
+    rows = json.loads(shown.output)
+    assert {r["host_last_request"] for r in rows} == {last.isoformat(timespec="seconds")}
+    shown = CliRunner().invoke(app, ["status", "--db", db_url])
+    assert "last request per host" in shown.output and "127.0.0.1" in shown.output
