@@ -255,6 +255,28 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         console.print(by_host)
 
 
+def _worker_settings(db: str | None, sources: Path, out: Path, base_url: str) -> None:
+    """Settings for the flow runs this process starts: its environment, with absolute paths
+    (a deployment's parameters name no machine's paths; flows/serving.py)."""
+    url = db or default_url()
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
+    os.environ["POLICYWATCH_DB"] = url
+    os.environ["POLICYWATCH_SOURCES"] = str(sources.resolve())
+    os.environ["POLICYWATCH_OUT"] = str(out.resolve())
+    os.environ["POLICYWATCH_BASE_URL"] = base_url
+
+
+def _need_prefect_server(command: str) -> None:
+    if not os.environ.get("PREFECT_API_URL"):
+        raise _fail(
+            "PREFECT_API_URL is not set. Scheduled runs need a Prefect server:\n"
+            "  prefect server start &\n"
+            "  export PREFECT_API_URL=http://127.0.0.1:4200/api\n"
+            f"then run `policywatch {command}` again."
+        )
+
+
 @app.command()
 def serve(
     cron: Annotated[str, typer.Option(help="When to run (cron, UTC).")] = DEFAULT_CRON,
@@ -273,33 +295,51 @@ def serve(
       policywatch serve --cron "0 */6 * * *"
 
     Start a run by hand from the Prefect UI or with
-    [bold]prefect deployment run monitor/policywatch[/]. Stopping (Ctrl-C, SIGTERM)
-    pauses the schedule.
+    [bold]prefect deployment run monitor/policywatch[/]. Several serve processes (on one
+    machine or many) may serve the same deployment: the runs take --db, --sources, --out and
+    --base-url from the process that runs them, one run at a time. Stopping one (Ctrl-C,
+    SIGTERM) leaves the deployment scheduled; pause it with
+    [bold]prefect deployment schedule pause monitor/policywatch <schedule id>[/].
     """
-    if not os.environ.get("PREFECT_API_URL"):
-        raise _fail(
-            "PREFECT_API_URL is not set. Scheduled runs need a Prefect server:\n"
-            "  prefect server start &\n"
-            "  export PREFECT_API_URL=http://127.0.0.1:4200/api\n"
-            "then run `policywatch serve` again."
-        )
+    _need_prefect_server("serve")
     _check_sources(sources)
     from flows.serving import serve as serve_deployment
 
-    url = db or default_url()
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        url = f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
-    params = {
-        "db": url,
-        "sources": str(sources.resolve()),
-        "out": str(out.resolve()),
-        "base_url": base_url,
-        "trigger": "scheduled",
-    }
-    err.print(f"serving monitor/{name} on cron {cron!r}; Ctrl-C or SIGTERM stops and pauses it")
+    _worker_settings(db, sources, out, base_url)
+    err.print(f"serving monitor/{name} on cron {cron!r}; Ctrl-C or SIGTERM stops this process")
     # A SIGTERM that comes before Prefect's runner is up must still stop cleanly.
     signal.signal(signal.SIGTERM, _interrupt)
-    serve_deployment(name, cron, params)
+    serve_deployment(name, cron)
+
+
+@app.command()
+def deploy(
+    pool: Annotated[str, typer.Option("--pool", help="The Prefect work pool (type process).")],
+    cron: Annotated[str, typer.Option(help="When to run (cron, UTC).")] = DEFAULT_CRON,
+    name: Annotated[str, typer.Option(help="Deployment name.")] = "policywatch",
+) -> None:
+    """Register the monitor flow for a Prefect work pool: workers on any machine run it.
+
+    The deployment loads the flow from the installed package (flows.monitor), with no
+    working directory of this machine; each worker takes its settings from its own
+    environment: POLICYWATCH_DB, POLICYWATCH_SOURCES, POLICYWATCH_OUT, POLICYWATCH_BASE_URL.
+    One run at a time (later ones wait).
+
+      prefect work-pool create policywatch --type process
+      policywatch deploy --pool policywatch
+      POLICYWATCH_DB=postgresql+psycopg://... prefect worker start --pool policywatch
+    """
+    _need_prefect_server("deploy")
+    from flows.serving import deploy as deploy_to_pool
+
+    try:
+        deployment_id = deploy_to_pool(name, cron, pool)
+    except Exception as exc:  # Prefect's errors: no such pool, server unreachable...
+        raise _fail(f"could not register monitor/{name} for pool {pool!r}: {exc}") from exc
+    console.print(
+        f"deployment monitor/{name} ({deployment_id}) for work pool {pool!r}, cron {cron!r}.\n"
+        f"Start workers with: prefect worker start --pool {pool}"
+    )
 
 
 def _interrupt(signum: int, frame: Any) -> None:

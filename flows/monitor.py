@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -54,17 +55,23 @@ def publish_task(cfg: RunConfig) -> dict[str, Any]:
 def monitor(
     documents: list[str] | None = None,
     db: str | None = None,
-    sources: str = "sources.toml",
-    out: str = "public",
-    base_url: str = DEFAULT_BASE_URL,
+    sources: str | None = None,
+    out: str | None = None,
+    base_url: str | None = None,
     trigger: str = "manual",
 ) -> dict[str, Any]:
-    """Fetch the documents (all if none named), store versions and changes, publish feeds."""
+    """Fetch the documents (all if none named), store versions and changes, publish feeds.
+
+    Settings not given come from the environment of the process that runs the flow
+    (POLICYWATCH_DB, POLICYWATCH_SOURCES, POLICYWATCH_OUT, POLICYWATCH_BASE_URL), so a
+    deployment names no machine's paths (flows/serving.py).
+    """
+    env = os.environ.get
     cfg = RunConfig(
         db_url=db or default_url(),
-        sources_path=str(Path(sources).resolve()),
-        out_dir=str(Path(out).resolve()),
-        base_url=base_url,
+        sources_path=str(Path(sources or env("POLICYWATCH_SOURCES") or "sources.toml").resolve()),
+        out_dir=str(Path(out or env("POLICYWATCH_OUT") or "public").resolve()),
+        base_url=base_url or env("POLICYWATCH_BASE_URL") or DEFAULT_BASE_URL,
         documents=list(documents or []),
         trigger=trigger,
     )

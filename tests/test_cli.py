@@ -56,6 +56,8 @@ def test_crawl_detects_an_edit_and_a_rerun_adds_nothing(
         "versions": 2,
         "held": 0,
         "changes": 1,
+        "host": "127.0.0.1",
+        "host_last_request": None,  # no crawl delay: no lease, nothing to keep apart
     }
     feed = feedparser.parse((tmp_path / "public" / "feed.atom").read_bytes())
     (entry,) = feed.entries
