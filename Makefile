@@ -28,7 +28,7 @@ chromium:  ## Debian's chromium for the browser tests (POLICYWATCH_CHROMIUM over
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "policywatch needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,postgres]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,postgres,s3]'
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 

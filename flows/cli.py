@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from feeds.remote import is_remote
 from spiders.sources import SourcesError, load_sources
 from storage.db import default_url
 
@@ -38,7 +39,12 @@ SourcesOpt = Annotated[
     Path, typer.Option("--sources", envvar="POLICYWATCH_SOURCES", help="The sources file.")
 ]
 OutOpt = Annotated[
-    Path, typer.Option("--out", envvar="POLICYWATCH_OUT", help="Folder for feeds and site.")
+    str,
+    typer.Option(
+        "--out",
+        envvar="POLICYWATCH_OUT",
+        help="Folder for feeds and site, or object storage (s3://bucket/prefix).",
+    ),
 ]
 BaseOpt = Annotated[
     str,
@@ -63,7 +69,7 @@ def _print_counts(title: str, counts: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _publish(db: str | None, out: Path, base_url: str) -> dict[str, Any]:
+def _publish(db: str | None, out: str, base_url: str) -> dict[str, Any]:
     """Rebuild the feeds and the site from the database (no sources needed)."""
     from flows.steps import RunConfig
     from flows.steps import publish as build
@@ -84,7 +90,7 @@ def run_monitor(
     documents: list[str],
     db: str,
     sources: Path,
-    out: Path,
+    out: str,
     base_url: str,
     trigger: str,
     show_progress: bool = True,
@@ -132,7 +138,7 @@ def crawl(
     ] = None,
     db: DbOpt = None,
     sources: SourcesOpt = Path("sources.toml"),
-    out: OutOpt = Path("public"),
+    out: OutOpt = "public",
     base_url: BaseOpt = "http://localhost:8000/",
     as_json: JsonOpt = False,
 ) -> None:
@@ -155,7 +161,7 @@ def crawl(
 @app.command()
 def publish(
     db: DbOpt = None,
-    out: OutOpt = Path("public"),
+    out: OutOpt = "public",
     base_url: BaseOpt = "http://localhost:8000/",
     as_json: JsonOpt = False,
 ) -> None:
@@ -176,7 +182,7 @@ def publish(
 def check_links(
     db: DbOpt = None,
     sources: SourcesOpt = Path("sources.toml"),
-    out: OutOpt = Path("public"),
+    out: OutOpt = "public",
     base_url: BaseOpt = "http://localhost:8000/",
     as_json: JsonOpt = False,
 ) -> None:
@@ -255,7 +261,7 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         console.print(by_host)
 
 
-def _worker_settings(db: str | None, sources: Path, out: Path, base_url: str) -> None:
+def _worker_settings(db: str | None, sources: Path, out: str, base_url: str) -> None:
     """Settings for the flow runs this process starts: its environment, with absolute paths
     (a deployment's parameters name no machine's paths; flows/serving.py)."""
     url = db or default_url()
@@ -263,7 +269,7 @@ def _worker_settings(db: str | None, sources: Path, out: Path, base_url: str) ->
         url = f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
     os.environ["POLICYWATCH_DB"] = url
     os.environ["POLICYWATCH_SOURCES"] = str(sources.resolve())
-    os.environ["POLICYWATCH_OUT"] = str(out.resolve())
+    os.environ["POLICYWATCH_OUT"] = out if is_remote(out) else str(Path(out).resolve())
     os.environ["POLICYWATCH_BASE_URL"] = base_url
 
 
@@ -283,7 +289,7 @@ def serve(
     name: Annotated[str, typer.Option(help="Deployment name.")] = "policywatch",
     db: DbOpt = None,
     sources: SourcesOpt = Path("sources.toml"),
-    out: OutOpt = Path("public"),
+    out: OutOpt = "public",
     base_url: BaseOpt = "http://localhost:8000/",
 ) -> None:
     """Serve the monitor flow as a Prefect deployment on a cron schedule (default every 6 h).
@@ -372,7 +378,7 @@ def replay(
     ] = True,
     db: DbOpt = None,
     sources: SourcesOpt = Path("sources.toml"),
-    out: OutOpt = Path("public"),
+    out: OutOpt = "public",
     base_url: BaseOpt = "http://localhost:8000/",
     as_json: JsonOpt = False,
 ) -> None:

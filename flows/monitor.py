@@ -9,11 +9,17 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from feeds.remote import is_remote
 from flows import health, linkcheck, progress, steps
 from flows.steps import RunConfig, Transition
 from storage.db import default_url
 
 DEFAULT_BASE_URL = "http://localhost:8000/"
+
+
+def _location(out: str) -> str:
+    """An absolute folder, or object storage as given (feeds.remote)."""
+    return out if is_remote(out) else str(Path(out).resolve())
 
 
 @task(name="prepare", cache_policy=NO_CACHE)
@@ -29,6 +35,11 @@ def crawl_task(cfg: RunConfig, run_id: int) -> int:
 @task(name="derive versions", cache_policy=NO_CACHE)
 def derive_task(cfg: RunConfig, run_id: int) -> tuple[dict[str, int], list[Transition]]:
     return steps.derive_versions(cfg, run_id)
+
+
+@task(name="drop unchanged bodies", cache_policy=NO_CACHE)
+def retention_task(cfg: RunConfig, run_id: int) -> int:
+    return steps.drop_unchanged_bodies(cfg, run_id)
 
 
 @task(name="detect changes", cache_policy=NO_CACHE)
@@ -70,7 +81,7 @@ def monitor(
     cfg = RunConfig(
         db_url=db or default_url(),
         sources_path=str(Path(sources or env("POLICYWATCH_SOURCES") or "sources.toml").resolve()),
-        out_dir=str(Path(out or env("POLICYWATCH_OUT") or "public").resolve()),
+        out_dir=_location(out or env("POLICYWATCH_OUT") or "public"),
         base_url=base_url or env("POLICYWATCH_BASE_URL") or DEFAULT_BASE_URL,
         documents=list(documents or []),
         trigger=trigger,
@@ -82,6 +93,7 @@ def monitor(
         derived, transitions = derive_task(cfg, run_id)
         counts.update(derived)
         counts["changes"] = changes_task(cfg, run_id, transitions)
+        counts["bodies_dropped"] = retention_task(cfg, run_id)
         counts["source_alerts"] = health_task(cfg, run_id)
         counts.update(check_links_task(cfg, run_id))
         publish_task(cfg)

@@ -32,6 +32,7 @@ from spiders.newsroom import parse_feed
 from spiders.sources import Sources, load_sources
 from storage.blobs import get_blob, get_text
 from storage.db import open_db
+from storage.dblock import PUBLISH, database_lock
 from storage.history import add_change, add_or_touch_version, drop_held, set_current
 from storage.models import Change, Document, Fetch, Version
 from storage.repo import (
@@ -43,6 +44,7 @@ from storage.repo import (
     unprocessed_fetches,
     versions_seen_since,
 )
+from storage.retention import prune_unchanged_bodies
 
 FetchEvent = dict[str, Any]
 
@@ -369,13 +371,30 @@ def _same_transition(session: Any, from_id: int, to_id: int) -> Change | None:
 
 
 def publish(cfg: RunConfig) -> dict[str, Any]:
-    """Rebuild feeds and site from the database (never diffs: rule 5)."""
+    """Rebuild feeds and site from the database (never diffs: rule 5); one publisher at a
+    time. An ``s3://`` output is built in a local staging folder, then mirrored to it."""
+    from feeds import remote
     from feeds.publish import publish as build
 
     sessions = open_db(cfg.db_url)
-    with sessions() as session:
-        result = build(session, Path(cfg.out_dir), cfg.base_url)
-    return {"out_dir": str(result.out_dir), "pages": result.pages, "changes": result.changes}
+    to_bucket = remote.is_remote(cfg.out_dir)
+    folder = remote.staging_folder(cfg.out_dir) if to_bucket else Path(cfg.out_dir)
+    with database_lock(sessions.kw["bind"], PUBLISH), sessions() as session:
+        result = build(session, folder, cfg.base_url)
+        if to_bucket:
+            remote.mirror(result.out_dir, cfg.out_dir)
+    out_dir = cfg.out_dir if to_bucket else str(result.out_dir)
+    return {"out_dir": out_dir, "pages": result.pages, "changes": result.changes}
+
+
+def drop_unchanged_bodies(cfg: RunConfig, run_id: int) -> int:
+    """The retention rule (storage.retention) for the documents this run fetched."""
+    sessions = open_db(cfg.db_url)
+    with sessions.begin() as session:
+        fetched = session.scalars(
+            select(Fetch.document_id).where(Fetch.run_id == run_id).distinct()
+        ).all()
+        return prune_unchanged_bodies(session, fetched)
 
 
 def finish(cfg: RunConfig, run_id: int, status: str, counts: dict[str, int]) -> None:

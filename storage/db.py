@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.blobstore import STORE_KEY, open_store, store_url
 from storage.clean import clean_text_parameters
 
 DEFAULT_DB_PATH = Path("var") / "policywatch.db"
@@ -42,7 +43,10 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions on ``engine`` whose blobs go to the store POLICYWATCH_BLOBS names (or the
+    default for this database: storage.blobstore)."""
+    store = open_store(store_url(engine.url.render_as_string(hide_password=False)))
+    return sessionmaker(engine, expire_on_commit=False, info={STORE_KEY: store})
 
 
 _OPENED: dict[str, sessionmaker[Session]] = {}

@@ -8,21 +8,17 @@ the lock is theirs. So N processes starting together migrate once, and none fail
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from filelock import FileLock
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+
+from storage.dblock import MIGRATE, database_lock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-#: The key of the PostgreSQL advisory lock the migrations take (any constant 64-bit number).
-ADVISORY_LOCK_KEY = 0x706F6C6963790001  # "policy" + 1
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -42,32 +38,11 @@ def head_revisions(engine: Engine) -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
 
 
-@contextmanager
-def migration_lock(engine: Engine) -> Iterator[None]:
-    """Held by one process at a time per database, across processes and machines."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-            conn.commit()
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
-                conn.commit()
-    elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        path = Path(engine.url.database or "")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{path}.migrate-lock", timeout=300):
-            yield
-    else:
-        yield
-
-
 def upgrade(engine: Engine, revision: str = "heads") -> bool:
     """Bring the schema to ``revision`` (default: the newest); True if this call migrated."""
     if revision == "heads" and current_revisions(engine) == head_revisions(engine):
         return False
-    with migration_lock(engine):
+    with database_lock(engine, MIGRATE):
         if revision == "heads" and current_revisions(engine) == head_revisions(engine):
             return False  # another process migrated while this one waited
         command.upgrade(alembic_config(engine), revision)

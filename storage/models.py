@@ -90,14 +90,15 @@ class Run(Base):
 
 
 class Blob(Base):
-    """Content-addressed bytes (sha256 of the raw bytes), stored compressed, once."""
+    """Content-addressed bytes (sha256 of the raw bytes), stored compressed, once: in ``data``,
+    or in the blob store (storage.blobstore) when ``data`` is None."""
 
     __tablename__ = "blob"
 
     hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
     codec: Mapped[str] = mapped_column(String(10))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: in the blob store
 
 
 class Fetch(Base):
@@ -119,6 +120,8 @@ class Fetch(Base):
     error_detail: Mapped[str | None] = mapped_column(Text)
     processed: Mapped[bool] = mapped_column(Boolean, default=False)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
+    # its body was dropped by the retention rule (storage.retention): same text as kept ones
+    body_pruned: Mapped[bool] = mapped_column(Boolean, default=False)
 
     document: Mapped[Document] = relationship()
 
