@@ -1,4 +1,5 @@
-"""The one Prefect flow: crawl -> versions -> changes -> link checks -> publish, each a task."""
+"""The monitor flow: crawl -> versions -> changes -> source health -> link checks -> publish,
+each step a Prefect task over the functions of ``pipeline/``, inside one run."""
 
 from __future__ import annotations
 
@@ -9,57 +10,61 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from config import defaults
+from config.run import RunConfig, tracked_documents
 from feeds.remote import is_remote
-from flows import health, linkcheck, progress, steps
-from flows.steps import RunConfig, Transition
-from storage.db import default_url
+from flows import progress
+from pipeline import (
+    detect,
+    link_checks,
+    publishing,
+    retention,
+    source_health,
+    spider_process,
+    versions,
+)
+from pipeline.runs import run
+from pipeline.versions import Transition
 
-DEFAULT_BASE_URL = "http://localhost:8000/"
+
+@task(name="crawl", cache_policy=NO_CACHE)
+def crawl_task(cfg: RunConfig, run_id: int) -> int:
+    return spider_process.crawl(cfg, run_id, on_fetch=progress.emit)
+
+
+@task(name="derive versions", cache_policy=NO_CACHE)
+def derive_task(cfg: RunConfig, run_id: int) -> tuple[dict[str, int], list[Transition]]:
+    return versions.derive_versions(cfg, run_id)
+
+
+@task(name="drop unchanged bodies", cache_policy=NO_CACHE)
+def retention_task(cfg: RunConfig, run_id: int) -> int:
+    return retention.drop_unchanged_bodies(cfg, run_id)
+
+
+@task(name="detect changes", cache_policy=NO_CACHE)
+def changes_task(cfg: RunConfig, run_id: int, transitions: list[Transition]) -> int:
+    return detect.detect_changes(cfg, run_id, transitions)
+
+
+@task(name="source health", cache_policy=NO_CACHE)
+def health_task(cfg: RunConfig, run_id: int) -> int:
+    return source_health.source_health(cfg, run_id)
+
+
+@task(name="check links", cache_policy=NO_CACHE)
+def check_links_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
+    return link_checks.check_links(cfg, run_id)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(cfg: RunConfig) -> dict[str, Any]:
+    return publishing.publish(cfg)
 
 
 def _location(out: str) -> str:
     """An absolute folder, or object storage as given (feeds.remote)."""
     return out if is_remote(out) else str(Path(out).resolve())
-
-
-@task(name="prepare", cache_policy=NO_CACHE)
-def prepare_task(cfg: RunConfig) -> int:
-    return steps.prepare(cfg)
-
-
-@task(name="crawl", cache_policy=NO_CACHE)
-def crawl_task(cfg: RunConfig, run_id: int) -> int:
-    return steps.crawl(cfg, run_id, on_fetch=progress.emit)
-
-
-@task(name="derive versions", cache_policy=NO_CACHE)
-def derive_task(cfg: RunConfig, run_id: int) -> tuple[dict[str, int], list[Transition]]:
-    return steps.derive_versions(cfg, run_id)
-
-
-@task(name="drop unchanged bodies", cache_policy=NO_CACHE)
-def retention_task(cfg: RunConfig, run_id: int) -> int:
-    return steps.drop_unchanged_bodies(cfg, run_id)
-
-
-@task(name="detect changes", cache_policy=NO_CACHE)
-def changes_task(cfg: RunConfig, run_id: int, transitions: list[Transition]) -> int:
-    return steps.detect_changes(cfg, run_id, transitions)
-
-
-@task(name="source health", cache_policy=NO_CACHE)
-def health_task(cfg: RunConfig, run_id: int) -> int:
-    return health.source_health(cfg, run_id)
-
-
-@task(name="check links", cache_policy=NO_CACHE)
-def check_links_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
-    return linkcheck.check_links(cfg, run_id)
-
-
-@task(name="publish", cache_policy=NO_CACHE)
-def publish_task(cfg: RunConfig) -> dict[str, Any]:
-    return steps.publish(cfg)
 
 
 @flow(name="monitor", log_prints=True)
@@ -79,26 +84,23 @@ def monitor(
     """
     env = os.environ.get
     cfg = RunConfig(
-        db_url=db or default_url(),
-        sources_path=str(Path(sources or env("POLICYWATCH_SOURCES") or "sources.toml").resolve()),
-        out_dir=_location(out or env("POLICYWATCH_OUT") or "public"),
-        base_url=base_url or env("POLICYWATCH_BASE_URL") or DEFAULT_BASE_URL,
+        db_url=db or defaults.db_url(),
+        sources_path=str(
+            Path(sources or env("POLICYWATCH_SOURCES") or defaults.SOURCES_PATH).resolve()
+        ),
+        out_dir=_location(out or env("POLICYWATCH_OUT") or str(defaults.OUT_DIR)),
+        base_url=base_url or env("POLICYWATCH_BASE_URL") or defaults.BASE_URL,
         documents=list(documents or []),
         trigger=trigger,
     )
-    run_id = prepare_task(cfg)
-    counts: dict[str, int] = {}
-    try:
-        counts["fetched"] = crawl_task(cfg, run_id)
-        derived, transitions = derive_task(cfg, run_id)
+    with run(cfg.db_url, cfg.trigger, tracked_documents(cfg)) as current:
+        counts = current.counts
+        counts["fetched"] = crawl_task(cfg, current.id)
+        derived, transitions = derive_task(cfg, current.id)
         counts.update(derived)
-        counts["changes"] = changes_task(cfg, run_id, transitions)
-        counts["bodies_dropped"] = retention_task(cfg, run_id)
-        counts["source_alerts"] = health_task(cfg, run_id)
-        counts.update(check_links_task(cfg, run_id))
+        counts["changes"] = changes_task(cfg, current.id, transitions)
+        counts["bodies_dropped"] = retention_task(cfg, current.id)
+        counts["source_alerts"] = health_task(cfg, current.id)
+        counts.update(check_links_task(cfg, current.id))
         publish_task(cfg)
-    except BaseException:
-        steps.finish(cfg, run_id, "failed", counts)
-        raise
-    steps.finish(cfg, run_id, "completed", counts)
-    return {"run_id": run_id, **counts, "out_dir": cfg.out_dir}
+    return {"run_id": current.id, **counts, "out_dir": cfg.out_dir}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -10,15 +9,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from config import defaults
 from storage.blobstore import STORE_KEY, open_store, store_url
 from storage.clean import clean_text_parameters
-
-DEFAULT_DB_PATH = Path("var") / "policywatch.db"
-
-
-def default_url() -> str:
-    """POLICYWATCH_DB if set, else the SQLite file ``var/policywatch.db`` below the cwd."""
-    return os.environ.get("POLICYWATCH_DB") or f"sqlite:///{DEFAULT_DB_PATH}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,7 +25,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url``; for SQLite, creates the parent folder and sets WAL pragmas."""
-    url = url or default_url()
+    url = url or defaults.db_url()
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
@@ -69,7 +62,7 @@ def open_db(url: str | None = None) -> sessionmaker[Session]:
 
     Cached per URL, so the migration check runs once per process and database.
     """
-    return _open(url or default_url())
+    return _open(url or defaults.db_url())
 
 
 def close_db(url: str) -> None:

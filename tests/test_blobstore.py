@@ -15,9 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from config.run import RunConfig
 from demo.server import FakeMeta
 from feeds import remote
-from flows import steps
+from pipeline.retention import drop_unchanged_bodies
 from storage.blobs import get_blob, put_blob, store_of
 from storage.blobstore import FolderStore, ObjectStore, store_url
 from storage.db import open_db
@@ -132,7 +133,7 @@ def test_a_crawl_stores_its_bodies_and_texts_in_s3(
     """The crawl's own subprocess writes the fetched body to the bucket; deriving reads it."""
     site.page("/p", "<html><body><div id='root'>" + "We process data. " * 40 + "</div></body>")
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
-    counts = run_steps(steps.RunConfig(db_url, str(sources), out_dir=str(tmp_path / "out")))
+    counts = run_steps(RunConfig(db_url, str(sources), out_dir=str(tmp_path / "out")))
     assert counts["new"] == 1
     with open_db(db_url)() as session:
         assert session.scalar(select(func.count()).select_from(Version)) == 1
@@ -157,14 +158,14 @@ def test_bodies_of_an_unchanged_page_with_rotating_tokens_are_pruned(
     monkeypatch.delenv("POLICYWATCH_BLOBS", raising=False)
     text = "We process data. " * 40
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
-    cfg = steps.RunConfig(db_url, str(sources), out_dir=str(tmp_path / "out"))
+    cfg = RunConfig(db_url, str(sources), out_dir=str(tmp_path / "out"))
     dropped = []
     for i, body in enumerate([text] * 4 + [text + " And AI."] * 2):
         site.page("/p", f"<html><body><i>token {i}</i><div id='root'>{body}</div></body>")
         run_steps(cfg)
         with open_db(db_url)() as session:
             run_id = session.scalar(select(func.max(Fetch.run_id)))
-        dropped.append(steps.drop_unchanged_bodies(cfg, run_id))
+        dropped.append(drop_unchanged_bodies(cfg, run_id))
     assert dropped == [0, 0, 1, 1, 0, 0]
     with open_db(db_url)() as session:
         fetches = session.scalars(select(Fetch).order_by(Fetch.id)).all()
@@ -189,7 +190,7 @@ def test_publishing_to_object_storage_mirrors_the_site(
     out = f"s3://{bucket}/site"
     site.page("/p", "<html><body><div id='root'>" + "We process data. " * 40 + "</div></body>")
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
-    cfg = steps.RunConfig(db_url, str(sources), out_dir=out, base_url="https://pw.example/")
+    cfg = RunConfig(db_url, str(sources), out_dir=out, base_url="https://pw.example/")
     run_steps(cfg)
     fs = ObjectStore(out).fs
     root = f"{bucket}/site"

@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
+from config.run import RunConfig
 from demo.server import FakeMeta
-from flows import steps
 from flows.cli import app
 from storage.db import make_engine, open_db
 from storage.hosts import last_requests
@@ -21,6 +21,7 @@ from storage.migrate import head_revisions
 from storage.models import Blob, Document
 from storage.repo import DocumentSpec, sync_documents
 from tests.conftest import fresh_db_url, write_sources
+from tests.factories import start_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,8 +144,8 @@ def test_two_crawls_of_one_host_keep_the_delay_between_all_their_requests(
         tmp_path / "sources.toml", [{"id": p, "url": site.url(f"/{p}")} for p in "abc"]
     )
     sources.write_text(sources.read_text().replace("download_delay = 0.0", "download_delay = 1.0"))
-    cfg = steps.RunConfig(db_url=db_url, sources_path=str(sources))
-    run_ids = [steps.prepare(cfg), steps.prepare(cfg)]
+    cfg = RunConfig(db_url=db_url, sources_path=str(sources))
+    run_ids = [start_run(cfg), start_run(cfg)]
     crawl = "from spiders.crawl import main\nsys.exit(main(sys.argv[3:]))"
     start = tmp_path / "start"
     procs = [

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from config.run import RunConfig
 from demo.server import FakeMeta
-from flows import steps
 from flows.cli import app
 from tests.conftest import write_sources
 from tests.factories import run_steps
@@ -151,7 +151,7 @@ def test_two_serves_share_one_deployment_and_two_runs_after_an_edit_make_one_cha
     api, env = prefect_server
     site.page("/p", V1)
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
-    run_steps(steps.RunConfig(db_url, str(sources), out_dir=str(tmp_path / "first")))
+    run_steps(RunConfig(db_url, str(sources), out_dir=str(tmp_path / "first")))
     site.page("/p", V2)
     common = ["--name", "shared", "--sources", str(sources), "--db", db_url]
     a, out_a = start_serve(env, tmp_path, "a", *common, "--out", str(tmp_path / "out-a"))

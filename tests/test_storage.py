@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from config.defaults import db_url as default_url
 from storage.blobs import get_blob, get_text, put_blob, put_text, store_of
-from storage.db import default_url, open_db
+from storage.db import open_db
 from storage.migrate import head_revisions
 from storage.models import Blob, Run
 from storage.repo import start_run
@@ -26,7 +27,8 @@ def test_migration_creates_the_schema_in_wal_mode(tmp_path: Path) -> None:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
         heads = set(session.execute(text("SELECT version_num FROM alembic_version")).scalars())
-        assert heads == head_revisions(engine)
+        assert heads == head_revisions(engine) and len(heads) == 1  # the newest, one head
+        assert "installation" in tables
 
 
 @pytest.mark.sqlite_only

@@ -1,7 +1,7 @@
 """one lease row per host: politeness across processes and machines
 
 Revision ID: 0005s
-Revises: 0003w
+Revises: 0004r
 Create Date: 2026-11-23 21:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0005s'
-down_revision = '0003w'
+down_revision = '0004r'
 branch_labels = None
 depends_on = None
 
