@@ -3,6 +3,7 @@ through the outbox (filters, digests, back-off, nothing sent twice)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def test_notify_entries_are_validated_and_secrets_stay_out_of_the_file() -> None
         entry = {"id": "t", "url_env": "PW_MAIL", key: values[key]}
         if key == "hour":
             entry["mode"] = "daily"
-        with pytest.raises(NotifyConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(NotifyConfigError, match=re.escape(message)):
             parse_targets([entry], ["fb"])
     with pytest.raises(NotifyConfigError, match="id used twice"):
         parse_targets([{"id": "a", "url_env": "A"}, {"id": "a", "url_env": "B"}], [])
