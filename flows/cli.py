@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -243,6 +244,28 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
             str(r["changes"]),
         )
     console.print(table)
+    _print_undelivered(db or default_url())
+
+
+def _print_undelivered(db_url: str) -> None:
+    """Notifications not delivered yet (pending, or given up), per target, if any."""
+    from flows.report import undelivered_rows
+
+    rows = undelivered_rows(db_url)
+    if not rows:
+        return
+    table = Table(title="undelivered notifications")
+    table.add_column("target", overflow="fold")
+    table.add_column("pending", justify="right")
+    table.add_column("failed", justify="right")
+    table.add_column("oldest (UTC)", no_wrap=True)
+    table.add_column("last error", overflow="fold", ratio=3)
+    for r in rows:
+        oldest = r["oldest"][:16].replace("T", " ") if r["oldest"] else ""
+        table.add_row(
+            r["target"], str(r["pending"]), str(r["failed"]), oldest, r["last_error"] or ""
+        )
+    console.print(table)
 
 
 @app.command()
@@ -434,6 +457,131 @@ def demo(
     from demo.run import run_demo
 
     sys.exit(run_demo(workdir, console, limit=steps_))
+
+
+@app.command()
+def notify(
+    test: Annotated[
+        bool, typer.Option("--test", help="Send a test message to each target now.")
+    ] = False,
+    db: DbOpt = None,
+    sources: SourcesOpt = Path("sources.toml"),
+    base_url: BaseOpt = "http://localhost:8000/",
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the notifications that are due now to the [[notify]] targets of sources.toml.
+
+    Every crawl does this as its last step; run it by hand to retry now, or with --test to
+    check that each target receives a message. Each target's apprise URL is read from the
+    environment variable its entry names (url_env), never from the file.
+
+    Examples:
+
+      [bold]POLICYWATCH_NOTIFY_MAIL='mailtos://user:pass@example.org' policywatch notify --test[/]
+
+      [bold]policywatch notify --json[/]
+    """
+    try:
+        targets = load_sources(sources).notify
+    except SourcesError as exc:
+        raise _fail(escape(str(exc))) from exc
+    if not targets:
+        raise _fail(escape(f"{sources} has no [[notify]] entries"))
+    if test:
+        from notify.deliver import send_tests
+
+        results = send_tests(targets, base_url)
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "sent": [t for t, e in results.items() if e is None],
+                        "failed": {t: e for t, e in results.items() if e},
+                    }
+                )
+            )
+        else:
+            for target_id, error in results.items():
+                mark = "[green]sent[/]" if error is None else f"[red]failed:[/] {error}"
+                console.print(f"{target_id}: {mark}", highlight=False)
+        if any(results.values()):
+            raise typer.Exit(1)
+        return
+    from notify.deliver import deliver
+
+    report = deliver(db or default_url(), targets, base_url)
+    counts = {
+        "queued": report.queued,
+        "sent": report.sent,
+        "failed": report.failed,
+        "waiting": report.deferred,
+        "released": report.released,
+    }
+    if as_json:
+        print(json.dumps({**counts, "errors": report.errors}))
+        return
+    _print_counts("notifications", counts)
+    for target_id, error in report.errors.items():
+        err.print(f"{target_id}: {error}", highlight=False)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="The folder to write (new or empty for git).")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="git, jsonl or csv.", show_default=True)
+    ] = "git",
+    with_text: Annotated[
+        bool, typer.Option("--with-text", help="jsonl/csv: put each version's text in.")
+    ] = False,
+    db: DbOpt = None,
+    base_url: BaseOpt = "http://localhost:8000/",
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the history: a git repository in Open Terms Archive's layout, or tables.
+
+    --format git: one file per document, [bold]<Service>/<Document type>.md[/], one commit
+    per version dated when it was recorded; technical changes in commits named "Apply
+    technical or declaration upgrade on ..." (policywatch replay reads them back as such).
+    --format jsonl|csv: changes.* (categories, summary, claims, dates) and versions.*.
+
+    Examples:
+
+      [bold]policywatch export --format git ../pw-versions && git -C ../pw-versions log -p[/]
+
+      [bold]policywatch export --format csv out/ --base-url https://example.org/pw/[/]
+    """
+    from export.git import ExportError, export_git
+    from export.tables import FORMATS, export_tables
+    from storage.db import open_db
+
+    if fmt not in ("git", *FORMATS):
+        raise _fail(f"--format must be git, jsonl or csv, not {fmt!r}")
+    if out.exists() and not out.is_dir():
+        raise _fail(f"{out} is not a folder")
+    url = db or default_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise _fail(f"no database at {url.removeprefix('sqlite:///')}")
+    with open_db(url)() as session:
+        try:
+            if fmt == "git":
+                done = export_git(session, out)
+                report: dict[str, Any] = {
+                    "out_dir": str(out),
+                    "documents": done.documents,
+                    "commits": done.commits,
+                }
+            else:
+                report = {
+                    "out_dir": str(out),
+                    **export_tables(session, out, fmt, base_url, with_text),
+                }
+        except ExportError as exc:
+            raise _fail(str(exc)) from exc
+    if as_json:
+        print(json.dumps(report))
+        return
+    _print_counts(f"export ({fmt}) to {out}", {k: v for k, v in report.items() if k != "out_dir"})
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""The one Prefect flow: crawl -> versions -> changes -> link checks -> publish, each a task."""
+"""The one Prefect flow: crawl -> versions -> changes -> link checks -> publish -> notify,
+each a task."""
 
 from __future__ import annotations
 
@@ -50,6 +51,13 @@ def publish_task(cfg: RunConfig) -> dict[str, Any]:
     return steps.publish(cfg)
 
 
+@task(name="notify", cache_policy=NO_CACHE)
+def notify_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
+    from notify.deliver import notify_step
+
+    return notify_step(cfg.db_url, steps.sources_of(cfg).notify, cfg.base_url, run_id)
+
+
 @flow(name="monitor", log_prints=True)
 def monitor(
     documents: list[str] | None = None,
@@ -78,6 +86,7 @@ def monitor(
         counts["source_alerts"] = health_task(cfg, run_id)
         counts.update(check_links_task(cfg, run_id))
         publish_task(cfg)
+        counts.update(notify_task(cfg, run_id))  # never raises: a target may be down
     except BaseException:
         steps.finish(cfg, run_id, "failed", counts)
         raise

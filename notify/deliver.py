@@ -119,9 +119,11 @@ def _zombie(pid: int) -> bool:
         return False
 
 
-def enqueue(session: Session, targets: Sequence[NotifyTarget], now: datetime) -> tuple[int, int]:
+def enqueue(
+    session: Session, targets: Sequence[NotifyTarget], now: datetime, run_id: int | None = None
+) -> tuple[int, int]:
     """Outbox rows for the changes each target has not seen; (pending, skipped) counts."""
-    register_targets(session, [t.id for t in targets], now)
+    register_targets(session, [t.id for t in targets], now, run_id)
     pending = skipped = 0
     for target in targets:
         rows = []
@@ -235,14 +237,16 @@ def deliver(
     now: datetime | None = None,
     environ: Mapping[str, str] | None = None,
     lease: timedelta = CLAIM_LEASE,
+    run_id: int | None = None,
 ) -> DeliveryReport:
-    """One delivery pass over ``targets`` (see the module's docstring)."""
+    """One delivery pass over ``targets`` (see the module's docstring); ``run_id``: the
+    run whose changes a target registered by this pass gets too."""
     now = now or datetime.now(UTC)
     report = DeliveryReport()
     owner = process_owner()
     sessions = open_db(db_url)
     with sessions() as session:
-        report.queued, report.skipped = enqueue(session, targets, now)
+        report.queued, report.skipped = enqueue(session, targets, now, run_id)
         session.commit()
         report.released = release_stale_claims(session, now, lease, owner_dead)
         session.commit()
@@ -251,12 +255,14 @@ def deliver(
     return report
 
 
-def notify_step(db_url: str, targets: Sequence[NotifyTarget], base_url: str) -> dict[str, int]:
+def notify_step(
+    db_url: str, targets: Sequence[NotifyTarget], base_url: str, run_id: int | None = None
+) -> dict[str, int]:
     """The monitor flow's step: deliver, and never fail the run because of a target."""
     if not targets:
         return {}
     try:
-        report = deliver(db_url, targets, base_url)
+        report = deliver(db_url, targets, base_url, run_id=run_id)
     except Exception as exc:  # the crawl's results are stored already; alerts wait
         log.warning("notification delivery failed: %s", exc)
         return {"notify_error": 1}

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from notify.config import NotifyConfigError, NotifyTarget, parse_targets
 from spiders.newsroom import FeedSettings
 from storage.repo import DocumentSpec
 
@@ -43,6 +44,7 @@ class Sources:
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     path: Path | None = None
     feeds: dict[str, FeedSettings] = field(default_factory=dict)  # newsroom feeds, by id
+    notify: tuple[NotifyTarget, ...] = ()  # [[notify]]: where alerts are sent
 
     def hosts(self) -> frozenset[str]:
         """Every host a crawl may fetch from: the hosts of the configured URLs, nothing else."""
@@ -237,7 +239,7 @@ def parse_sources(text: str, path: Path | None = None) -> Sources:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SourcesError(f"not valid TOML: {exc}") from exc
-    extra = sorted(set(data) - {"crawl", "document"})
+    extra = sorted(set(data) - {"crawl", "document", "notify"})
     if extra:
         raise SourcesError(f"unknown top-level key(s) {', '.join(extra)}")
     entries = data.get("document")
@@ -255,7 +257,11 @@ def parse_sources(text: str, path: Path | None = None) -> Sources:
         if doc.id in seen:
             raise SourcesError(f"document '{doc.id}': id used twice")
         seen.add(doc.id)
-    return Sources(tuple(docs), _crawl(data.get("crawl")), path, feeds)
+    try:
+        notify = parse_targets(data.get("notify"), seen)
+    except NotifyConfigError as exc:
+        raise SourcesError(str(exc)) from exc
+    return Sources(tuple(docs), _crawl(data.get("crawl")), path, feeds, notify)
 
 
 def load_sources(path: Path) -> Sources:

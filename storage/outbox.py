@@ -47,13 +47,22 @@ def insert_ignoring_duplicates(
     session.execute(insert(model).values(list(rows)).on_conflict_do_nothing())
 
 
-def register_targets(session: Session, target_ids: Iterable[str], now: datetime) -> None:
-    """Remember targets seen for the first time: they get the changes stored from now on."""
+def register_targets(
+    session: Session, target_ids: Iterable[str], now: datetime, run_id: int | None = None
+) -> None:
+    """Remember targets seen for the first time: they get the changes stored from now on
+    (and those of the run ``run_id``, which registers them once its changes are stored)."""
     known = set(session.scalars(select(NotifyTarget.id)))
     new = [t for t in target_ids if t not in known]
     if not new:
         return
-    since = session.scalar(select(func.max(Change.id))) or 0
+    first_of_run = None
+    if run_id is not None:
+        first_of_run = session.scalar(select(func.min(Change.id)).where(Change.run_id == run_id))
+    if first_of_run is not None:
+        since = first_of_run - 1
+    else:
+        since = session.scalar(select(func.max(Change.id))) or 0
     insert_ignoring_duplicates(
         session,
         NotifyTarget,

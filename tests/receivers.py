@@ -78,6 +78,7 @@ class Webhook:
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.fail = False
+        self.delay = 0.0  # seconds before answering (overlapping senders)
         self.hold_next = False
         self.held = threading.Event()
         self.release = threading.Event()
@@ -92,6 +93,7 @@ class Webhook:
                     self.end_headers()
                     return
                 hook.bodies.append(body)
+                time.sleep(hook.delay)
                 if hook.hold_next:
                     hook.hold_next = False
                     hook.held.set()

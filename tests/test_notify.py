@@ -3,13 +3,22 @@ through the outbox (filters, digests, back-off, nothing sent twice)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from demo.pages import meta_page
+from demo.server import FakeMeta
+from flows.cli import app
 from notify.config import NotifyConfigError, NotifyTarget, parse_targets
 from notify.deliver import backoff, deliver, next_digest
 from notify.message import ChangeNote, change_message, sanitise
@@ -17,7 +26,8 @@ from storage.db import open_db
 from storage.models import Document, Notification, Run
 from storage.models import NotifyTarget as TargetRow
 from tests import factories
-from tests.receivers import Mailbox, Webhook, free_port
+from tests.conftest import write_sources
+from tests.receivers import Mailbox, Webhook, free_port, wait_until
 
 BASE = "https://watch.example.org/pw/"
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -239,3 +249,150 @@ def test_filters_leave_changes_out_and_history_imports_are_never_sent(tmp_path: 
     assert ("legal", replayed[0]) in got and got[("legal", replayed[0])] == "skipped"
     assert not any(change == backlog[0] for _, change in got)
     assert len(hook.ids()) == len(sent)
+
+
+# --- real processes: killed mid-delivery, overlapping, the CLI ------------------------
+
+BIN = Path(sys.executable).parent
+
+
+def notify_sources(tmp_path: Path, entries: str) -> Path:
+    path = write_sources(tmp_path / "sources.toml", [{"id": "fb", "url": "http://127.0.0.1:9/"}])
+    path.write_text(path.read_text("utf-8") + "\n" + entries, encoding="utf-8")
+    return path
+
+
+def notify_process(
+    tmp_path: Path, sources: Path, env: dict[str, str], *args: str
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(BIN / "policywatch"), "notify", "--sources", str(sources), "--db", db(tmp_path),
+         "--base-url", BASE, *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+HOOK_ENTRY = '[[notify]]\nid = "hook"\nurl_env = "PW_HOOK"\n'
+
+
+def test_a_delivery_killed_between_send_and_mark_sent_is_sent_again_with_the_same_id(
+    tmp_path: Path,
+) -> None:
+    sources = notify_sources(tmp_path, HOOK_ENTRY)
+    with Webhook() as hook:
+        env = {"PW_HOOK": hook.url}
+        deliver(db(tmp_path), [NotifyTarget("hook", "PW_HOOK")], BASE, environ=env)
+        ids = add_changes(db(tmp_path), 3)
+        hook.hold_next = True  # the first message arrives; its answer never does
+        process = notify_process(tmp_path, sources, env)
+        try:
+            wait_until(hook.held.is_set, 60, "the first message")
+            assert statuses(db(tmp_path))[("hook", ids[0])] == "sending"
+        finally:
+            process.kill()  # SIGKILL: no chance to mark anything
+            process.communicate(timeout=60)
+        hook.release.set()
+        assert hook.ids() == [f"pw-change-{ids[0]}"]
+
+        restarted = notify_process(tmp_path, sources, env, "--json")
+        out, errors = restarted.communicate(timeout=120)
+        assert restarted.returncode == 0, errors
+        assert json.loads(out)["released"] == 1
+    received = Counter(hook.ids())
+    # at least once: the message in flight when the process died went again, same id
+    assert received == {f"pw-change-{ids[0]}": 2, f"pw-change-{ids[1]}": 1,
+                        f"pw-change-{ids[2]}": 1}  # fmt: skip
+    assert set(statuses(db(tmp_path)).values()) == {"sent"}
+
+
+def test_overlapping_deliveries_send_each_change_once(tmp_path: Path) -> None:
+    sources = notify_sources(tmp_path, HOOK_ENTRY)
+    with Webhook() as hook:
+        hook.delay = 0.3  # slow receiver: both processes are delivering at the same time
+        env = {"PW_HOOK": hook.url}
+        deliver(db(tmp_path), [NotifyTarget("hook", "PW_HOOK")], BASE, environ=env)
+        ids = add_changes(db(tmp_path), 8)
+        processes = [notify_process(tmp_path, sources, env, "--json") for _ in range(2)]
+        reports = []
+        for process in processes:
+            out, errors = process.communicate(timeout=180)
+            assert process.returncode == 0, errors
+            reports.append(json.loads(out))
+    assert Counter(hook.ids()) == Counter(f"pw-change-{i}" for i in ids)
+    assert sum(r["sent"] for r in reports) == 8
+
+
+def test_notify_test_sends_to_each_target_and_names_the_one_that_fails(tmp_path: Path) -> None:
+    sources = notify_sources(
+        tmp_path,
+        HOOK_ENTRY + '\n[[notify]]\nid = "mail"\nurl_env = "PW_MAIL"\nmode = "daily"\nhour = 7\n'
+        '\n[[notify]]\nid = "unset"\nurl_env = "PW_NOT_SET"\n',
+    )
+    runner = CliRunner()
+    with Mailbox() as mailbox, Webhook() as hook:
+        env = {"PW_HOOK": hook.url, "PW_MAIL": mailbox.url()}
+        result = runner.invoke(
+            app, ["notify", "--test", "--sources", str(sources), "--json"], env=env
+        )
+        assert result.exit_code == 1, result.output
+        assert json.loads(result.stdout) == {
+            "sent": ["hook", "mail"],
+            "failed": {"unset": "environment variable PW_NOT_SET is not set"},
+        }
+        assert hook.bodies[0]["title"] == "policywatch: test notification"
+        assert mailbox.messages[0]["Subject"] == "policywatch: test notification"
+
+
+def test_bad_notify_entries_and_bad_input_exit_2_with_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    secret = notify_sources(tmp_path, '[[notify]]\nid = "x"\nurl = "mailto://u:pw@h"\n')
+    result = runner.invoke(app, ["notify", "--sources", str(secret)])
+    assert result.exit_code == 2
+    assert "field 'url' is not allowed" in result.output and "Traceback" not in result.output
+    none = write_sources(tmp_path / "none.toml", [{"id": "fb", "url": "http://127.0.0.1:9/"}])
+    result = runner.invoke(app, ["notify", "--sources", str(none)])
+    assert result.exit_code == 2 and "has no [[notify]] entries" in result.output
+
+
+def test_status_shows_undelivered_notifications(tmp_path: Path) -> None:
+    url = db(tmp_path)
+    target = NotifyTarget("down", "PW_DOWN")
+    env = {"PW_DOWN": f"json://127.0.0.1:{free_port()}/"}
+    deliver(url, [target], BASE, environ=env, now=T0)
+    add_changes(url, 2)
+    deliver(url, [target], BASE, environ=env, now=T0)
+    result = CliRunner().invoke(app, ["status", "--db", url], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "undelivered notifications" in result.output
+    line = next(line for line in result.output.splitlines() if "down" in line)
+    assert "│ 2 " in line or " 2 " in line
+
+
+@pytest.mark.usefixtures("prefect")
+def test_a_crawl_sends_its_changes_as_the_monitor_flows_last_step(
+    site: FakeMeta, tmp_path: Path
+) -> None:
+    sources = write_sources(
+        tmp_path / "sources.toml", [{"id": "fb", "url": site.url("/privacy/policy/printable/")}]
+    )
+    sources.write_text(sources.read_text("utf-8") + "\n" + HOOK_ENTRY, encoding="utf-8")
+    common = ["--sources", str(sources), "--db", db(tmp_path), "--out", str(tmp_path / "pub")]
+    policy = "# Privacy Policy\n\nEffective May 27, 2025\n\n" + "We collect information. " * 80
+    runner = CliRunner()
+    with Webhook() as hook:
+        env = {"PW_HOOK": hook.url}
+        site.page("/privacy/policy/printable/", meta_page(policy))
+        first = runner.invoke(app, ["crawl", *common, "--json"], env=env)
+        assert first.exit_code == 0, first.output
+        site.page("/privacy/policy/printable/", meta_page(policy.replace("May 27", "June 16")))
+        second = runner.invoke(app, ["crawl", *common, "--json"], env=env)
+        assert second.exit_code == 0, second.output
+        counts = json.loads(second.stdout.strip().splitlines()[-1])
+        assert counts["changes"] == 1 and counts["notify_sent"] == 1
+        (posted,) = hook.bodies
+        assert "June 16, 2025" in posted["title"]
+        assert "Effective date: June 16, 2025" in posted["message"]
+        assert "/changes/" in posted["message"]
