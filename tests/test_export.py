@@ -13,6 +13,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from flows.cli import app
+from storage.blobs import get_text
 from storage.db import open_db
 from storage.models import Change, Document, Version
 from tests import factories
@@ -199,3 +200,17 @@ def test_document_paths_follow_the_open_terms_archive_layout() -> None:
         "b": "Meta/AI terms.md",
         "c": "Meta/AI terms (c).md",
     }
+
+
+def test_the_site_offers_every_archived_text_as_markdown(tmp_path: Path) -> None:
+    url = hostile_db(tmp_path)
+    with open_db(url)() as session:
+        texts = {v.id: get_text(session, v.text_blob) for v in session.scalars(select(Version))}
+    for build in ("first", "second"):  # the second publish reuses the first one's files
+        out = tmp_path / "public"
+        invoke("publish", "--db", url, "--out", str(out))
+        for version_id in texts:
+            page = (out / "versions" / f"{version_id}.html").read_text("utf-8")
+            assert f'href="{version_id}.md" download' in page, build
+            markdown = (out / "versions" / f"{version_id}.md").read_text("utf-8")
+            assert markdown == texts[version_id], build
