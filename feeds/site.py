@@ -273,7 +273,7 @@ class _Pages:
     def _version(self, version: VersionView, doc: DocumentView) -> None:
         if version.markdown_path not in self.out.files:  # the text for download, as stored
             key = self.out.key(version.markdown_path, version)
-            self.out.write(version.markdown_path, self.load.text(version), key)
+            self.out.write(version.markdown_path, text.clean(self.load.text(version)), key)
         self.page(
             version.path,
             [doc.fingerprint, version],
