@@ -1,7 +1,7 @@
 """notification outbox and notification targets
 
-Revision ID: 0004p
-Revises: 0003w
+Revision ID: 0005p
+Revises: 0004r
 Create Date: 2026-11-23 21:35:00
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004p'
-down_revision = '0003w'
+revision = '0005p'
+down_revision = '0004r'
 branch_labels = None
 depends_on = None
 
