@@ -31,7 +31,7 @@ from changes.quality import page_failure
 from spiders.sources import Sources, SourcesError, parse_sources
 from storage.blobs import get_blob
 from storage.db import open_db
-from storage.repo import last_fetch
+from storage.repo import last_fetch, sync_documents
 
 __all__ = ["AddError", "Trial", "append_entry", "entry_toml", "new_entry_text", "try_entry"]
 
@@ -146,7 +146,8 @@ def try_entry(sources: Sources, doc_id: str, timeout: float = 300.0) -> Trial:
         trial_sources = Path(tmp) / "sources.toml"
         trial_sources.write_text(_sources_for_trial(sources, doc_id), encoding="utf-8")
         db_url = f"sqlite:///{Path(tmp) / 'trial.db'}"
-        open_db(db_url)  # the schema, before the spider stores its fetch
+        with open_db(db_url).begin() as session:  # the spider stores its fetch here
+            sync_documents(session, [doc])
         path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PYTHONPATH": path}
         cmd = [sys.executable, "-m", "spiders.crawl", "--db", db_url]
