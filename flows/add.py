@@ -28,7 +28,7 @@ from w3lib.encoding import html_to_unicode
 
 from changes.extract import extract, word_count
 from changes.quality import page_failure
-from spiders.sources import Sources, SourcesError, parse_sources
+from config.sources import Sources, SourcesError, parse_sources
 from storage.blobs import get_blob
 from storage.db import open_db
 from storage.repo import last_fetch, sync_documents

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from notify.config import NotifyTarget
+from config.notify import NotifyTarget
 from notify.message import ChangeNote, Message, change_message, digest_message, probe_message
 from notify.send import DeliveryError, send
 from storage.db import open_db

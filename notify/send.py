@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 
-from notify.config import NotifyTarget
+from config.notify import NotifyTarget
 from notify.message import Message
 
 __all__ = ["DeliveryError", "send", "target_url"]

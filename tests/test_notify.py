@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from config.notify import NotifyConfigError, NotifyTarget, parse_targets
 from demo.pages import meta_page
 from demo.server import FakeMeta
 from flows.cli import app
-from notify.config import NotifyConfigError, NotifyTarget, parse_targets
 from notify.deliver import backoff, deliver, next_digest
 from notify.message import ChangeNote, change_message, sanitise
 from storage.db import open_db
@@ -396,3 +396,10 @@ def test_a_crawl_sends_its_changes_as_the_monitor_flows_last_step(
         assert "June 16, 2025" in posted["title"]
         assert "Effective date: June 16, 2025" in posted["message"]
         assert "/changes/" in posted["message"]
+
+
+def test_the_categories_a_target_may_filter_on_include_every_classified_one() -> None:
+    from changes.classify import CATEGORIES as CLASSIFIED
+    from config.notify import CATEGORIES
+
+    assert set(CLASSIFIED) <= set(CATEGORIES)

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from notify.config import NotifyConfigError, NotifyTarget, parse_targets
-from spiders.newsroom import FeedSettings
-from storage.repo import DocumentSpec
+from config.documents import DocumentSpec, FeedSettings
+from config.notify import NotifyConfigError, NotifyTarget, parse_targets
 
 KINDS = ("policy", "genai", "help", "form", "newsroom")
 RENDERS = ("http", "browser")
