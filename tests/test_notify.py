@@ -62,7 +62,13 @@ def add_changes(
             text = previous_text + f" edit {i} " + run.id * "x"
             version = factories.add_version(session, doc, text, T0, effective="March 1, 2026")
             change = factories.add_change(
-                session, previous, version, previous_text, text, T0, title,
+                session,
+                previous,
+                version,
+                previous_text,
+                text,
+                T0,
+                title,
                 categories if categories is not None else ["legal-basis", "ai"],
                 {"bases": []},
             )
@@ -166,8 +172,9 @@ def test_each_change_is_mailed_and_posted_once_with_its_title_summary_date_and_l
         assert "<b>x</b>" not in body  # text is escaped in the HTML mail
         assert sorted(hook.ids()) == sorted(f"pw-change-{i}" for i in ids)
         posted = hook.bodies[0]
-        assert posted["title"].startswith("Policy updated") and "Categories: legal-basis, ai" in (
-            posted["message"]
+        assert (
+            posted["title"].startswith("Policy updated")
+            and "Categories: legal-basis, ai" in (posted["message"])
         )
     assert set(statuses(url).values()) == {"sent"}
 
