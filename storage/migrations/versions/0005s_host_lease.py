@@ -1,7 +1,7 @@
 """one lease row per host: politeness across processes and machines
 
 Revision ID: 0005s
-Revises: 0004r
+Revises: 0005p
 Create Date: 2026-11-23 21:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0005s'
-down_revision = '0004r'
+down_revision = '0005p'
 branch_labels = None
 depends_on = None
 
