@@ -121,16 +121,21 @@ def stop_serve(proc: Any, output: Any) -> None:
 
 def run_all(api: str, deployment_id: str, n: int, seconds: float = 420) -> list[dict[str, Any]]:
     """Start ``n`` runs of the deployment at once; wait until each is final; their states."""
-    runs = [
-        httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={}).json()["id"]
-        for _ in range(n)
-    ]
+
+    def create() -> str | None:  # a loaded server may answer 5xx: ask again
+        url = f"{api}/deployments/{deployment_id}/create_flow_run"
+        reply = httpx.post(url, json={}, timeout=60)
+        return reply.json().get("id") if reply.status_code < 300 else None
+
+    runs = [wait_for(create, 180, "a flow run to be created") for _ in range(n)]
+    done = ("COMPLETED", "FAILED", "CRASHED")
 
     def final() -> list[dict[str, Any]] | None:
-        states = [httpx.get(f"{api}/flow_runs/{r}").json()["state"] for r in runs]
-        return (
-            states if all(s["type"] in ("COMPLETED", "FAILED", "CRASHED") for s in states) else None
-        )
+        try:
+            states = [httpx.get(f"{api}/flow_runs/{r}", timeout=60).json()["state"] for r in runs]
+        except (KeyError, TypeError, ValueError):  # an error reply of a loaded server
+            return None
+        return states if all(s["type"] in done for s in states) else None
 
     return list(wait_for(final, seconds, f"{n} flow runs"))
 
