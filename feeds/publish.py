@@ -1,25 +1,29 @@
 """Publish: read storage, write the feeds and the site into ``out_dir`` in one atomic swap.
 
 Files whose inputs did not change since the previous publish are reused from it (hard
-links), not rendered again: see feeds/incremental.py and docs/decisions/0004-incremental-publish.md.
+links), not rendered again; ``out_dir`` is a symlink flipped to each new generation, never
+to one built from older data: see feeds/incremental.py, feeds/atomic.py and
+docs/decisions/0004-incremental-publish.md.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk
 from feeds import feed, health, render, site, timeline
-from feeds.atomic import MARKER, atomic_dir
+from feeds.atomic import Stamp, generation
 from feeds.incremental import Output
 from feeds.views import ChangeView, DocumentView, VersionView
 from storage import repo
 from storage.blobs import get_text
-from storage.models import Blob
+from storage.models import Blob, Change, Fetch, LinkCheck, Version
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class PublishResult:
     changes: int  # changes published (technical and silent ones never are)
     written: int = 0  # files rendered by this publish
     reused: int = 0  # files reused unchanged from the previous publish
+    outcome: str = "published"  # or "unchanged" (site in place kept), "superseded" (newer)
 
 
 class StoredData:
@@ -62,6 +67,25 @@ class StoredData:
 
     def text(self, version: VersionView) -> str:
         return get_text(self.session, version.text_blob)
+
+
+def data_stamp(session: Session) -> Stamp:
+    """What this publish reads: the database (by its first version) and the highest ids of
+    the rows the site shows. Taken before reading, inside the same transaction."""
+    read_at = time.time_ns()
+    first = session.execute(
+        select(Version.id, Version.text_hash).order_by(Version.id).limit(1)
+    ).first()
+    marks = session.execute(
+        select(
+            select(func.max(Change.id)).scalar_subquery(),
+            select(func.max(Version.id)).scalar_subquery(),
+            select(func.max(Fetch.id)).scalar_subquery(),
+            select(func.max(LinkCheck.id)).scalar_subquery(),
+        )
+    ).one()
+    source = f"{first[0]}:{first[1]}" if first else ""
+    return Stamp(source, tuple(m or 0 for m in marks), read_at)
 
 
 def load_site(session: Session, site_title: str, limit: int, attribution: str | None) -> site.Site:
@@ -111,6 +135,7 @@ def publish(
     never a half-written one.
     """
     base = feed.normalize_base_url(base_url)
+    stamp = data_stamp(session)
     data = load_site(session, site_title, limit, attribution)
     stored = StoredData(session)
     entries: dict[int, feed.Entry] = {}
@@ -121,13 +146,16 @@ def publish(
         return entries[change.id]
 
     final = Path(out_dir)
-    previous = final if (final / MARKER).is_file() else None
-    with atomic_dir(out_dir) as tmp:
-        out = Output(tmp, previous)
+    with generation(final, stamp) as build:
+        out = Output(build.path, build.previous)
         pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
         specs = feed.feed_specs(site_title, data.documents, data.categories, rights=attribution)
         written = feed.write_feeds(out, base, specs, data.changes, entry, limit, stored.prepare)
-        out.close()
+        if out.same_as_previous:
+            build.unchanged = True  # nothing new: the site in place stays, no tree is built
+        else:
+            out.link_kept()
+            out.close()
     return PublishResult(
         out_dir=final,
         feeds=[final / rel for rel in written],
@@ -135,4 +163,5 @@ def publish(
         changes=len(data.changes),
         written=out.written,
         reused=out.reused,
+        outcome=build.outcome,
     )
