@@ -210,6 +210,23 @@ def _write_stamp(folder: Path, stamp: Stamp) -> None:
     os.replace(tmp, folder / STAMP)
 
 
+_sweeps: list[threading.Thread] = []
+
+
+def _start_sweep(out_dir: Path) -> None:
+    """Sweep in a thread: deleting a replaced generation (one name per file) should not hold
+    up the next one. Not a daemon: the process finishes the sweep before it exits."""
+    thread = threading.Thread(target=sweep, args=(out_dir,), name="policywatch-sweep")
+    thread.start()
+    _sweeps[:] = [t for t in _sweeps if t.is_alive()] + [thread]
+
+
+def wait_for_sweeps(timeout: float | None = None) -> None:
+    """Wait until the sweeps started by this process are done."""
+    for thread in list(_sweeps):
+        thread.join(timeout)
+
+
 @contextmanager
 def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
     """Yield a :class:`Build` for a new generation of ``out_dir``; when the block succeeds,
@@ -217,7 +234,7 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
     new one is dropped: ``outcome == "superseded"``) or the block set ``unchanged``.
 
     On any error the new folder is deleted and ``out_dir`` is left as it was. Old
-    generations are swept in the background while the block runs.
+    generations are swept in a background thread (see :func:`wait_for_sweeps`).
     """
     out_dir = Path(os.path.abspath(out_dir))
     sites = sites_dir(out_dir)
@@ -234,13 +251,9 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
             if fd is not None:
                 held.append(fd)
         previous = live(out_dir)  # held now: the sweep leaves it alone
-        sweeper = threading.Thread(target=sweep, args=(out_dir,), daemon=True)
-        sweeper.start()
+        _start_sweep(out_dir)
         build = Build(tmp, previous)
-        try:
-            yield build
-        finally:
-            sweeper.join()
+        yield build
         with _flip_lock(sites):
             current = live(out_dir)
             in_place = Stamp.read(current) if current is not None else None

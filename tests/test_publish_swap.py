@@ -138,6 +138,7 @@ def test_a_reader_polling_the_site_never_finds_it_missing(
     finally:
         stop.touch()
         report, _ = poller.communicate(timeout=60)
+    atomic.wait_for_sweeps(60)
     seen = json.loads(report)
     assert seen["polls"] > 100, seen  # it really read the site while it was swapped
     assert seen["missing"] == 0 and seen["partial"] == 0, seen
@@ -172,6 +173,7 @@ def test_stale_folders_go_at_the_next_publish_but_a_live_build_stays(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         publish(session, out, "https://elsewhere.example/")
+        atomic.wait_for_sweeps(60)
         assert not dead.exists() and not legacy.exists()
         assert building.is_dir()
     finally:
@@ -182,6 +184,7 @@ def test_stale_folders_go_at_the_next_publish_but_a_live_build_stays(
     finally:
         os.close(fd)
     publish(session, out, BASE)
+    atomic.wait_for_sweeps(60)
     assert not building.exists()
 
 

@@ -298,6 +298,7 @@ def test_publish_swaps_atomically_and_leaves_no_temp(
     assert (out / atomic.MARKER).is_file()
     assert oct(out.stat().st_mode & 0o777) == oct(0o755)
     publish(session, out, BASE)
+    atomic.wait_for_sweeps(60)
     assert len(atomic.describe(out)["generations"]) == 2  # the one replaced last time is gone
 
 
