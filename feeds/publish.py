@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from feeds.incremental import Output
 from feeds.views import ChangeView, DocumentView, VersionView
 from storage import repo
 from storage.blobs import get_text
+from storage.installation import tag_scheme
 from storage.models import Blob, Change, Fetch, LinkCheck, Version
 
 
@@ -157,9 +159,12 @@ def publish(
     relatively. Feeds, the index and category pages keep the ``limit`` newest changes; every
     change gets a page. ``attribution`` (e.g. the ODC-BY credit of archived texts) goes in
     every page footer and every feed's rights. Readers see the old folder or the new one,
-    never a half-written one.
+    never a half-written one. The first publish of a database chooses the installation's
+    tag URI authority (``base_url``'s host and today's date) and stores it (commits).
     """
     base = feed.normalize_base_url(base_url)
+    scheme = tag_scheme(session, urlsplit(base).hostname)  # may commit: before the stamp
+    tag_base = f"tag:{scheme.authority}:{scheme.prefix}"
     stamp = data_stamp(session)
     data = load_site(session, site_title, limit, attribution)
     stored = StoredData(session)
@@ -167,14 +172,16 @@ def publish(
 
     def entry(change: ChangeView) -> feed.Entry:
         if change.id not in entries:
-            entries[change.id] = feed.build_entry(change, stored.hunks(change), base)
+            entries[change.id] = feed.build_entry(change, stored.hunks(change), base, tag_base)
         return entries[change.id]
 
     final = Path(out_dir)
     with generation(final, stamp) as build:
         out = Output(build.path, build.previous)
         pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
-        specs = feed.feed_specs(site_title, data.documents, data.categories, rights=attribution)
+        specs = feed.feed_specs(
+            site_title, data.documents, data.categories, tag_base, rights=attribution
+        )
         written = feed.write_feeds(out, base, specs, data.changes, entry, limit, stored.prepare)
         if out.same_as_previous:
             build.unchanged = True  # nothing new: the site in place stays, no tree is built
