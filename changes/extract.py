@@ -25,7 +25,9 @@ from changes.links import canonical_url, canonicalise_markdown
 
 __all__ = [
     "EXTRACTOR_VERSION",
+    "MAX_DEPTH",
     "Extraction",
+    "UnparsablePage",
     "extract",
     "normalise_markdown",
     "word_count",
@@ -34,6 +36,16 @@ __all__ = [
 #: Bump whenever ``extract`` or ``normalise_markdown`` would produce different text for the
 #: same input: versions re-derived with a new extractor are technical changes, not news.
 EXTRACTOR_VERSION: str = "2"  # the lxml rewrite writes the same text: still 2
+
+#: Content nested deeper than this many elements is refused (:class:`UnparsablePage`): the
+#: Markdown converter recurses once per level, real policy pages stay below 40 levels, and a
+#: hostile page of 100,000 nested ``<div>`` must fail alone, not crash the run.
+MAX_DEPTH: int = 120
+
+
+class UnparsablePage(ValueError):
+    """A page that parses into something no extraction can turn into text."""
+
 
 #: Elements that are never content.
 DROP_TAGS: tuple[str, ...] = (
@@ -159,6 +171,16 @@ def _rewrite_links(root: Any, base: str) -> list[tuple[str, str]]:
     return links
 
 
+def _deeper_than(root: Any, limit: int) -> bool:
+    """Does some element lie more than ``limit`` levels below ``root``? (No recursion.)"""
+    depth = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > limit + 1:
+            return True
+    return False
+
+
 def _select(root: Any, selectors: Sequence[str]) -> list[Any]:
     """Elements matching any of ``selectors``, in document order (CSS via cssselect)."""
     if not selectors:
@@ -208,12 +230,18 @@ def extract(
         body = next(root.iter("body"), None)
         roots = [body if body is not None else root]
 
+    for part in roots:
+        if _deeper_than(part, MAX_DEPTH):
+            raise UnparsablePage(f"content nested more than {MAX_DEPTH} elements deep")
     links: list[tuple[str, str]] = []
     parts: list[str] = []
     for part in roots:
         _unwrap_layout_tables(part)
         links.extend(_rewrite_links(part, base))
-        parts.append(markdown.convert(part))
+        try:
+            parts.append(markdown.convert(part))
+        except RecursionError as exc:  # a deep stack already: refuse, never crash the run
+            raise UnparsablePage("content nested too deep to convert") from exc
     text = normalise_markdown("\n\n".join(parts), base)
     return Extraction(
         text=text,
