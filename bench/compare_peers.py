@@ -170,7 +170,14 @@ class Policywatch:
         exe = Path(sys.executable).with_name("policywatch")
         self.cmd = [str(exe), "crawl", "--json", "--db", f"sqlite:///{work / 'pw.db'}"]
         self.cmd += ["--sources", str(work / "sources.toml"), "--out", str(work / "public")]
-        self.env = dict(os.environ, PREFECT_HOME=str(work / "prefect"), HOME=str(work))
+        self.env = dict(
+            os.environ,
+            PREFECT_HOME=str(work / "prefect"),
+            HOME=str(work),
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            # a loaded machine can take longer than Prefect's 20 s default to start it
+            PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
+        )
 
     def run(self) -> Run:
         return measure(self.cmd, self.env, self.work)
