@@ -243,7 +243,8 @@ def _worker_settings(db: str | None, sources: Path, out: str, base_url: str) -> 
         url = f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
     os.environ["POLICYWATCH_DB"] = url
     os.environ["POLICYWATCH_SOURCES"] = str(sources.resolve())
-    os.environ["POLICYWATCH_OUT"] = out if is_remote(out) else str(Path(out).resolve())
+    # not resolve(): --out may be a symlink (feeds.atomic)
+    os.environ["POLICYWATCH_OUT"] = out if is_remote(out) else os.path.abspath(out)
     os.environ["POLICYWATCH_BASE_URL"] = base_url
 
 

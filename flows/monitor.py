@@ -72,7 +72,7 @@ def notify_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
 
 def _location(out: str) -> str:
     """An absolute folder, or object storage as given (feeds.remote)."""
-    return out if is_remote(out) else str(Path(out).resolve())
+    return out if is_remote(out) else os.path.abspath(out)  # not resolve(): out is a symlink
 
 
 @flow(name="monitor", log_prints=True)
