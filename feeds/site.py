@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from changes.diff import Hunk
-from feeds import render, text
+from feeds import passages, render, summary, text
 from feeds.health import LinkView
 from feeds.incremental import Output
 from feeds.timeline import FailureRun, timeline
@@ -219,6 +219,9 @@ class _Pages:
                     feeds=[*SITE_FEEDS, *c.document.feeds()],
                     change=c,
                     hunks=Lazy(lambda c=c: self.load.hunks(c)),
+                    passages=Lazy(
+                        lambda c=c: passages.passages(self.load.hunks(c), summary.blocks(c.summary))
+                    ),
                     previous=prev,
                     next=nxt,
                     before=self.site.archived.get(c.from_version_id or -1),

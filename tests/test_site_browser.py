@@ -242,7 +242,11 @@ def test_journalist_filters_opens_a_change_switches_the_view_and_reads_the_histo
         page.wait_for_url("**/changes/*.html")
         assert page.locator("h1").inner_text() == "Legal basis changed"
         assert page.locator("h2").first.inner_text() == "Summary"
+        assert page.locator(".passage .rendered ins").first.inner_text() == "legitimate interests"
+        assert page.locator(".passage .rendered").first.get_attribute("lang") == "en-US"
         inline, side = page.locator(".view-inline"), page.locator(".view-side")
+        assert not inline.is_visible()  # the Markdown source is behind a toggle
+        page.click("details.raw-diff > summary")
         assert inline.is_visible() and not side.is_visible()
         assert page.locator(".view-inline .diff").first.get_attribute("lang") == "en-US"
         assert page.locator(".view-inline ins").first.inner_text() == "legitimate interests"
@@ -252,6 +256,7 @@ def test_journalist_filters_opens_a_change_switches_the_view_and_reads_the_histo
         page.screenshot(path=str(ARTIFACTS / "change.png"), full_page=True)
 
         page.reload()  # the choice is remembered (site.js, localStorage)
+        page.click("details.raw-diff > summary")
         assert page.locator(".view-side").is_visible()
         page.click("label[for=view-inline]")
         assert page.locator(".view-inline").is_visible()
@@ -288,6 +293,8 @@ def test_pages_read_without_javascript(browser: Any, built: Path) -> None:
         assert page.locator("li.change").count() == 1
         page.click("text=Effective date stated")
         page.wait_for_url("**/changes/*.html")
+        assert page.locator(".passage .rendered").first.is_visible()
+        page.click("details.raw-diff > summary")  # <details>: no script needed
         assert page.locator(".view-inline").is_visible()
         page.click("label[for=view-side]")  # the toggle is CSS: it works without script
         assert page.locator(".view-side").is_visible()
@@ -441,6 +448,10 @@ def test_hostile_pages_through_the_pipeline_never_run_load_or_leak(
         for rel in pages:
             page.goto(base + rel)
             page.wait_for_load_state("load")
+            if page.locator("details.raw-diff").count():
+                page.click("details.raw-diff > summary")
+            if page.locator("details.link-only").count():
+                page.click("details.link-only > summary")
             if page.locator("label[for=view-side]").count():
                 page.click("label[for=view-side]")
             if rel == "index.html":
