@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from changes.diff import Hunk
-from feeds import passages, render, summary, text
+from feeds import passages, render, story, summary, text
 from feeds.health import LinkView
 from feeds.incremental import Output
 from feeds.timeline import FailureRun, timeline
@@ -188,13 +188,20 @@ class _Pages:
                 omitted=len(members) - len(listed),
             )
 
+    def _objection(self, c: ChangeView) -> list[LinkView]:
+        """The document's objection links, shown on legal-basis and opt-out changes."""
+        if not (story.explanations(c) or story.about_opt_out(c)):
+            return []
+        return story.objection_links(c, self.site.links)
+
     def _change_key(self, c: ChangeView, around: Pair) -> list[Any]:
         prev, nxt = around
         archived = self.site.archived
         return [
             c.fingerprint,
-            [(n.id, n.detected_at.isoformat()) if n else None for n in (prev, nxt)],
+            [(n.id, n.detected_at.isoformat(), n.title) if n else None for n in (prev, nxt)],
             [archived[v] if v in archived else None for v in (c.from_version_id, c.to_version_id)],
+            self._objection(c),
         ]
 
     def changes(self) -> None:
@@ -222,6 +229,10 @@ class _Pages:
                     passages=Lazy(
                         lambda c=c: passages.passages(self.load.hunks(c), summary.blocks(c.summary))
                     ),
+                    sentence=Lazy(lambda c=c: story.sentence(c, len(self.load.hunks(c)))),
+                    explained=story.explanations(c),
+                    opt_out=story.about_opt_out(c),
+                    objection=self._objection(c),
                     previous=prev,
                     next=nxt,
                     before=self.site.archived.get(c.from_version_id or -1),

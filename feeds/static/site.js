@@ -61,11 +61,11 @@
       meta.appendChild(docLink);
       meta.appendChild(document.createTextNode(" · "));
     }
-    meta.appendChild(document.createTextNode("detected "));
+    meta.appendChild(document.createTextNode("recorded "));
     var time = el("time", null, rec.detected_text);
     time.setAttribute("datetime", String(rec.detected || ""));
     meta.appendChild(time);
-    if (rec.effective) meta.appendChild(document.createTextNode(" · effective " + rec.effective));
+    meta.appendChild(document.createTextNode(" · effective " + (rec.effective || "date not stated")));
     if (rec.has_diff) {
       meta.appendChild(document.createTextNode(" · "));
       var counts = el("span", "counts");
