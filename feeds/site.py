@@ -19,7 +19,7 @@ from changes.diff import Hunk
 from feeds import passages, render, story, summary, text
 from feeds.health import LinkView
 from feeds.incremental import Output
-from feeds.timeline import FailureRun, timeline
+from feeds.timeline import Failing, FailureRun, timeline
 from feeds.views import (
     SITE_FEEDS,
     ChangeView,
@@ -53,6 +53,7 @@ class Site:
     versions: Mapping[str, Sequence[VersionView]] = field(default_factory=dict)  # per document
     archived: Mapping[int, VersionView] = field(default_factory=dict)  # versions with a page
     failures: Mapping[str, Sequence[FailureRun]] = field(default_factory=dict)
+    failing: Mapping[str, Failing] = field(default_factory=dict)  # last fetch failed, by doc
     links: Sequence[LinkView] = ()
     attribution: str | None = None
     index_limit: int = DEFAULT_INDEX_LIMIT
@@ -159,6 +160,7 @@ class _Pages:
                 [d.fingerprint for d in site.documents],
                 site.categories,
                 len(site.links),
+                sorted(site.failing.items()),
             ],
             "index.html",
             feeds=feeds,
@@ -167,11 +169,18 @@ class _Pages:
             documents=site.documents,
             categories=site.categories,
             links_count=len(site.links),
+            failing=self._failing(),
         )
         key = self.out.key("index.json", site.title, [c.fingerprint for c in changes])
         if not self.out.keep("index.json", key):
             data = {"title": site.title, "changes": [index_record(c) for c in changes]}
             self.out.write("index.json", safe_json(data), key)
+
+    def _failing(self) -> list[tuple[DocumentView, Failing]]:
+        """The documents whose latest fetches all failed, longest failing first."""
+        docs = {d.id: d for d in self.site.documents}
+        found = [(docs[i], f) for i, f in self.site.failing.items() if i in docs]
+        return sorted(found, key=lambda pair: (pair[1].since, pair[0].id))
 
     def categories(self) -> None:
         for cat in self.site.categories:

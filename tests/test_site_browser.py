@@ -237,6 +237,12 @@ def test_journalist_filters_opens_a_change_switches_the_view_and_reads_the_histo
         assert page.locator("#change-list h2").inner_text() == "IG text"
         page.select_option("#filter-document", "fb-privacy")
         expect(page.locator("#change-list > li")).to_have_count(3)
+        page.fill("#filter-q", "effective STATED")  # search: every word, any case
+        expect(page.locator("#change-list > li")).to_have_count(1)
+        assert "matching" in page.locator("#filter-status").inner_text()
+        assert "q=effective" in page.url
+        page.fill("#filter-q", "")
+        expect(page.locator("#change-list > li")).to_have_count(3)
 
         page.click("text=Legal basis changed")
         page.wait_for_url("**/changes/*.html")
