@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from config import defaults
 from demo.corpus import RecordedVersion, load_history
 from demo.pages import FORMS, meta_page
 from demo.server import FakeMeta
@@ -60,7 +61,7 @@ def pick_versions(limit: int | None = None) -> list[RecordedVersion]:
     return chosen
 
 
-DEFAULT_BASE_URL = "http://localhost:8000/"
+DEFAULT_BASE_URL = defaults.BASE_URL
 ATTRIBUTION = (
     "Recorded texts: Platform Governance Archive, Dataset PGA v2 (Katzenbach et al. 2023, "
     "https://doi.org/10.26092/elib/2373), ODC-BY 1.0."
@@ -110,7 +111,7 @@ def run_demo(
     """
     from demo.clock import restamp
     from feeds.publish import publish
-    from flows.cli import run_monitor
+    from flows.crawl_now import run_monitor
     from storage.db import open_db
 
     started = time.monotonic()
