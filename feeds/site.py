@@ -177,8 +177,9 @@ class _Pages:
             self.out.write("index.json", safe_json(data), key)
 
     def _failing(self) -> list[tuple[DocumentView, Failing]]:
-        """The documents whose latest fetches all failed, longest failing first."""
-        docs = {d.id: d for d in self.site.documents}
+        """The documents whose latest fetches all failed, longest failing first. Forms are
+        not sources: their health is that of a link (links.html), checked apart."""
+        docs = {d.id: d for d in self.site.documents if d.kind != "form"}
         found = [(docs[i], f) for i, f in self.site.failing.items() if i in docs]
         return sorted(found, key=lambda pair: (pair[1].since, pair[0].id))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from feeds.publish import publish
-from storage.models import Fetch
+from storage.models import Document, Fetch
 from tests import factories
 from tests.factories import T1, T2, T3, add_change, add_document, add_version
 
@@ -43,6 +43,9 @@ def test_failing_sources_banner_and_category_descriptions(session: Session, tmp_
     fetch(session, "fb", T3, "http", 503)  # ...whatever the error type
     fetch(session, "ig", T1, "dns")
     fetch(session, "ig", T2, None, 200)  # recovered: not failing
+    add_document(session, "form", "Objection form")
+    session.get(Document, "form").kind = "form"  # type: ignore[union-attr]
+    fetch(session, "form", T2, "login-wall")  # a form's health is a link's: not a source
     session.commit()
     out = tmp_path / "public"
     publish(session, out, "https://pw.example/")
