@@ -202,12 +202,20 @@ def _terms(block: Block, line_index: int) -> list[str]:
     return found
 
 
+def _plain(markdown: str) -> str:
+    """Text to match summary terms in: link targets, escapes and emphasis dropped."""
+    shown = _LINK.sub(lambda m: m.group(1), markdown.replace("<br>", " "))
+    shown = re.sub(r"[\\*_`|]+", " ", shown)
+    return " ".join(shown.lower().split())
+
+
 def _matches(term: str, passage: Passage) -> bool:
     sides = [_side(passage.hunk, "-"), _side(passage.hunk, "+")]
     if term == "AI":
         return any(re.search(r"\bAI\b", side) for side in sides)
-    wanted = " ".join(term.lower().split())
-    return any(wanted in " ".join(side.lower().split()) for side in sides)
+    words = _plain(term).split()
+    wanted = " ".join(words[:6])  # a long purpose: its first words are enough
+    return bool(wanted) and any(wanted in _plain(side) for side in sides)
 
 
 def passages(hunks: Sequence[Hunk], blocks: Sequence[Block] = ()) -> Passages:
