@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# axe-core (npm) for the accessibility checks of the browser tests (tests/test_accessibility.py).
+# axe-core (npm) for the accessibility checks of the browser tests (tests/test_site_browser.py).
 # `make test` runs this. It installs the pinned version into a cache folder (never into the
 # project's sources); the tests inject its axe.min.js into the pages they open.
 set -euo pipefail
