@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -177,7 +178,7 @@ def _report(console: Console, workdir: Path, results: list[StepResult], seconds:
     with sessions() as session:
         for change in latest_changes(session):
             console.print(f"  • {change.title}", highlight=False)
-    out = (workdir / "public").resolve()
+    out = Path(os.path.abspath(workdir / "public"))  # the link, not a generation
     console.print(
         f"\nsite:  {out / 'index.html'}\natom:  {out / 'feed.atom'}\n"
         f"rss:   {out / 'feed.rss'}\ndone in {seconds:.0f} s"

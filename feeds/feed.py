@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
@@ -197,7 +198,7 @@ def write_feeds(
     written: list[str] = []
     todo: list[tuple[str, str, FeedSpec, list[ChangeView], Callable[..., bytes]]] = []
     for spec in specs:
-        chosen = [c for c in changes if spec.wants(c)][:limit]
+        chosen = list(islice((c for c in changes if spec.wants(c)), limit))
         for ext, make in (("atom", render_atom), ("rss", render_rss)):
             rel = f"{spec.path}.{ext}"
             key = out.key("feed", ext, spec, base_url, [c.fingerprint for c in chosen])

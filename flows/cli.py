@@ -300,7 +300,7 @@ def serve(
     params = {
         "db": url,
         "sources": str(sources.resolve()),
-        "out": str(out.resolve()),
+        "out": os.path.abspath(out),  # not resolve(): --out may be a symlink
         "base_url": base_url,
         "trigger": "scheduled",
     }
