@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-postgres install chromium feed-tools lint clean
+.PHONY: demo test test-postgres install chromium feed-tools axe lint clean
 
 demo: $(STAMP)  ## install, then replay real Meta history through a local stand-in and publish
 	$(BIN)/policywatch demo
@@ -12,7 +12,7 @@ demo: $(STAMP)  ## install, then replay real Meta history through a local stand-
 # Run again on PostgreSQL: the tests of storage, the pipeline and concurrency.
 PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.py tests/test_blobstore.py
 
-test: $(STAMP) chromium feed-tools  ## install (+ Chromium, jing, newsboat for the tests), lint, run every test
+test: $(STAMP) chromium feed-tools axe  ## install (+ Chromium, jing, newsboat, axe-core for the tests), lint, run every test
 	$(BIN)/ruff check .
 	POLICYWATCH_TEST_DB= $(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-postgres
@@ -24,6 +24,9 @@ install: $(STAMP)
 
 chromium:  ## Debian's chromium for the browser tests (POLICYWATCH_CHROMIUM overrides)
 	bash scripts/install-chromium.sh
+
+axe:  ## axe-core (npm) for the accessibility checks, into a cache folder
+	bash scripts/install-axe.sh
 
 feed-tools:  ## Debian's jing and newsboat for the feed tests (validity, a real reader)
 	bash scripts/install-feed-tools.sh

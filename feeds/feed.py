@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from feedgen.feed import FeedGenerator
 
 from changes.diff import Hunk
-from feeds import render, text
+from feeds import render, story, text
 from feeds.incremental import Output
 from feeds.views import ChangeView, DocumentView, category_feeds
 
@@ -76,7 +76,10 @@ def build_entry(change: ChangeView, folded: list[Hunk], base_url: str, tag_base:
     """
     link = base_url + change.path
     shown, more = render.excerpt(folded)
-    content = render.render("entry.html", change=change, hunks=shown, more=more, link=link)
+    sentence = story.sentence(change, len(folded))
+    content = render.render(
+        "entry.html", change=change, hunks=shown, more=more, link=link, sentence=sentence
+    )
     return Entry(
         change_id=change.id,
         document_id=change.document.id,

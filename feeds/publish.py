@@ -128,6 +128,7 @@ def load_site(session: Session, site_title: str, limit: int, attribution: str | 
     for v in repo.versions_by_id(session, wanted - set(archived)):
         archived[v.id] = VersionView.of(v)
     changes = [ChangeView.of(c, docs[c.document_id], archived) for c in change_rows]
+    outcomes = list(repo.fetch_outcomes(session))
     links = health.link_views(
         repo.links(session), repo.link_sightings(session), repo.link_checks(session), docs
     )
@@ -137,7 +138,8 @@ def load_site(session: Session, site_title: str, limit: int, attribution: str | 
         changes=changes,
         versions=versions,
         archived=dict(sorted(archived.items())),
-        failures=timeline.failure_runs(repo.fetch_outcomes(session)),
+        failures=timeline.failure_runs(outcomes),
+        failing=timeline.failing_now(outcomes),
         links=links,
         attribution=attribution,
         index_limit=limit,

@@ -398,8 +398,8 @@ def test_summary_known_keys_read_well_and_unknown_ones_still_show(
     session.commit()
     publish(session, tmp_path / "public", BASE)
     page = (tmp_path / "public" / "changes" / f"{change.id}.html").read_text()
-    assert '<dd class="mark-added">Added: legitimate interests for “AI at Meta”</dd>' in page
-    assert '<dd class="mark-removed">Removed: consent for “AI at Meta”</dd>' in page
+    assert '<dd class="mark-added">Added: legitimate interests for “AI at Meta”' in page
+    assert '<dd class="mark-removed">Removed: consent for “AI at Meta”' in page
     assert (
         '<a href="https://www.facebook.com/help/contact/1" rel="noopener noreferrer nofollow">'
         in page
@@ -468,10 +468,10 @@ def test_health_changes_render_without_a_diff_and_silent_ones_are_not_listed(
     assert "Objection form is gone" in index and "Flapped back" not in index
     assert "Link health; Outcome: From: form; To: not-found" in index
     pages = {p.read_text() for p in (out / "changes").glob("*.html")}
-    (link_page,) = [p for p in pages if "Objection form is gone" in p]
+    (link_page,) = [p for p in pages if "<h1>Objection form is gone" in p]
     assert f'href="../links.html#link-{link.id}"' in link_page
     assert "What changed" not in link_page and "<ins>" not in link_page
-    (source_page,) = [p for p in pages if "kept failing" in p]
+    (source_page,) = [p for p in pages if "<h1>The policy kept failing" in p]
     assert 'href="../documents/fb.html#timeline"' in source_page
     assert "+0 / −0 words" not in (out / "feed.atom").read_text()
 
@@ -596,8 +596,11 @@ def test_document_timeline_folds_failed_fetches_and_text_carries_its_language(
     assert '<td class="diff" lang="fr-FR">' in change_page
     version_page = (out / "versions" / f"{v2.id}.html").read_text()
     assert (
-        '<div class="text" lang="fr-FR">' in version_page and "legitimate interests" in version_page
+        '<ol class="text lines" lang="fr-FR">' in version_page
+        and "legitimate interests" in version_page
     )
+    lines = re.findall(r'<li id="L(\d+)">', version_page)
+    assert lines == [str(n) for n in range(1, len(lines) + 1)] and lines  # numbered as diffs
 
 
 def test_side_by_side_rows_keep_both_texts() -> None:
