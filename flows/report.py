@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
 from storage.db import open_db
 from storage.models import Change, Version
-from storage.repo import count_by_document, documents, last_fetch
+from storage.repo import count_by_document, documents, held_by_document, last_fetch
 
 
 def status_rows(db_url: str) -> list[dict[str, Any]]:
@@ -16,13 +14,7 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
     with sessions() as session:
         versions = count_by_document(session, Version)
         changes = count_by_document(session, Change)
-        held = dict(
-            session.execute(
-                select(Version.document_id, func.count())
-                .where(Version.state == "held")
-                .group_by(Version.document_id)
-            ).all()
-        )
+        held = held_by_document(session)
         rows = []
         for doc in documents(session):
             fetch = last_fetch(session, doc.id)

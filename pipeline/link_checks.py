@@ -31,7 +31,7 @@ from spiders.items import LinkTarget
 from storage import links as store
 from storage.blobs import get_blob, get_text
 from storage.db import open_db
-from storage.models import Document, Link, LinkCheck
+from storage.models import Document, Link
 from storage.repo import documents
 
 log = logging.getLogger(__name__)
@@ -140,18 +140,16 @@ def record_check(session: Session, event: FetchEvent, run_id: int | None) -> boo
     )
     at = datetime.fromisoformat(event["started_at"])
     previous = store.last_check(session, link.id)
-    session.add(
-        LinkCheck(
-            link_id=link.id,
-            run_id=run_id,
-            checked_at=at,
-            locale=link.locale,
-            http_status=event.get("status"),
-            final_url=event.get("final_url"),
-            outcome=health.outcome,
-            evidence=health.evidence,
-            blob_hash=event.get("blob"),
-        )
+    store.add_check(
+        session,
+        link,
+        run_id,
+        at,
+        event.get("status"),
+        event.get("final_url"),
+        health.outcome,
+        health.evidence,
+        event.get("blob"),
     )
     settled = settle(link.outcome, previous.outcome if previous else None, health.outcome)
     old = link.outcome

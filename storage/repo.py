@@ -207,6 +207,16 @@ def count_by_document(session: Session, model: Any) -> dict[str, int]:
     return {doc_id: n for doc_id, n in rows}
 
 
+def held_by_document(session: Session) -> dict[str, int]:
+    """Held (suspect) versions per document id."""
+    rows = session.execute(
+        select(Version.document_id, func.count())
+        .where(Version.state == "held")
+        .group_by(Version.document_id)
+    ).all()
+    return {doc_id: n for doc_id, n in rows}
+
+
 def versions_seen_since(
     session: Session, document_id: str, since: datetime, exclude: Iterable[int] = ()
 ) -> Sequence[Version]:
