@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup, Comment, Tag, XMLParsedAsHTMLWarning
 from markdownify import ATX, BACKSLASH, MarkdownConverter
 
 from changes.links import canonical_url, canonicalise_markdown
+from changes.plain import WORD_RE
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -57,10 +58,6 @@ _BLOCK_TAGS: list[str] = [
     "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
     "ol", "p", "pre", "section", "table", "ul",
 ]  # fmt: skip
-
-# Words: letters/digits with inner apostrophes or hyphens ("don't", "opt-out").
-WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")
-
 
 @dataclass(frozen=True)
 class Extraction:

@@ -29,7 +29,7 @@ def accept_language(locale: str) -> str:
 
 
 def error_type(failure: Failure) -> str:
-    """Map a download failure to the error types DESIGN.md names."""
+    """Map a download failure to the error types ``storage.repo.FetchRecord`` stores."""
     name = type(failure.value).__name__
     text = f"{name} {failure.value}".lower()
     if "timeout" in text or "timedout" in text:
