@@ -59,6 +59,7 @@ _BLOCK_TAGS: list[str] = [
     "ol", "p", "pre", "section", "table", "ul",
 ]  # fmt: skip
 
+
 @dataclass(frozen=True)
 class Extraction:
     """The Markdown text of a page and what the extractor saw on the way."""
