@@ -54,10 +54,10 @@ def test_health_changes_render_without_a_diff_and_silent_ones_are_not_listed(
     assert "Objection form is gone" in index and "Flapped back" not in index
     assert "Link health; Outcome: From: form; To: not-found" in index
     pages = {p.read_text() for p in (out / "changes").glob("*.html")}
-    (link_page,) = [p for p in pages if "Objection form is gone" in p]
+    (link_page,) = [p for p in pages if "<h1>Objection form is gone" in p]
     assert f'href="../links.html#link-{link.id}"' in link_page
     assert "What changed" not in link_page and "<ins>" not in link_page
-    (source_page,) = [p for p in pages if "kept failing" in p]
+    (source_page,) = [p for p in pages if "<h1>The policy kept failing" in p]
     assert 'href="../documents/fb.html#timeline"' in source_page
     assert "+0 / −0 words" not in (out / "feed.atom").read_text()
 

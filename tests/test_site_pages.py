@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -222,8 +223,11 @@ def test_document_timeline_folds_failed_fetches_and_text_carries_its_language(
     assert '<td class="diff" lang="fr-FR">' in change_page
     version_page = (out / "versions" / f"{v2.id}.html").read_text()
     assert (
-        '<div class="text" lang="fr-FR">' in version_page and "legitimate interests" in version_page
+        '<ol class="text lines" lang="fr-FR">' in version_page
+        and "legitimate interests" in version_page
     )
+    lines = re.findall(r'<li id="L(\d+)">', version_page)
+    assert lines == [str(n) for n in range(1, len(lines) + 1)] and lines  # numbered as diffs
 
 
 def test_lang_of_locales() -> None:
