@@ -25,7 +25,9 @@ from changes.links import canonical_url, canonicalise_markdown
 
 __all__ = [
     "EXTRACTOR_VERSION",
+    "MAX_DEPTH",
     "Extraction",
+    "UnparsablePage",
     "extract",
     "normalise_markdown",
     "word_count",
@@ -34,6 +36,16 @@ __all__ = [
 #: Bump whenever ``extract`` or ``normalise_markdown`` would produce different text for the
 #: same input: versions re-derived with a new extractor are technical changes, not news.
 EXTRACTOR_VERSION: str = "2"
+
+#: Content nested deeper than this many elements is refused (:class:`UnparsablePage`): the
+#: Markdown converter recurses once per level, real policy pages stay below 40 levels, and a
+#: hostile page of 100,000 nested ``<div>`` must fail alone, not crash the run.
+MAX_DEPTH: int = 120
+
+
+class UnparsablePage(ValueError):
+    """A page that parses into something no extraction can turn into text."""
+
 
 #: Elements that are never content.
 DROP_TAGS: tuple[str, ...] = (
@@ -232,13 +244,20 @@ def extract(
         body = soup.body or soup
         roots = [body]
 
+    for root in roots:
+        depth = _depth_beyond(root, MAX_DEPTH)
+        if depth is not None:
+            raise UnparsablePage(f"content nested more than {depth} elements deep")
     links: list[tuple[str, str]] = []
     parts: list[str] = []
     converter = _Converter(**_CONVERTER_OPTIONS)
     for root in roots:
         _unwrap_layout_tables(root)
         links.extend(_rewrite_links(root, base))
-        parts.append(converter.convert_soup(root))
+        try:
+            parts.append(converter.convert_soup(root))
+        except RecursionError as exc:  # a deep stack already: refuse, never crash the run
+            raise UnparsablePage("content nested too deep to convert") from exc
     text = normalise_markdown("\n\n".join(parts), base)
     return Extraction(
         text=text,
@@ -246,6 +265,18 @@ def extract(
         title=title or None,
         links=tuple(links),
     )
+
+
+def _depth_beyond(root: Tag, limit: int) -> int | None:
+    """``limit`` if some element lies more than ``limit`` levels below ``root``, else None
+    (iterative: a deep tree must not exhaust the stack here either)."""
+    stack: list[tuple[Tag, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return limit
+        stack.extend((child, depth + 1) for child in node.contents if isinstance(child, Tag))
+    return None
 
 
 # C0/C1 control characters except tab and newline; zero-width and BOM characters.

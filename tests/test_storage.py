@@ -23,7 +23,17 @@ def test_migration_creates_the_schema_in_wal_mode(tmp_path: Path) -> None:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30000
         heads = set(session.execute(text("SELECT version_num FROM alembic_version")).scalars())
-        assert "0003w" in heads
+        assert heads == set(_script_heads()) and len(heads) == 1
+
+
+def _script_heads() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import MIGRATIONS, alembic_config
+
+    config = alembic_config(None)  # type: ignore[arg-type]
+    assert config.get_main_option("script_location") == str(MIGRATIONS)
+    return list(ScriptDirectory.from_config(config).get_heads())
 
 
 def test_0003w_keeps_links_and_their_checks_on_an_existing_database(tmp_path: Path) -> None:
