@@ -1,4 +1,4 @@
-"""The one Prefect flow: crawl -> versions -> changes -> link checks -> publish, each a task."""
+"""The one Prefect flow: crawl -> versions and changes -> link checks -> publish, each a task."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import health, linkcheck, progress, steps
-from flows.steps import RunConfig, Transition
+from flows.steps import RunConfig
 from storage.db import default_url
 
 DEFAULT_BASE_URL = "http://localhost:8000/"
@@ -25,14 +25,10 @@ def crawl_task(cfg: RunConfig, run_id: int) -> int:
     return steps.crawl(cfg, run_id, on_fetch=progress.emit)
 
 
-@task(name="derive versions", cache_policy=NO_CACHE)
-def derive_task(cfg: RunConfig, run_id: int) -> tuple[dict[str, int], list[Transition]]:
-    return steps.derive_versions(cfg, run_id)
-
-
-@task(name="detect changes", cache_policy=NO_CACHE)
-def changes_task(cfg: RunConfig, run_id: int, transitions: list[Transition]) -> int:
-    return steps.detect_changes(cfg, run_id, transitions)
+@task(name="derive versions and changes", cache_policy=NO_CACHE)
+def derive_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
+    counts, _ = steps.derive_versions(cfg, run_id)
+    return counts
 
 
 @task(name="source health", cache_policy=NO_CACHE)
@@ -72,9 +68,7 @@ def monitor(
     counts: dict[str, int] = {}
     try:
         counts["fetched"] = crawl_task(cfg, run_id)
-        derived, transitions = derive_task(cfg, run_id)
-        counts.update(derived)
-        counts["changes"] = changes_task(cfg, run_id, transitions)
+        counts.update(derive_task(cfg, run_id))
         counts["source_alerts"] = health_task(cfg, run_id)
         counts.update(check_links_task(cfg, run_id))
         publish_task(cfg)

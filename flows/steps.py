@@ -19,18 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from w3lib.encoding import html_to_unicode
 
 from changes.classify import Earlier, classify
 from changes.dates import stated_date
 from changes.diff import diff_stats, ops_to_json, word_diff
-from changes.extract import EXTRACTOR_VERSION, extract, word_count
+from changes.extract import EXTRACTOR_VERSION, word_count
 from changes.newsroom import announce_first_version, new_post_title, post_name
-from changes.quality import page_failure
 from changes.versioning import Decision, Seen, decide
-from spiders.newsroom import parse_feed
+from flows import derive
 from spiders.sources import Sources, load_sources
-from storage.blobs import get_blob, get_text
+from storage.blobs import get_text
 from storage.db import open_db
 from storage.history import add_change, add_or_touch_version, drop_held, set_current
 from storage.models import Change, Document, Fetch, Version
@@ -40,9 +38,9 @@ from storage.repo import (
     held_versions,
     start_run,
     sync_documents,
-    unprocessed_fetches,
     versions_seen_since,
 )
+from storage.runs import close_dead_runs
 
 FetchEvent = dict[str, Any]
 
@@ -92,12 +90,14 @@ def sources_of(cfg: RunConfig) -> Sources:
 
 
 def prepare(cfg: RunConfig) -> int:
-    """Validate sources, bring the schema up to date, sync documents, open a Run."""
+    """Validate sources, bring the schema up to date, sync documents, close runs whose
+    process died (as ``crashed``), open a Run."""
     sources = sources_of(cfg)
     sources.select(cfg.documents or None)
     sessions = open_db(cfg.db_url)
     with sessions.begin() as session:
         sync_documents(session, sources.documents)
+        close_dead_runs(session)  # their unprocessed fetches are derived by this run
         return start_run(session, cfg.trigger).id
 
 
@@ -150,69 +150,64 @@ def _pp() -> str:
     return os.environ.get("PYTHONPATH", "")
 
 
-def _decode(body: bytes, content_type: str | None) -> str:
-    _encoding, text = html_to_unicode(content_type, body)
-    return text
+def derive_versions(
+    cfg: RunConfig, run_id: int | None, on_change: Callable[[int], None] | None = None
+) -> tuple[dict[str, int], list[Transition]]:
+    """Process every unprocessed fetch (this run's, and any a dead run left), oldest first per
+    document, each in one locked transaction with its version and change (flows.derive).
 
-
-def derive_versions(cfg: RunConfig, run_id: int | None) -> tuple[dict[str, int], list[Transition]]:
-    """Turn this run's fetches into versions; return counts and the transitions to diff."""
+    Returns the counts (``changes``: the changes stored) and, for callers of the old
+    two-step API, an empty list: there is nothing left to diff afterwards.
+    """
     sources = sources_of(cfg)
     sessions = open_db(cfg.db_url)
     counts = {"fetches": 0, "failures": 0, "same": 0, "new": 0, "held": 0, "confirmed": 0}
-    counts["feeds"] = 0
-    transitions: list[Transition] = []
+    counts.update(feeds=0, changes=0, deferred=0)
     window = timedelta(days=cfg.flap_window_days)
     with sessions() as session:
-        for fetch in unprocessed_fetches(session, run_id):
-            counts["fetches"] += 1
-            outcome = _derive_one(session, fetch, sources, transitions, window)
-            counts[outcome] += 1
-            fetch.processed = True
-            session.commit()
-    return counts, transitions
+        pending = derive.pending_documents(session)
+
+    def apply(
+        session: Any, doc: Document, fetch: Fetch, page: derive.PageText, run: int | None
+    ) -> tuple[str, int | None]:
+        return apply_fetch(session, doc, fetch, page, sources, window, run)
+
+    for doc_id in pending:
+        derive.derive_document(sessions, doc_id, sources, apply, run_id, counts, on_change)
+    counts["fetches"] = sum(counts[k] for k in derive.OUTCOMES if k in counts) - counts.get(
+        "skipped", 0
+    )
+    return counts, []
 
 
-def _derive_one(
-    session: Any, fetch: Fetch, sources: Sources, out: list[Transition], window: timedelta
-) -> str:
-    """One fetch: extract its text, reject failures, then apply the text (:func:`apply_text`)."""
-    if fetch.error or fetch.blob_hash is None:
-        return "failures"
-    doc = session.get(Document, fetch.document_id)
-    body = get_blob(session, fetch.blob_hash)
-    if doc.id in sources.feeds:  # a newsroom feed: its posts are the documents, not itself
-        if not parse_feed(body):
-            fetch.error, fetch.error_detail = "empty", "no items in the feed"
-            return "failures"
-        return "feeds"
-    html = _decode(body, fetch.headers.get("content-type"))
-    ext = extract(html, fetch.final_url or fetch.url, doc.select, doc.remove)
-    words = word_count(ext.text)
-    failure = page_failure(fetch.final_url, html, words, sources.crawl.min_words)
-    if failure:
-        fetch.error, fetch.error_detail = failure, f"{words} words of text after extraction"
-        return "failures"
+def apply_fetch(
+    session: Any,
+    doc: Document,
+    fetch: Fetch,
+    page: derive.PageText,
+    sources: Sources,
+    window: timedelta,
+    run_id: int | None,
+) -> tuple[str, int | None]:
+    """Apply a fetch's text (:func:`apply_text`) and store the change it causes, if any, in
+    the caller's (locked) transaction; the outcome and the change's id."""
+    at = fetch.finished_at or fetch.started_at
     outcome, version, transition = apply_text(
         session,
         doc,
-        ext.text,
-        fetch.finished_at or fetch.started_at,
+        page.text,
+        at,
         fetch_id=fetch.id,
-        selector_matched=ext.selector_matched,
+        selector_matched=page.selector_matched,
         shrink_threshold=sources.crawl.shrink_threshold,
         window=window,
     )
     fetch.version_id = version.id
-    if transition is not None:
-        out.append(transition)
-    elif outcome in ("new", "confirmed") and _new_post(session, doc, sources):
-        out.append(
-            Transition(
-                doc.id, None, version.id, (fetch.finished_at or fetch.started_at).isoformat()
-            )
-        )
-    return outcome
+    if transition is None and outcome in ("new", "confirmed") and _new_post(session, doc, sources):
+        transition = Transition(doc.id, None, version.id, at.isoformat())
+    if transition is None:
+        return outcome, None
+    return outcome, record_change(session, transition, run_id, fetch_id=fetch.id).id
 
 
 def _new_post(session: Any, doc: Document, sources: Sources) -> bool:
@@ -292,16 +287,9 @@ def apply_text(
     return outcome, version, Transition(doc.id, current.id, version.id, at, recent, technical)
 
 
-def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transition]) -> int:
-    """Diff each transition once and store it as a Change (rule 5: diff once, store it)."""
-    sessions = open_db(cfg.db_url)
-    with sessions.begin() as session:
-        for t in transitions:
-            record_change(session, t, run_id)
-    return len(transitions)
-
-
-def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
+def record_change(
+    session: Any, t: Transition, run_id: int | None, fetch_id: int | None = None
+) -> Change:
     """Diff a transition once, classify it (changes.classify) and store it as a Change.
 
     A newsroom post is named as one and gets the category ``newsroom``; its first version
@@ -359,6 +347,7 @@ def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
         summary,
         technical=t.technical,
         alert=verdict.alert,
+        fetch_id=fetch_id,
     )
 
 

@@ -107,7 +107,6 @@ def run_steps(cfg: steps.RunConfig) -> dict[str, int]:
     """One monitoring run, step by step: crawl, versions, changes, publish; its counts."""
     run_id = steps.prepare(cfg)
     steps.crawl(cfg, run_id)
-    counts, transitions = steps.derive_versions(cfg, run_id)
-    counts["changes"] = steps.detect_changes(cfg, run_id, transitions)
+    counts, _ = steps.derive_versions(cfg, run_id)
     steps.publish(cfg)
     return counts
