@@ -93,6 +93,9 @@ def run_monitor(
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows import progress
     from flows.monitor import monitor
+    from flows.processes import guard_prefect_server
+
+    guard_prefect_server()  # its temporary API server must not outlive this command
 
     total = len(load_sources(sources).select(documents or None))
     with Progress(
@@ -437,4 +440,13 @@ def demo(
 
 
 def main() -> None:
-    app()
+    """The ``policywatch`` command: SIGTERM and SIGHUP stop it as Ctrl-C does (the run is
+    closed, the spider and Prefect's temporary server end with it), exit 128 + signal."""
+    from flows.processes import Terminated, stop_on_signals
+
+    try:
+        with stop_on_signals():
+            app()
+    except Terminated as exc:
+        err.print(f"policywatch: {exc}", highlight=False)
+        sys.exit(exc.exit_code)

@@ -27,6 +27,7 @@ from changes.extract import EXTRACTOR_VERSION, word_count
 from changes.newsroom import announce_first_version, new_post_title, post_name
 from changes.versioning import Decision, Seen, decide
 from flows import derive
+from flows.processes import die_with_parent, stop
 from spiders.sources import Sources, load_sources
 from storage.blobs import get_text
 from storage.db import open_db
@@ -123,12 +124,24 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
 
 
 def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[FetchEvent], None]) -> None:
-    """``python -m spiders.crawl`` with ``args``; each JSON line it prints goes to ``on_event``."""
+    """``python -m spiders.crawl`` with ``args``; each JSON line it prints goes to ``on_event``.
+
+    The subprocess dies with this one (flows.processes): killed with it (``kill -9``), or
+    terminated when anything interrupts the reading here (SIGTERM, Ctrl-C, an error).
+    """
     cmd = [sys.executable, "-m", "spiders.crawl", "--db", cfg.db_url]
     cmd += ["--sources", cfg.sources_path, *args]
     with tempfile.TemporaryFile("w+") as err:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root(), _pp()]))}
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env) as proc:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=env,
+            preexec_fn=die_with_parent,
+        )
+        try:
             assert proc.stdout is not None
             for line in proc.stdout:
                 try:
@@ -136,6 +149,13 @@ def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[FetchEvent],
                 except json.JSONDecodeError:
                     continue
                 on_event(event)
+            proc.wait()
+        except BaseException:
+            stop(proc)
+            raise
+        finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
         if proc.returncode != 0:
             err.seek(0)
             tail = err.read()[-2000:]
