@@ -19,6 +19,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html"})
     delay: float = 0.0
+    barrier: threading.Barrier | None = None  # wait for this many requests, then all answer
 
 
 class FakeMeta:
@@ -42,6 +43,11 @@ class FakeMeta:
                         reply = owner.replies.get(self.path) or Reply(404, b"<h1>Not found</h1>")
                     owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
                     owner.headers[self.path] = dict(self.headers.items())
+                if reply.barrier is not None:
+                    try:
+                        reply.barrier.wait(timeout=60)
+                    except threading.BrokenBarrierError:
+                        pass
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import zstandard
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import Blob
@@ -21,8 +22,11 @@ def put_blob(session: Session, data: bytes) -> str:
     digest = sha256(data)
     if session.get(Blob, digest) is None:
         packed = zstandard.ZstdCompressor(level=_LEVEL).compress(data)
-        session.add(Blob(hash=digest, size=len(data), codec="zstd", data=packed))
-        session.flush()
+        try:
+            with session.begin_nested():  # another process may store the same bytes meanwhile
+                session.add(Blob(hash=digest, size=len(data), codec="zstd", data=packed))
+        except IntegrityError:
+            pass  # it did: the bytes are stored, once
     return digest
 
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
 import random
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from changes.decode import PageRejected, decode_page
 from changes.extract import MAX_DEPTH, UnparsablePage, extract
+from demo.server import FakeMeta, Reply
+from flows import steps
+from flows.report import status_rows
+from storage.blobs import get_text
+from storage.db import open_db
+from storage.models import Fetch, Version
+from tests.conftest import write_sources
 
 FRENCH = (
     "<html><head><title>Politique</title></head><body><div id='root'>"
@@ -76,3 +86,85 @@ def test_100000_nested_divs_are_unparsable_not_a_recursion_error() -> None:
 def test_nesting_below_the_cap_still_converts() -> None:
     text = extract(_nested(MAX_DEPTH - 5), "https://example.org/", ["#root"]).text
     assert "deep text" in text and "after" in text
+
+
+# --- through the real spider and derivation, against the local server ------------------------
+
+
+def _crawl(tmp: Path, site: FakeMeta, paths: dict[str, str], **crawl: object) -> dict[str, Fetch]:
+    """One crawl of documents ``id -> path`` (spider subprocess, then derivation); the last
+    fetch of each document."""
+    docs = [{"id": doc, "url": site.url(path)} for doc, path in paths.items()]
+    sources = write_sources(tmp / "sources.toml", docs, timeout=10.0)
+    if crawl:
+        text = sources.read_text().replace(
+            "[crawl]\n", "[crawl]\n" + "".join(f"{k} = {v}\n" for k, v in crawl.items())
+        )
+        sources.write_text(text)
+    cfg = steps.RunConfig(db_url=f"sqlite:///{tmp / 'pw.db'}", sources_path=str(sources))
+    run_id = steps.prepare(cfg)
+    steps.crawl(cfg, run_id)
+    steps.derive_versions(cfg, run_id)
+    with open_db(cfg.db_url)() as s:
+        return {doc: s.scalars(select(Fetch).where(Fetch.document_id == doc)
+                               .order_by(Fetch.id.desc())).first() for doc in paths}  # fmt: skip
+
+
+GOOD = (
+    "<html><body><div id='root'><h1>Privacy Policy</h1><p>"
+    + " ".join(f"word{i}" for i in range(200))
+    + "</p></div></body></html>"
+)
+
+
+def test_hostile_pages_fail_alone_and_typed(tmp_path: Path, site: FakeMeta) -> None:
+    site.page("/good", GOOD)
+    site.page("/deep", _nested(100_000))
+    binary = bytes(range(256)) * 64
+    site.set("/png", Reply(200, b"\x89PNG\r\n\x1a\n" + binary, {"Content-Type": "image/png"}))
+    site.set("/octet", Reply(200, binary, {"Content-Type": "application/octet-stream"}))
+    rng = random.Random(7)
+    noise = bytes(rng.randrange(0x80, 0x100) for _ in range(5000))
+    site.set("/noise", Reply(200, b"<html><body><div id='root'>" + noise + b"</div></body></html>",
+                             {"Content-Type": "text/html; charset=utf-8"}))  # fmt: skip
+    utf8 = {"Content-Type": "text/html; charset=utf-8"}
+    site.set("/cp1252", Reply(200, FRENCH.encode("cp1252"), utf8))
+    bomb = gzip.compress(b"<html><body>" + b" " * 50_000_000, compresslevel=9)
+    site.set("/bomb", Reply(200, bomb, {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
+    paths = {"good": "/good", "deep": "/deep", "png": "/png", "octet": "/octet",
+             "noise": "/noise", "cp1252": "/cp1252", "bomb": "/bomb"}  # fmt: skip
+    fetches = _crawl(tmp_path, site, paths, max_bytes=5_000_000)
+    errors = {doc: fetch.error for doc, fetch in fetches.items()}
+    assert errors == {
+        "good": None,
+        "deep": "unparsable",
+        "png": "not-html",
+        "octet": "not-html",
+        "noise": "bad-encoding",
+        "cp1252": None,
+        "bomb": "too-large",
+    }
+    assert all(f.processed for f in fetches.values())
+    with open_db(f"sqlite:///{tmp_path / 'pw.db'}")() as s:
+        version = s.get(Version, fetches["cp1252"].version_id)
+        text = get_text(s, version.text_blob)  # type: ignore[union-attr]
+    assert "“intérêts légitimes” – été" in text and "\ufffd" not in text
+    rows = {r["document"]: r for r in status_rows(f"sqlite:///{tmp_path / 'pw.db'}")}
+    assert rows["deep"]["outcome"] == "unparsable" and rows["bomb"]["outcome"] == "too-large"
+
+
+def test_retry_after_is_honoured_up_to_a_cap(tmp_path: Path, site: FakeMeta) -> None:
+    busy = Reply(429, b"slow down", {"Content-Type": "text/plain", "Retry-After": "1"})
+    site.sequence("/busy", [busy, Reply(200, GOOD.encode())])
+    site.set("/away", Reply(503, b"", {"Retry-After": "3600"}))
+    fetches = _crawl(tmp_path, site, {"busy": "/busy", "away": "/away"})
+    assert site.hits["/busy"] == 2 and fetches["busy"].error is None
+    assert fetches["busy"].version_id is not None
+    assert site.hits["/away"] == 1 and fetches["away"].error == "http-5xx"
+    assert "Retry-After 3600" in (fetches["away"].error_detail or "")
+
+
+def test_max_bytes_caps_a_body(tmp_path: Path, site: FakeMeta) -> None:
+    site.page("/big", GOOD + "<!--" + "x" * 200_000 + "-->")
+    fetches = _crawl(tmp_path, site, {"big": "/big"}, max_bytes=100_000)
+    assert fetches["big"].error == "too-large" and fetches["big"].blob_hash is None
