@@ -12,10 +12,11 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from config.documents import DocumentSpec, FeedSettings
 from spiders.items import HEADERS_KEPT, LinkFetchItem, LinkTarget, PostItem
-from spiders.newsroom import FeedSettings, matched_keywords, parse_feed, post_spec
+from spiders.newsroom import matched_keywords, parse_feed, post_spec
 from spiders.retry_after import MAX_RETRIES, MAX_WAIT, RETRY_STATUSES, retry_after_seconds
-from storage.repo import DocumentSpec, FetchRecord
+from storage.repo import FetchRecord
 
 MAX_REDIRECTS = 5
 Target = DocumentSpec | LinkTarget

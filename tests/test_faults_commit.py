@@ -20,8 +20,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from flows import steps
-from flows.audit import audit
+from config.run import RunConfig
+from config.sources import load_sources
+from pipeline import derive, runs
+from pipeline.audit import audit
 from storage.db import open_db
 from storage.models import Change, Document, Fetch, Run
 from storage.repo import FetchRecord, record_fetch, start_run, sync_documents
@@ -52,10 +54,8 @@ class History:
             tmp / "sources.toml",
             [{"id": "a", "url": "https://a.example/p"}, {"id": "b", "url": "https://b.example/p"}],
         )
-        self.cfg = steps.RunConfig(db_url=self.db, sources_path=str(self.sources))
+        self.cfg = RunConfig(db_url=self.db, sources_path=str(self.sources))
         self.at = T0
-        from spiders.sources import load_sources
-
         with open_db(self.db).begin() as s:
             sync_documents(s, load_sources(self.sources).documents)
 
@@ -72,8 +72,7 @@ class History:
             record_fetch(s, run_id, rec)
 
     def derive(self) -> dict[str, int]:
-        counts, _ = steps.derive_versions(self.cfg, None)
-        return counts
+        return derive.derive_versions(self.cfg, None)
 
     def changes(self, doc: str) -> int:
         with open_db(self.db)() as s:
@@ -123,7 +122,7 @@ def _fail_once(real: Callable[..., Any], error: BaseException) -> Callable[..., 
 @pytest.mark.parametrize(
     "point",
     [
-        "flows.steps.record_change",  # the version is written, the change not yet
+        "pipeline.derive.record_change",  # the version is written, the change not yet
         "storage.history.put_text",  # the change's diff is being written
         "storage.history.next_seq",  # the change is being numbered
     ],
@@ -168,7 +167,7 @@ def test_a_kill_inside_the_transaction_is_undone_and_redone_by_the_next_run(
     history: History, monkeypatch: pytest.MonkeyPatch, error: BaseException
 ) -> None:
     """SIGTERM or Ctrl-C while a change is being written: the run stops, nothing half-done."""
-    monkeypatch.setattr(steps, "record_change", _fail_once(steps.record_change, error))
+    monkeypatch.setattr(derive, "record_change", _fail_once(derive.record_change, error))
     with pytest.raises(type(error)):
         history.derive()
     assert history.state("a")[1] == 1 and history.changes("a") == 0
@@ -181,8 +180,6 @@ def test_a_run_that_died_between_documents_is_closed_and_its_fetches_recovered(
     history: History, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The process dies after document a's commit: b's fetch waits, its run stays running."""
-    from flows import derive
-
     real = derive.derive_document
 
     def die_after_a(sessions: Any, document_id: str, *args: Any) -> None:
@@ -197,10 +194,10 @@ def test_a_run_that_died_between_documents_is_closed_and_its_fetches_recovered(
     assert history.changes("a") == 1 and history.state("b")[1] == 1
     with open_db(history.db).begin() as s:  # the dead run: another process id, gone
         s.add(Run(trigger="manual", started_at=T0, status="running", host=_host(), pid=_dead()))
-    run_id = steps.prepare(history.cfg)
+    run_id = runs.start(history.db, "manual")
     with open_db(history.db)() as s:
         assert [r.status for r in s.scalars(select(Run).where(Run.pid == _dead()))] == ["crashed"]
-    counts, _ = steps.derive_versions(history.cfg, run_id)
+    counts = derive.derive_versions(history.cfg, run_id)
     assert counts["changes"] == 1 and history.changes("b") == 1
     history.exactly_once()
 

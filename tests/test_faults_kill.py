@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from config.run import RunConfig
+from config.sources import load_sources
 from demo.server import FakeMeta, Reply
-from flows import steps
-from flows.audit import audit
+from pipeline import derive, runs, spider_process
+from pipeline.audit import audit
 from storage.db import open_db
 from storage.models import Change, Fetch, Run
 from tests.conftest import write_sources
@@ -90,16 +92,15 @@ class Bench:
         self.db = f"sqlite:///{tmp / 'pw.db'}"
         docs = [{"id": "a", "url": site.url("/a")}, {"id": "b", "url": site.url("/b")}]
         self.sources = write_sources(tmp / "sources.toml", docs, timeout=30.0)
-        self.cfg = steps.RunConfig(db_url=self.db, sources_path=str(self.sources))
+        self.cfg = RunConfig(db_url=self.db, sources_path=str(self.sources))
         self.env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
         self.logs: list[Path] = []
 
     def crawl_here(self) -> dict[str, int]:
-        run_id = steps.prepare(self.cfg)
-        steps.crawl(self.cfg, run_id)
-        counts, _ = steps.derive_versions(self.cfg, run_id)
-        steps.finish(self.cfg, run_id, "completed", counts)
-        return counts
+        with runs.run(self.db, "manual", load_sources(self.sources).documents) as current:
+            spider_process.crawl(self.cfg, current.id)
+            current.counts = derive.derive_versions(self.cfg, current.id)
+        return current.counts
 
     def start(self, *args: str) -> subprocess.Popen[bytes]:
         log = self.tmp / f"cli-{len(self.logs)}.log"

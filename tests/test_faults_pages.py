@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from changes.decode import PageRejected, decode_page
 from changes.extract import MAX_DEPTH, UnparsablePage, extract
+from config.run import RunConfig
+from config.sources import load_sources
 from demo.server import FakeMeta, Reply
-from flows import steps
 from flows.report import status_rows
+from pipeline import derive, runs, spider_process
 from storage.blobs import get_text
 from storage.db import open_db
 from storage.models import Fetch, Version
@@ -101,10 +103,10 @@ def _crawl(tmp: Path, site: FakeMeta, paths: dict[str, str], **crawl: object) ->
             "[crawl]\n", "[crawl]\n" + "".join(f"{k} = {v}\n" for k, v in crawl.items())
         )
         sources.write_text(text)
-    cfg = steps.RunConfig(db_url=f"sqlite:///{tmp / 'pw.db'}", sources_path=str(sources))
-    run_id = steps.prepare(cfg)
-    steps.crawl(cfg, run_id)
-    steps.derive_versions(cfg, run_id)
+    cfg = RunConfig(db_url=f"sqlite:///{tmp / 'pw.db'}", sources_path=str(sources))
+    with runs.run(cfg.db_url, "manual", load_sources(sources).documents) as current:
+        spider_process.crawl(cfg, current.id)
+        derive.derive_versions(cfg, current.id)
     with open_db(cfg.db_url)() as s:
         return {doc: s.scalars(select(Fetch).where(Fetch.document_id == doc)
                                .order_by(Fetch.id.desc())).first() for doc in paths}  # fmt: skip

@@ -1,7 +1,7 @@
 """text transitions numbered per document (unique); runs record who runs them
 
 Revision ID: 0004d
-Revises: 0003w
+Revises: 0004r
 Create Date: 2026-11-23 21:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004d'
-down_revision = '0003w'
+down_revision = '0004r'
 branch_labels = None
 depends_on = None
 

@@ -69,7 +69,8 @@ def replayed_documents(session: Session) -> set[str]:
 def rederive_copy(db_url: str, sources_path: str, scratch: Path) -> str:
     """A fresh SQLite database at ``scratch`` with the documents, runs and fetches of
     ``db_url``, derived there from the stored bodies; its URL."""
-    from flows.steps import RunConfig, derive_versions
+    from config.run import RunConfig
+    from pipeline.derive import derive_versions
 
     target = f"sqlite:///{scratch}"
     with open_db(db_url)() as source, open_db(target).begin() as copy:

@@ -33,9 +33,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from changes.decode import PageRejected, decode_page
 from changes.extract import UnparsablePage, extract, word_count
 from changes.quality import page_failure
+from config.run import RunConfig, sources_of
+from config.sources import Sources
+from pipeline.detect import record_change
+from pipeline.versions import Transition, apply_text, new_post
 from spiders.newsroom import parse_feed
-from spiders.sources import Sources
 from storage.blobs import get_blob
+from storage.db import open_db
 from storage.locks import document_transaction
 from storage.models import Document, Fetch
 
@@ -60,7 +64,53 @@ class PageFailure:
     detail: str | None
 
 
-Applier = Callable[[Session, Document, Fetch, PageText, int | None], tuple[str, int | None]]
+def derive_versions(
+    cfg: RunConfig, run_id: int | None, on_change: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Process every unprocessed fetch (this run's, and any a dead run left), oldest first per
+    document, each in one locked transaction with its version and change; the counts
+    (``changes``: the changes stored, ``deferred``: fetches left for the next run)."""
+    sources = sources_of(cfg)
+    sessions = open_db(cfg.db_url)
+    counts = dict.fromkeys(("fetches", "failures", "same", "new", "held", "confirmed"), 0)
+    counts.update(feeds=0, changes=0, deferred=0)
+    window = timedelta(days=cfg.flap_window_days)
+    with sessions() as session:
+        pending = pending_documents(session)
+    for doc_id in pending:
+        derive_document(sessions, doc_id, sources, window, run_id, counts, on_change)
+    counts["fetches"] = sum(counts.get(k, 0) for k in OUTCOMES if k != "skipped")
+    return counts
+
+
+def apply_fetch(
+    session: Session,
+    doc: Document,
+    fetch: Fetch,
+    page: PageText,
+    sources: Sources,
+    window: timedelta,
+    run_id: int | None,
+) -> tuple[str, int | None]:
+    """Apply a fetch's text (``apply_text``) and store the change it causes, if any, in the
+    caller's locked transaction; the outcome and the change's id."""
+    at = seen_at(fetch)
+    outcome, version, transition = apply_text(
+        session,
+        doc,
+        page.text,
+        at,
+        fetch_id=fetch.id,
+        selector_matched=page.selector_matched,
+        shrink_threshold=sources.crawl.shrink_threshold,
+        window=window,
+    )
+    fetch.version_id = version.id
+    if transition is None and outcome in ("new", "confirmed") and new_post(session, doc, sources):
+        transition = Transition(doc.id, None, version.id, at.isoformat())
+    if transition is None:
+        return outcome, None
+    return outcome, record_change(session, transition, run_id, fetch_id=fetch.id).id
 
 
 def read_page(fetch: Fetch, body: bytes | None, doc: Document, sources: Sources) -> Any:
@@ -119,7 +169,7 @@ def derive_document(
     sessions: sessionmaker[Session],
     document_id: str,
     sources: Sources,
-    apply: Applier,
+    window: timedelta,
     run_id: int | None,
     counts: dict[str, int],
     on_change: Callable[[int], None] | None = None,
@@ -140,7 +190,9 @@ def derive_document(
             page = read_page(fetch, body, doc, sources)
             fetch_id = fetch.id
         try:
-            outcome, change_id = _commit(sessions, document_id, fetch_id, page, apply, run_id)
+            outcome, change_id = _commit(
+                sessions, document_id, fetch_id, page, sources, window, run_id
+            )
         except (OperationalError, IntegrityError) as exc:  # locked, disk full, a race lost twice
             counts["deferred"] = counts.get("deferred", 0) + 1
             _log(f"{document_id}: fetch {fetch_id} left for the next run: {_detail(exc.orig)}")
@@ -157,7 +209,8 @@ def _commit(
     document_id: str,
     fetch_id: int,
     page: Any,
-    apply: Applier,
+    sources: Sources,
+    window: timedelta,
     run_id: int | None,
 ) -> tuple[str, int | None]:
     """Apply one fetch in one locked transaction; retried once if another writer stored the
@@ -182,7 +235,9 @@ def _commit(
                 session.refresh(doc)
                 try:
                     with session.begin_nested():
-                        outcome, change_id = apply(session, doc, fetch, page, run_id)
+                        outcome, change_id = apply_fetch(
+                            session, doc, fetch, page, sources, window, run_id
+                        )
                 except (OperationalError, IntegrityError):
                     raise
                 except Exception as exc:  # a page the diff or the classifier chokes on
@@ -204,8 +259,5 @@ def _log(message: str) -> None:
 
 
 def seen_at(fetch: Fetch) -> datetime:
+    """When a fetch showed its text: when it finished (or started, if it never did)."""
     return fetch.finished_at or fetch.started_at
-
-
-def window_of(days: float) -> timedelta:
-    return timedelta(days=days)
