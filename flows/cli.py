@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -28,12 +29,24 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
+def _checked_db(value: str | None) -> str | None:
+    """--db (or POLICYWATCH_DB, or the default) must name a database that can work."""
+    from storage.db import DatabaseUrlError, check_url
+
+    try:
+        check_url(value or defaults.db_url())
+    except DatabaseUrlError as exc:
+        raise _fail(f"--db: {exc}") from exc
+    return value
+
+
 DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
         envvar="POLICYWATCH_DB",
         help="SQLAlchemy URL [default: sqlite:///var/policywatch.db]",
+        callback=_checked_db,
     ),
 ]
 SourcesOpt = Annotated[
@@ -50,7 +63,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # one line, and the message as written: "[postgres]" is not Rich markup
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -170,7 +184,12 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     Example: [bold]policywatch status --json | jq '.[] | select(.last_error)'[/]
     """
     from flows.report import status_rows
+    from storage.db import DatabaseUrlError, check_url
 
+    try:
+        check_url(db or defaults.db_url(), must_exist=True)  # status never creates one
+    except DatabaseUrlError as exc:
+        raise _fail(f"--db: {exc}") from exc
     rows = status_rows(db or defaults.db_url())
     if as_json:
         print(json.dumps(rows))
