@@ -1,7 +1,7 @@
 """text transitions numbered per document (unique); runs record who runs them
 
 Revision ID: 0004d
-Revises: 0004r
+Revises: 0005p
 Create Date: 2026-11-23 21:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0004d'
-down_revision = '0004r'
+down_revision = '0005p'
 branch_labels = None
 depends_on = None
 
