@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import soupsieve
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
 
 from config.documents import DocumentSpec, FeedSettings
 from config.notify import NotifyConfigError, NotifyTarget, parse_targets
@@ -90,8 +91,8 @@ def _selectors(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
         raise SourcesError(f"{where}: field '{key}' must be a list of CSS selectors")
     for selector in value:
         try:
-            soupsieve.compile(selector.strip())
-        except soupsieve.SelectorSyntaxError as exc:
+            CSSSelector(selector.strip())
+        except SelectorError as exc:
             reason = str(exc).splitlines()[0]
             raise SourcesError(
                 f"{where}: field '{key}': {selector!r} is not a CSS selector ({reason})"

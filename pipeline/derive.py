@@ -16,7 +16,7 @@ Every unprocessed fetch is processed, whichever run stored it, so fetches left b
 that died are recovered by the next; within a document they are always taken in the
 order they were stored (an older fetch is never applied after a newer one). The lock and
 the per-document numbering of transitions (``change.seq``, unique) make two runs at once
-safe. See docs/decisions/0009-durable-transitions.md.
+safe. See docs/decisions/0012-durable-transitions.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The per-document lock: one writer at a time changes a document's history.
 
 Every write to a document's versions, current version and text changes happens in a short
-transaction that starts by taking this lock (docs/decisions/0009-durable-transitions.md):
+transaction that starts by taking this lock (docs/decisions/0012-durable-transitions.md):
 
 * SQLite: ``BEGIN IMMEDIATE``, the database's write lock, taken before the transaction
   reads anything, so what it reads next is the latest committed state and no other writer

@@ -167,7 +167,7 @@ class Change(Base):
 
     __tablename__ = "change"
     # A document's text transitions are numbered 1, 2, 3...: two runs deriving the same
-    # transition at once cannot both store it (docs/decisions/0009-durable-transitions.md).
+    # transition at once cannot both store it (docs/decisions/0012-durable-transitions.md).
     __table_args__ = (UniqueConstraint("document_id", "seq", name="uq_change_document_seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

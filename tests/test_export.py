@@ -179,7 +179,7 @@ def test_export_refuses_bad_input_with_one_line(tmp_path: Path) -> None:
 
 
 def test_every_new_command_shows_an_example_in_its_help() -> None:
-    for command in ("export", "notify"):
+    for command in ("export", "notify", "add", "sources"):
         result = CliRunner().invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "Example" in result.output
         assert f"policywatch {command}" in result.output
