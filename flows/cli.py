@@ -37,7 +37,7 @@ def _checked_db(value: str | None) -> str | None:
     try:
         check_url(value or defaults.db_url())
     except DatabaseUrlError as exc:
-        raise _fail(f"--db: {exc}") from exc
+        raise _fail(escape(f"--db: {exc}")) from exc
     return value
 
 
@@ -86,8 +86,7 @@ def _options(
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    # one line, and the message as written: "[postgres]" is not Rich markup
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)  # one line
     return typer.Exit(code)
 
 
@@ -225,7 +224,7 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     try:
         check_url(db or defaults.db_url(), must_exist=True)  # status never creates one
     except DatabaseUrlError as exc:
-        raise _fail(f"--db: {exc}") from exc
+        raise _fail(escape(f"--db: {exc}")) from exc
     rows = status_rows(db or defaults.db_url())
     if as_json:
         print(json.dumps(rows))
