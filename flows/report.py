@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
 from feeds.timeline import failing_now
 from storage.db import open_db
 from storage.models import Change, Version
-from storage.repo import count_by_document, documents, fetch_outcomes, last_fetch
+from storage.repo import (
+    count_by_document,
+    documents,
+    failed_fetches,
+    fetch_outcomes,
+    held_by_document,
+    last_fetch,
+)
 
 
 def status_rows(db_url: str) -> list[dict[str, Any]]:
@@ -17,13 +22,7 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
     with sessions() as session:
         versions = count_by_document(session, Version)
         changes = count_by_document(session, Change)
-        held = dict(
-            session.execute(
-                select(Version.document_id, func.count())
-                .where(Version.state == "held")
-                .group_by(Version.document_id)
-            ).all()
-        )
+        held = held_by_document(session)
         failing = failing_now(fetch_outcomes(session))
         rows = []
         for doc in documents(session):
@@ -52,14 +51,8 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
 
 def run_failures(db_url: str, run_id: int) -> list[dict[str, Any]]:
     """The failed fetches of one run: document, error type, HTTP status and detail."""
-    from storage.models import Fetch
-
     with open_db(db_url)() as session:
-        rows = session.scalars(
-            select(Fetch)
-            .where(Fetch.run_id == run_id, Fetch.error.is_not(None))
-            .order_by(Fetch.document_id, Fetch.id)
-        )
+        rows = failed_fetches(session, run_id)
         return [
             {
                 "document": f.document_id,

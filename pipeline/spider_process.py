@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from config.run import RunConfig
 from pipeline.processes import die_with_parent, stop
-
-FetchEvent = dict[str, Any]
+from spiders.events import FetchEvent, SpiderEvent, parse_event
 
 
 class CrawlError(RuntimeError):
@@ -32,9 +29,9 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
         args += ["--doc", doc_id]
     fetched = 0
 
-    def on_event(event: FetchEvent) -> None:
+    def on_event(event: SpiderEvent) -> None:
         nonlocal fetched
-        if event.get("event") == "fetch":
+        if isinstance(event, FetchEvent):
             fetched += 1
             if on_fetch:
                 on_fetch(event)
@@ -43,8 +40,8 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
     return fetched
 
 
-def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[FetchEvent], None]) -> None:
-    """``python -m spiders.crawl`` with ``args``; each JSON line it prints goes to ``on_event``.
+def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[SpiderEvent], None]) -> None:
+    """``python -m spiders.crawl`` with ``args``; each event it prints goes to ``on_event``.
 
     The subprocess dies with this one (``pipeline.processes``): killed with it (``kill -9``),
     or terminated when anything interrupts the reading here (SIGTERM, Ctrl-C, an error).
@@ -64,11 +61,9 @@ def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[FetchEvent],
         try:
             assert proc.stdout is not None
             for line in proc.stdout:
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                on_event(event)
+                event = parse_event(line)
+                if event is not None:
+                    on_event(event)
             proc.wait()
         except BaseException:
             stop(proc)

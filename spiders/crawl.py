@@ -20,7 +20,7 @@ from config.documents import DocumentSpec
 from config.sources import CrawlSettings, Sources, SourcesError, load_sources
 from spiders.items import LinkTarget
 from spiders.meta_spider import MetaSpider
-from spiders.pipelines import StoragePipeline
+from spiders.pipelines import NOT_STORED
 from storage.db import make_engine, make_sessionmaker
 from storage.repo import posts_to_follow
 
@@ -94,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
 
         settings.update(browser.settings(sources.hosts(), sources.crawl.timeout))
     process = CrawlerProcess(settings)
+    crawler = process.create_crawler(MetaSpider)
     process.crawl(
-        MetaSpider,
+        crawler,
         documents=documents,
         allowed_hosts=sources.hosts(),
         links=links,
@@ -103,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         timeout=sources.crawl.timeout,
     )
     process.start()
-    if StoragePipeline.failures:
-        print(f"error: {StoragePipeline.failures} item(s) could not be stored", file=sys.stderr)
+    lost = crawler.stats.get_value(NOT_STORED, 0) if crawler.stats else 0
+    if lost:
+        print(f"error: {lost} item(s) could not be stored", file=sys.stderr)
         return 1
     return 0
 

@@ -1,7 +1,7 @@
 """SQLAlchemy models: what policywatch keeps.
 
 Raw bodies (Blob) are kept apart from the text derived from them (Version), so that
-extraction can be re-run over history (DESIGN.md, rule 1).
+extraction can be re-run over history (docs/decisions/0003-what-counts-as-noise.md).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from config.documents import language
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -73,7 +75,7 @@ class Document(Base):
     @property
     def lang(self) -> str:
         """The language of the locale, for classification: ``fr_FR`` -> ``fr``."""
-        return self.locale.split("_")[0].lower()
+        return language(self.locale)
 
 
 class Run(Base):

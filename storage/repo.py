@@ -201,10 +201,29 @@ def last_fetch(session: Session, document_id: str) -> Fetch | None:
     ).first()
 
 
+def failed_fetches(session: Session, run_id: int) -> Sequence[Fetch]:
+    """The failed fetches of one run, by document then id."""
+    return session.scalars(
+        select(Fetch)
+        .where(Fetch.run_id == run_id, Fetch.error.is_not(None))
+        .order_by(Fetch.document_id, Fetch.id)
+    ).all()
+
+
 def count_by_document(session: Session, model: Any) -> dict[str, int]:
     """Rows of ``model`` (Version, Change, Fetch) per document id."""
     rows = session.execute(
         select(model.document_id, func.count()).group_by(model.document_id)
+    ).all()
+    return {doc_id: n for doc_id, n in rows}
+
+
+def held_by_document(session: Session) -> dict[str, int]:
+    """Held (suspect) versions per document id."""
+    rows = session.execute(
+        select(Version.document_id, func.count())
+        .where(Version.state == "held")
+        .group_by(Version.document_id)
     ).all()
     return {doc_id: n for doc_id, n in rows}
 

@@ -20,12 +20,12 @@ from feeds import atomic
 from feeds.publish import publish
 from storage.db import open_db
 from storage.models import Change
-from tests import test_site
+from tests import factories, site_helpers
 from tests.factories import T3, add_change, add_version
-from tests.test_site import BASE, NEWER
+from tests.site_helpers import BASE, NEWER
 
-session = test_site.session  # a real SQLite file (tmp_path/t.db) with two changes
-changes = test_site.changes
+session = factories.session  # a real SQLite file (tmp_path/t.db) with two changes
+changes = site_helpers.changes
 
 POLLER = """
 import json, os, sys, time
