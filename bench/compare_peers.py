@@ -250,7 +250,7 @@ def compare(n: int, runs: int, server: RotatingServer, urlwatch: str | None) -> 
 def _timed_run(cfg: Any, timings: dict[str, tuple[float, float]]) -> dict[str, int]:
     """One run, step by step as tests/factories.run_steps does; (wall, CPU) per step."""
     from config.run import tracked_documents
-    from pipeline import detect, publishing, runs, spider_process, versions
+    from pipeline import derive, publishing, runs, spider_process
 
     def step(name: str, fn: Callable[[], Any]) -> Any:
         started, cpu = time.perf_counter(), time.process_time()
@@ -261,10 +261,7 @@ def _timed_run(cfg: Any, timings: dict[str, tuple[float, float]]) -> dict[str, i
     docs = tracked_documents(cfg)
     run_id = step("start run", lambda: runs.start(cfg.db_url, "manual", docs))
     step("crawl (spider subprocess)", lambda: spider_process.crawl(cfg, run_id))
-    counts, transitions = step("derive versions", lambda: versions.derive_versions(cfg, run_id))
-    counts["changes"] = step(
-        "detect changes", lambda: detect.detect_changes(cfg, run_id, transitions)
-    )
+    counts = step("derive versions and changes", lambda: derive.derive_versions(cfg, run_id))
     step("publish", lambda: publishing.publish(cfg))
     return counts
 

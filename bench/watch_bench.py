@@ -36,9 +36,9 @@ from config.run import (
 )
 from demo.server import FakeMeta  # noqa: E402
 from pipeline import (
+    derive,  # noqa: E402
     link_checks,  # noqa: E402
     spider_process,  # noqa: E402
-    versions,  # noqa: E402
 )
 from storage.db import open_db  # noqa: E402
 from storage.models import Fetch  # noqa: E402
@@ -97,7 +97,7 @@ def bench_browser(site: FakeMeta, tmp: Path, runs: int) -> tuple[list[float], li
         t0 = time.perf_counter()
         spider_process.crawl(cfg, run_id)
         crawl_times.append(time.perf_counter() - t0)
-        counts, _ = versions.derive_versions(cfg, run_id)
+        counts = derive.derive_versions(cfg, run_id)
         assert counts["failures"] == 0, counts
         with open_db(cfg.db_url)() as s:
             fetch = s.scalars(select(Fetch).where(Fetch.run_id == run_id)).one()

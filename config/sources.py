@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
+
 from config.documents import DocumentSpec, FeedSettings
 from config.notify import NotifyConfigError, NotifyTarget, parse_targets
 
@@ -86,6 +89,14 @@ def _selectors(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise SourcesError(f"{where}: field '{key}' must be a list of CSS selectors")
+    for selector in value:
+        try:
+            CSSSelector(selector.strip())
+        except SelectorError as exc:
+            reason = str(exc).splitlines()[0]
+            raise SourcesError(
+                f"{where}: field '{key}': {selector!r} is not a CSS selector ({reason})"
+            ) from exc
     return tuple(v.strip() for v in value)
 
 
@@ -209,6 +220,10 @@ def _feed(entry: dict[str, Any], where: str, kind: str | None) -> FeedSettings |
     )
 
 
+#: [crawl] fields where 0 would switch a safeguard off (Scrapy reads a size cap of 0 as none).
+_POSITIVE = frozenset({"max_bytes", "timeout"})
+
+
 def _crawl(table: Any) -> CrawlSettings:
     if table is None:
         return CrawlSettings()
@@ -225,6 +240,8 @@ def _crawl(table: Any) -> CrawlSettings:
         )
         if not ok or isinstance(value, bool) or (not isinstance(value, str) and value < 0):
             raise SourcesError(f"[crawl]: field '{key}' must be a {type(default).__name__} >= 0")
+        if key in _POSITIVE and value <= 0:
+            raise SourcesError(f"[crawl]: field '{key}' must be more than 0, got {value!r}")
         values[key] = type(default)(value)
     extra = sorted(set(table) - set(defaults.__dict__))
     if extra:
@@ -269,6 +286,12 @@ def load_sources(path: Path) -> Sources:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SourcesError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise SourcesError(
+            f"{path}: line {line} is not UTF-8 (byte 0x{exc.object[exc.start]:02x}); "
+            "save the file as UTF-8"
+        ) from exc
     try:
         return parse_sources(text, path)
     except SourcesError as exc:

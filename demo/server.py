@@ -19,6 +19,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html"})
     delay: float = 0.0
+    barrier: threading.Barrier | None = None  # wait for this many requests, then all answer
 
 
 class FakeMeta:
@@ -26,6 +27,7 @@ class FakeMeta:
 
     def __init__(self) -> None:
         self.replies: dict[str, Reply] = {}
+        self.queued: dict[str, list[Reply]] = {}  # replies to give in turn, then the last again
         self.hits: dict[str, int] = {}
         self.headers: dict[str, dict[str, str]] = {}  # the last request's headers, by path
         self.log: list[tuple[float, str]] = []  # (time.time() on arrival, path) of each request
@@ -35,10 +37,19 @@ class FakeMeta:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 with owner._lock:
-                    reply = owner.replies.get(self.path) or Reply(404, b"<h1>Not found</h1>")
+                    queued = owner.queued.get(self.path)
+                    if queued:
+                        reply = queued.pop(0) if len(queued) > 1 else queued[0]
+                    else:
+                        reply = owner.replies.get(self.path) or Reply(404, b"<h1>Not found</h1>")
                     owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
                     owner.log.append((time.time(), self.path))
                     owner.headers[self.path] = dict(self.headers.items())
+                if reply.barrier is not None:
+                    try:
+                        reply.barrier.wait(timeout=60)
+                    except threading.BrokenBarrierError:
+                        pass
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:
@@ -65,6 +76,12 @@ class FakeMeta:
     def set(self, path: str, reply: Reply) -> None:
         with self._lock:
             self.replies[path] = reply
+            self.queued.pop(path, None)
+
+    def sequence(self, path: str, replies: list[Reply]) -> None:
+        """Answer ``path`` with these replies in turn; the last one stays."""
+        with self._lock:
+            self.queued[path] = list(replies)
 
     def page(self, path: str, html: str, status: int = 200, delay: float = 0.0) -> None:
         self.set(path, Reply(status, html.encode("utf-8"), delay=delay))

@@ -31,12 +31,24 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
+def _checked_db(value: str | None) -> str | None:
+    """--db (or POLICYWATCH_DB, or the default) must name a database that can work."""
+    from storage.db import DatabaseUrlError, check_url
+
+    try:
+        check_url(value or defaults.db_url())
+    except DatabaseUrlError as exc:
+        raise _fail(escape(f"--db: {exc}")) from exc
+    return value
+
+
 DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
         envvar="POLICYWATCH_DB",
         help="SQLAlchemy URL [default: sqlite:///var/policywatch.db]",
+        callback=_checked_db,
     ),
 ]
 SourcesOpt = Annotated[
@@ -80,7 +92,7 @@ def _options(
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)  # one line
     return typer.Exit(code)
 
 
@@ -214,7 +226,12 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     Example: [bold]policywatch status --json | jq '.[] | select(.last_error)'[/]
     """
     from flows.report import host_rows, status_rows
+    from storage.db import DatabaseUrlError, check_url
 
+    try:
+        check_url(db or defaults.db_url(), must_exist=True)  # status never creates one
+    except DatabaseUrlError as exc:
+        raise _fail(escape(f"--db: {exc}")) from exc
     rows = status_rows(db or defaults.db_url())
     if as_json:
         print(json.dumps(rows))
@@ -804,4 +821,13 @@ def list_sources(sources: SourcesOpt = defaults.SOURCES_PATH, as_json: JsonOpt =
 
 
 def main() -> None:
-    app()
+    """The ``policywatch`` command: SIGTERM and SIGHUP stop it as Ctrl-C does (the run is
+    closed, the spider and Prefect's temporary server end with it), exit 128 + signal."""
+    from pipeline.processes import Terminated, stop_on_signals
+
+    try:
+        with stop_on_signals():
+            app()
+    except Terminated as exc:
+        err.print(f"policywatch: {exc}", highlight=False)
+        sys.exit(exc.exit_code)

@@ -27,6 +27,9 @@ def run_monitor(
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows import progress
     from flows.monitor import monitor
+    from pipeline.processes import guard_prefect_server
+
+    guard_prefect_server()  # its temporary API server must not outlive this command
 
     total = len(load_sources(sources).select(documents or None))
     with Progress(

@@ -1,4 +1,4 @@
-"""The monitor flow: crawl -> versions -> changes -> source health -> link checks -> publish
+"""The monitor flow: crawl -> versions and changes -> source health -> link checks -> publish
 -> notify, each step a Prefect task over the functions of ``pipeline/`` (and ``notify/``),
 inside one run."""
 
@@ -15,17 +15,8 @@ from config import defaults
 from config.run import RunConfig, sources_of, tracked_documents
 from feeds.remote import is_remote
 from flows import progress
-from pipeline import (
-    detect,
-    link_checks,
-    publishing,
-    retention,
-    source_health,
-    spider_process,
-    versions,
-)
+from pipeline import derive, link_checks, publishing, retention, source_health, spider_process
 from pipeline.runs import run
-from pipeline.versions import Transition
 
 
 @task(name="crawl", cache_policy=NO_CACHE)
@@ -33,19 +24,14 @@ def crawl_task(cfg: RunConfig, run_id: int) -> int:
     return spider_process.crawl(cfg, run_id, on_fetch=progress.emit)
 
 
-@task(name="derive versions", cache_policy=NO_CACHE)
-def derive_task(cfg: RunConfig, run_id: int) -> tuple[dict[str, int], list[Transition]]:
-    return versions.derive_versions(cfg, run_id)
+@task(name="derive versions and changes", cache_policy=NO_CACHE)
+def derive_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
+    return derive.derive_versions(cfg, run_id)
 
 
 @task(name="drop unchanged bodies", cache_policy=NO_CACHE)
 def retention_task(cfg: RunConfig, run_id: int) -> int:
     return retention.drop_unchanged_bodies(cfg, run_id)
-
-
-@task(name="detect changes", cache_policy=NO_CACHE)
-def changes_task(cfg: RunConfig, run_id: int, transitions: list[Transition]) -> int:
-    return detect.detect_changes(cfg, run_id, transitions)
 
 
 @task(name="source health", cache_policy=NO_CACHE)
@@ -104,9 +90,7 @@ def monitor(
     with run(cfg.db_url, cfg.trigger, tracked_documents(cfg)) as current:
         counts = current.counts
         counts["fetched"] = crawl_task(cfg, current.id)
-        derived, transitions = derive_task(cfg, current.id)
-        counts.update(derived)
-        counts["changes"] = changes_task(cfg, current.id, transitions)
+        counts.update(derive_task(cfg, current.id))
         counts["bodies_dropped"] = retention_task(cfg, current.id)
         counts["source_alerts"] = health_task(cfg, current.id)
         counts.update(check_links_task(cfg, current.id))

@@ -15,6 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from changes.extract import EXTRACTOR_VERSION, normalise_markdown
 from changes.links import canonical_url
 from config.defaults import FLAP_WINDOW_DAYS
@@ -25,12 +28,16 @@ from pipeline.runs import run
 from pipeline.versions import apply_text
 from storage.db import open_db
 from storage.history import touch_version
-from storage.models import Change, Document
+from storage.locks import lock_document
+from storage.models import Change, Document, Version
 
 __all__ = ["Normaliser", "ReplayResult", "ReplayStep", "replay"]
 
 #: Versions derived from an archive's Markdown (not from a fetched page) say so.
 ARCHIVE_EXTRACTOR = f"archive+{EXTRACTOR_VERSION}"
+
+#: A replay commits its work at least this often (each batch a short locked transaction).
+BATCH_SECONDS = 0.5
 
 
 # A plain Markdown link target: "](https://...)" without spaces, parentheses or <>.
@@ -116,6 +123,11 @@ def replay(
     before each record is taken as shown until that record (a crawl would have seen it).
     Archive-side technical versions become technical changes: they move the baseline and
     never alert. ``on_version(i, version)`` is called after each version (progress).
+
+    Commits in batches (:data:`BATCH_SECONDS`), each holding the document's lock, so that a
+    crawl meanwhile waits a moment, never a whole replay. Records older than what an earlier
+    replay of this document already applied are skipped: a replay that was stopped half-way
+    resumes where it stopped instead of applying old texts again.
     """
     started = time.monotonic()
     window = timedelta(days=flap_window_days)
@@ -125,8 +137,21 @@ def replay(
         texts: dict[str, str] = {}  # sha256 of the recorded text -> normalised text
         normalise = Normaliser(spec.url)
         try:
+            lock_document(session, spec.id)
             doc = session.get(Document, spec.id)
+            session.refresh(doc)
+            applied_until = _replayed_until(session, spec.id)
+            batch_started = time.monotonic()
             for i, recorded in enumerate(versions):
+                if time.monotonic() - batch_started > BATCH_SECONDS:
+                    session.commit()  # the batch is history; let other writers in
+                    lock_document(session, spec.id)
+                    session.refresh(doc)
+                    batch_started = time.monotonic()
+                if applied_until is not None and recorded.recorded_at <= applied_until:
+                    result.counts["skipped"] = result.counts.get("skipped", 0) + 1
+                    result.versions += 1
+                    continue
                 raw = hashlib.sha256(recorded.text.encode("utf-8")).hexdigest()
                 text = texts.get(raw)
                 if text is None:
@@ -161,6 +186,15 @@ def replay(
         finally:  # a replay that fails keeps nothing (the session rolls back) but its counts
             current.counts = _run_counts(result)
     return result
+
+
+def _replayed_until(session: Session, document_id: str) -> datetime | None:
+    """The latest time an earlier replay applied to this document, or None."""
+    return session.scalar(
+        select(func.max(Version.last_seen)).where(
+            Version.document_id == document_id, Version.extractor_version == ARCHIVE_EXTRACTOR
+        )
+    )
 
 
 def _count(result: ReplayResult, change: Change) -> None:

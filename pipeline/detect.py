@@ -11,25 +11,17 @@ from typing import Any
 from changes.classify import Earlier, classify
 from changes.diff import diff_stats, ops_to_json, word_diff
 from changes.newsroom import new_post_title, post_name
-from config.run import RunConfig
 from pipeline.versions import Transition
 from storage.blobs import get_text
-from storage.db import open_db
 from storage.history import add_change, change_between
 from storage.models import Change, Document, Version
 
 
-def detect_changes(cfg: RunConfig, run_id: int | None, transitions: list[Transition]) -> int:
-    """Diff each transition once and store it as a Change; how many."""
-    sessions = open_db(cfg.db_url)
-    with sessions.begin() as session:
-        for t in transitions:
-            record_change(session, t, run_id)
-    return len(transitions)
-
-
-def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
-    """Diff a transition once, classify it (changes.classify) and store it as a Change.
+def record_change(
+    session: Any, t: Transition, run_id: int | None, fetch_id: int | None = None
+) -> Change:
+    """Diff a transition once, classify it (changes.classify) and store it as a Change, in
+    the caller's transaction: the one that stored the version (``pipeline.derive``).
 
     A newsroom post is named as one and gets the category ``newsroom``; its first version
     (``from_version_id`` None) is diffed against nothing.
@@ -86,4 +78,5 @@ def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
         summary,
         technical=t.technical,
         alert=verdict.alert,
+        fetch_id=fetch_id,
     )

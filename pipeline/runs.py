@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from config.documents import DocumentSpec
 from storage.db import open_db
 from storage.repo import finish_run, start_run, sync_documents
+from storage.runs import close_dead_runs
 
 
 @dataclass
@@ -22,9 +23,12 @@ class CurrentRun:
 
 
 def start(db_url: str, trigger: str, documents: Iterable[DocumentSpec] = ()) -> int:
-    """Insert or update ``documents`` and open a Run, in one transaction; its id."""
+    """Insert or update ``documents``, close runs whose process died (as ``crashed``: their
+    unprocessed fetches are derived by the runs that follow, ``pipeline.derive``) and open a
+    Run, in one transaction; its id."""
     with open_db(db_url).begin() as session:
         sync_documents(session, documents)
+        close_dead_runs(session)
         return start_run(session, trigger).id
 
 

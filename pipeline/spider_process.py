@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from config.run import RunConfig
+from pipeline.processes import die_with_parent, stop
 from spiders.events import FetchEvent, SpiderEvent, parse_event
 
 
@@ -40,17 +41,36 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
 
 
 def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[SpiderEvent], None]) -> None:
-    """``python -m spiders.crawl`` with ``args``; each event it prints goes to ``on_event``."""
+    """``python -m spiders.crawl`` with ``args``; each event it prints goes to ``on_event``.
+
+    The subprocess dies with this one (``pipeline.processes``): killed with it (``kill -9``),
+    or terminated when anything interrupts the reading here (SIGTERM, Ctrl-C, an error).
+    """
     cmd = [sys.executable, "-m", "spiders.crawl", "--db", cfg.db_url]
     cmd += ["--sources", cfg.sources_path, *args]
     with tempfile.TemporaryFile("w+") as err:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root(), _pp()]))}
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env) as proc:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=env,
+            preexec_fn=die_with_parent,
+        )
+        try:
             assert proc.stdout is not None
             for line in proc.stdout:
                 event = parse_event(line)
                 if event is not None:
                     on_event(event)
+            proc.wait()
+        except BaseException:
+            stop(proc)
+            raise
+        finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
         if proc.returncode != 0:
             err.seek(0)
             tail = err.read()[-2000:]

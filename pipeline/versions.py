@@ -1,9 +1,9 @@
-"""Fetch -> version: a fetched page's text becomes a version of its document, or not.
+"""Text -> version: a page's text becomes a version of its document, or not.
 
 :func:`apply_text` is the one place where crawled and replayed texts become versions
-(docs/decisions/0005-replaying-archived-history.md); :func:`derive_versions` feeds it the
-fetches of a run. A move of the current version is a :class:`Transition`, for
-``pipeline.detect`` to diff.
+(docs/decisions/0005-replaying-archived-history.md); ``pipeline.derive`` feeds it the
+fetches, ``flows.replay`` an archive. A move of the current version is a
+:class:`Transition`, which ``pipeline.detect`` diffs in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,22 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from w3lib.encoding import html_to_unicode
-
 from changes.dates import stated_date
-from changes.extract import EXTRACTOR_VERSION, extract, word_count
+from changes.extract import EXTRACTOR_VERSION, word_count
 from changes.newsroom import announce_first_version
-from changes.quality import page_failure
 from changes.versioning import Decision, Seen, decide
 from config.defaults import FLAP_WINDOW_DAYS
-from config.run import RunConfig, sources_of
 from config.sources import Sources
-from spiders.newsroom import parse_feed
-from storage.blobs import get_blob
-from storage.db import open_db
 from storage.history import add_or_touch_version, drop_held, set_current
-from storage.models import Document, Fetch, Version
-from storage.repo import first_fetch_run, held_versions, unprocessed_fetches, versions_seen_since
+from storage.models import Document, Version
+from storage.repo import first_fetch_run, held_versions, versions_seen_since
 
 
 @dataclass(frozen=True)
@@ -49,72 +42,7 @@ class Transition:
     technical: bool = False
 
 
-def _decode(body: bytes, content_type: str | None) -> str:
-    _encoding, text = html_to_unicode(content_type, body)
-    return text
-
-
-def derive_versions(cfg: RunConfig, run_id: int | None) -> tuple[dict[str, int], list[Transition]]:
-    """Turn this run's fetches into versions; return counts and the transitions to diff."""
-    sources = sources_of(cfg)
-    sessions = open_db(cfg.db_url)
-    counts = {"fetches": 0, "failures": 0, "same": 0, "new": 0, "held": 0, "confirmed": 0}
-    counts["feeds"] = 0
-    transitions: list[Transition] = []
-    window = timedelta(days=cfg.flap_window_days)
-    with sessions() as session:
-        for fetch in unprocessed_fetches(session, run_id):
-            counts["fetches"] += 1
-            outcome = derive_fetch(session, fetch, sources, transitions, window)
-            counts[outcome] += 1
-            fetch.processed = True
-            session.commit()
-    return counts, transitions
-
-
-def derive_fetch(
-    session: Any, fetch: Fetch, sources: Sources, out: list[Transition], window: timedelta
-) -> str:
-    """One fetch: extract its text, reject failures, then apply the text (:func:`apply_text`)."""
-    if fetch.error or fetch.blob_hash is None:
-        return "failures"
-    doc = session.get(Document, fetch.document_id)
-    body = get_blob(session, fetch.blob_hash)
-    if doc.id in sources.feeds:  # a newsroom feed: its posts are the documents, not itself
-        if not parse_feed(body):
-            fetch.error, fetch.error_detail = "empty", "no items in the feed"
-            return "failures"
-        return "feeds"
-    html = _decode(body, fetch.headers.get("content-type"))
-    ext = extract(html, fetch.final_url or fetch.url, doc.select, doc.remove)
-    words = word_count(ext.text)
-    failure = page_failure(fetch.final_url, html, words, sources.crawl.min_words)
-    if failure:
-        fetch.error, fetch.error_detail = failure, f"{words} words of text after extraction"
-        return "failures"
-    outcome, version, transition = apply_text(
-        session,
-        doc,
-        ext.text,
-        fetch.finished_at or fetch.started_at,
-        fetch_id=fetch.id,
-        selector_matched=ext.selector_matched,
-        shrink_threshold=sources.crawl.shrink_threshold,
-        window=window,
-    )
-    fetch.version_id = version.id
-    if transition is not None:
-        out.append(transition)
-    elif outcome in ("new", "confirmed") and _new_post(session, doc, sources):
-        out.append(
-            Transition(
-                doc.id, None, version.id, (fetch.finished_at or fetch.started_at).isoformat()
-            )
-        )
-    return outcome
-
-
-def _new_post(session: Any, doc: Document, sources: Sources) -> bool:
+def new_post(session: Any, doc: Document, sources: Sources) -> bool:
     """A newsroom post's first version that is news (changes.newsroom)."""
     if doc.kind != "newsroom" or doc.group_id not in sources.feeds:
         return False

@@ -29,7 +29,10 @@ VERSION = "0.1"
 
 
 def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> dict[str, object]:
-    """Polite defaults: one request at a time per host, a delay, a timeout, a size cap."""
+    """Polite defaults: one request at a time per host, a delay, a timeout, a size cap
+    (``max_bytes``, also after decompression: a gzip bomb is ``too-large``)."""
+    if crawl.max_bytes <= 0:  # Scrapy reads 0 as "no limit"
+        raise ValueError("max_bytes must be a positive number of bytes")
     return {
         "USER_AGENT": f"policywatch/{VERSION} (+{crawl.contact_url})",
         "ROBOTSTXT_OBEY": False,
@@ -47,8 +50,12 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> di
         "LOG_LEVEL": "WARNING",
         "LOG_INSTALL_ROOT_HANDLER": True,
         "ITEM_PIPELINES": {"spiders.pipelines.StoragePipeline": 100},
-        # the delay per host across processes and machines (a lease in the database)
-        "DOWNLOADER_MIDDLEWARES": {"spiders.politeness.HostLeaseMiddleware": politeness.ORDER},
+        # Retry-After waits, then the delay per host across processes and machines (a lease
+        # in the database)
+        "DOWNLOADER_MIDDLEWARES": {
+            "spiders.retry_after.WaitBeforeMiddleware": 50,
+            "spiders.politeness.HostLeaseMiddleware": politeness.ORDER,
+        },
         "POLICYWATCH_DB": db_url,
         "POLICYWATCH_RUN": run_id or 0,
     }

@@ -16,6 +16,7 @@ from config.documents import DocumentSpec, FeedSettings
 from spiders.items import HEADERS_KEPT, LinkFetchItem, LinkTarget, PostItem
 from spiders.newsroom import matched_keywords, parse_feed, post_spec
 from spiders.outcomes import FetchError, fetch_error
+from spiders.retry_after import MAX_RETRIES, MAX_WAIT, RETRY_STATUSES, retry_after_seconds
 from storage.repo import FetchRecord
 
 MAX_REDIRECTS = 5
@@ -41,6 +42,7 @@ class MetaSpider(scrapy.Spider):
         links: list[LinkTarget] | None = None,
         feeds: dict[str, FeedSettings] | None = None,
         timeout: float = 30.0,
+        max_wait: float = MAX_WAIT,
         **kw: Any,
     ):
         super().__init__(**kw)
@@ -49,6 +51,7 @@ class MetaSpider(scrapy.Spider):
         self.feeds = feeds or {}
         self.allowed_hosts = allowed_hosts
         self.timeout = timeout
+        self.max_wait = max_wait  # the longest Retry-After honoured
         self.requested: set[str] = set()  # document ids, so a post is fetched once per crawl
         self.refused: dict[str, str] = {}  # browser mode: first URL -> refused navigation
 
@@ -133,16 +136,39 @@ class MetaSpider(scrapy.Spider):
             else:
                 yield self._request(meta["target"], target, meta["started"], meta["hops"] + 1)
             return
+        if response.status in RETRY_STATUSES:
+            retry = self._retry_after(response)
+            if isinstance(retry, scrapy.Request):
+                yield retry
+                return
+        else:
+            retry = None
         if response.status >= 400:
             kind = FetchError.HTTP_5XX if response.status >= 500 else FetchError.HTTP_4XX
             body = response.body if isinstance(meta["target"], LinkTarget) else None
-            detail = f"HTTP {response.status}"
+            detail = f"HTTP {response.status}" + (f"; {retry}" if retry else "")
             yield self._item(meta, **base, body=body, error=kind, error_detail=detail)
             return
         yield self._item(meta, **base, body=response.body)
         target = meta["target"]
         if isinstance(target, DocumentSpec) and target.id in self.feeds:
             yield from self._follow_posts(target, response.body)
+
+    def _retry_after(self, response: Response) -> scrapy.Request | str | None:
+        """Another attempt after the wait ``Retry-After`` asks for, if within the cap and not
+        retried already; else why not (for the fetch's error detail), or None."""
+        value = response.headers.get("Retry-After", b"").decode("latin-1")
+        wait = retry_after_seconds(value)
+        if wait is None:
+            return None
+        meta = response.meta
+        if meta.get("retries", 0) >= MAX_RETRIES:
+            return f"Retry-After {value} (retried once already)"
+        if wait > self.max_wait:
+            return f"Retry-After {value}: longer than {self.max_wait:g} s, the next run retries"
+        request = self._request(meta["target"], response.url, meta["started"], meta["hops"])
+        request.meta.update(retries=meta.get("retries", 0) + 1, wait_before=wait)
+        return request
 
     def _follow_posts(self, feed: DocumentSpec, body: bytes) -> Iterator[Any]:
         """Keep the feed's posts that name a keyword: a document each, fetched in this crawl."""

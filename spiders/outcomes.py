@@ -63,7 +63,7 @@ def _by_message(exc: BaseException) -> FetchError:
     text = f"{name} {exc}".lower()
     if "timeout" in text or "timedout" in text:
         return FetchError.TIMEOUT
-    if "max size" in text:
+    if "max size" in text or "download_maxsize" in text:  # also a gzip bomb, decompressed
         return FetchError.TOO_LARGE
     if "dns" in text or "resolve" in text:
         return FetchError.DNS

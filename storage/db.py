@@ -23,6 +23,49 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class DatabaseUrlError(ValueError):
+    """A database URL that cannot work; the message says why and what to write instead."""
+
+
+_EXAMPLES = "sqlite:///var/policywatch.db or postgresql+psycopg://user:pass@host/policywatch"
+
+
+def check_url(url: str, must_exist: bool = False) -> None:
+    """Raise :class:`DatabaseUrlError` unless ``url`` names a database policywatch can open:
+    a URL SQLAlchemy reads, a dialect and driver that are installed, and for SQLite a file
+    path that is not a folder (and exists, with ``must_exist``). Touches nothing on disk."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUrlError(f"{url!r} is not a database URL; use {_EXAMPLES}") from exc
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError as exc:
+        raise DatabaseUrlError(
+            f"unknown database kind {parsed.drivername!r} in {url!r}; use {_EXAMPLES}"
+        ) from exc
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        if dialect.name == "postgresql":
+            raise DatabaseUrlError(
+                f"the PostgreSQL driver for {parsed.drivername!r} is not installed: "
+                "pip install -e '.[postgres]' and use postgresql+psycopg://..."
+            ) from exc
+        raise DatabaseUrlError(f"the driver for {parsed.drivername!r} is not installed") from exc
+    if dialect.name == "sqlite" and parsed.database and parsed.database != ":memory:":
+        path = Path(parsed.database)
+        if path.is_dir():
+            raise DatabaseUrlError(f"{path} is a folder, not a database file; name a file in it")
+        if must_exist and not path.is_file():
+            raise DatabaseUrlError(
+                f"no database at {path}: check the path (or run `policywatch crawl` to create it)"
+            )
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url``; for SQLite, creates the parent folder and sets WAL pragmas."""
     url = url or defaults.db_url()

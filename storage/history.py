@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.blobs import put_text
@@ -108,8 +108,14 @@ def add_change(
     summary: dict[str, object],
     technical: bool = False,
     alert: bool = True,
+    fetch_id: int | None = None,
 ) -> Change:
-    """Store a text change and its diff; ``alert`` False keeps it for the record only."""
+    """Store a text change and its diff; ``alert`` False keeps it for the record only.
+
+    The change gets the document's next transition number (``seq``, unique per document):
+    call this holding the document's lock (storage.locks), or a second writer of the same
+    transition fails on the uniqueness rule instead of storing it twice.
+    """
     change = Change(
         document_id=document_id,
         from_version_id=from_version_id,
@@ -124,7 +130,15 @@ def add_change(
         summary=summary,
         technical=technical,
         alert=alert and not technical,
+        seq=next_seq(session, document_id),
+        fetch_id=fetch_id,
     )
     session.add(change)
     session.flush()
     return change
+
+
+def next_seq(session: Session, document_id: str) -> int:
+    """The number the document's next text transition gets: one more than the last."""
+    last = session.scalar(select(func.max(Change.seq)).where(Change.document_id == document_id))
+    return (last or 0) + 1

@@ -87,8 +87,14 @@ class Run(Base):
     trigger: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # running, completed, failed, or crashed (closed by a later run: its process was gone)
     status: Mapped[str] = mapped_column(String(20), default="running")
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # Who runs it, so that the next run can tell a dead run (closed as ``crashed``) from a
+    # live one: the host and process id, and when it last showed it was alive.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Blob(Base):
@@ -120,7 +126,7 @@ class Fetch(Base):
     blob_hash: Mapped[str | None] = mapped_column(ForeignKey("blob.hash"))
     error: Mapped[str | None] = mapped_column(String(30))
     error_detail: Mapped[str | None] = mapped_column(Text)
-    processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    processed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
     # its body was dropped by the retention rule (storage.retention): same text as kept ones
     body_pruned: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -165,6 +171,9 @@ class Change(Base):
     """
 
     __tablename__ = "change"
+    # A document's text transitions are numbered 1, 2, 3...: two runs deriving the same
+    # transition at once cannot both store it (docs/decisions/0012-durable-transitions.md).
+    __table_args__ = (UniqueConstraint("document_id", "seq", name="uq_change_document_seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="text")
@@ -182,6 +191,8 @@ class Change(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     technical: Mapped[bool] = mapped_column(Boolean, default=False)
     alert: Mapped[bool] = mapped_column(Boolean, default=True)
+    seq: Mapped[int | None] = mapped_column(Integer)  # text changes only: nth of its document
+    fetch_id: Mapped[int | None] = mapped_column(Integer)  # the fetch that showed the new text
 
     document: Mapped[Document] = relationship()
     from_version: Mapped[Version | None] = relationship(foreign_keys=[from_version_id])

@@ -25,6 +25,7 @@ from storage.models import (
     Run,
     Version,
 )
+from storage.runs import own
 
 
 def now() -> datetime:
@@ -96,6 +97,7 @@ def posts_to_follow(
 
 def start_run(session: Session, trigger: str, at: datetime | None = None) -> Run:
     run = Run(trigger=trigger, started_at=at or now(), status="running", counts={})
+    own(run)
     session.add(run)
     session.flush()
     return run

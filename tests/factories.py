@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from changes.diff import ops_to_json, word_diff
 from config.documents import DocumentSpec
 from config.run import RunConfig, tracked_documents
-from pipeline import detect, publishing, runs, spider_process, versions
+from pipeline import derive, publishing, runs, spider_process
 from storage import repo
 from storage.blobs import put_text, sha256
 from storage.db import open_db
@@ -241,7 +241,6 @@ def run_steps(cfg: RunConfig) -> dict[str, int]:
     """One monitoring run, step by step: crawl, versions, changes, publish; its counts."""
     run_id = start_run(cfg)
     spider_process.crawl(cfg, run_id)
-    counts, transitions = versions.derive_versions(cfg, run_id)
-    counts["changes"] = detect.detect_changes(cfg, run_id, transitions)
+    counts = derive.derive_versions(cfg, run_id)
     publishing.publish(cfg)
     return counts

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from config.run import RunConfig
 from demo.server import FakeMeta
-from pipeline import spider_process, versions
+from pipeline import derive, spider_process
 from storage.blobs import get_text
 from storage.db import open_db
 from storage.models import Fetch, Version
@@ -51,7 +51,7 @@ def test_javascript_page_is_captured_in_browser_mode_only(
     cfg = RunConfig(db_url=db_url, sources_path=str(sources))
     run_id = start_run(cfg)
     assert spider_process.crawl(cfg, run_id) == 3
-    counts, _ = versions.derive_versions(cfg, run_id)
+    counts = derive.derive_versions(cfg, run_id)
     assert counts["new"] == 1 and counts["failures"] == 2
 
     with open_db(cfg.db_url)() as s:

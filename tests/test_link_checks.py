@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from config.run import RunConfig, sources_of
 from demo.server import FakeMeta
 from flows.cli import app
-from pipeline import link_checks, spider_process, versions
+from pipeline import derive, link_checks, spider_process
 from storage.db import open_db
 from storage.models import Change, Link, LinkCheck, LinkSighting
 from tests.conftest import write_sources
@@ -129,7 +129,7 @@ def test_links_in_texts_are_sighted_and_offsite_ones_never_fetched(
     cfg = config(tmp_path, db_url, site, [{"id": "policy", "url": site.url("/policy")}])
     run_id = start_run(cfg)
     spider_process.crawl(cfg, run_id)
-    versions.derive_versions(cfg, run_id)
+    derive.derive_versions(cfg, run_id)
 
     assert link_checks.check_links(cfg, run_id) == {
         "links": 2,

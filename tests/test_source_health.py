@@ -12,7 +12,7 @@ from changes import source_health
 from changes.source_health import Failure, describe_source, source_alert
 from config.run import RunConfig
 from demo.server import FakeMeta
-from pipeline import spider_process, versions
+from pipeline import derive, spider_process
 from pipeline.source_health import source_health as source_health_step
 from storage.db import open_db
 from storage.models import Change, Fetch, Version
@@ -51,7 +51,7 @@ def test_a_consent_wall_is_a_failure_and_a_long_one_is_one_change(
     def run() -> int:
         run_id = start_run(cfg)
         spider_process.crawl(cfg, run_id)
-        versions.derive_versions(cfg, run_id)
+        derive.derive_versions(cfg, run_id)
         return source_health_step(cfg, run_id)
 
     assert run() == 0

@@ -1,0 +1,263 @@
+"""Fetches -> versions and changes, one document transaction at a time, nothing lost or doubled.
+
+For each stored fetch not yet processed, oldest first, :func:`process_fetch`:
+
+1. reads its body and turns it into text outside any write transaction (decoding,
+   extraction: the slow, fallible part). A page that cannot be read becomes a typed
+   failure of that fetch (``not-html``, ``bad-encoding``, ``unparsable``, ``empty``...)
+   and every other fetch goes on;
+2. in ONE short transaction holding the document's lock (storage.locks), re-reads the
+   document's state, applies the text (new version, current pointer), diffs and
+   classifies the transition and stores the change, and marks the fetch processed.
+   Either all of it is committed or none of it: a kill, a full disk or a lock timeout at
+   any point leaves the fetch unprocessed, and the next run processes it again.
+
+Every unprocessed fetch is processed, whichever run stored it, so fetches left by a run
+that died are recovered by the next; within a document they are always taken in the
+order they were stored (an older fetch is never applied after a newer one). The lock and
+the per-document numbering of transitions (``change.seq``, unique) make two runs at once
+safe. See docs/decisions/0012-durable-transitions.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from changes.decode import PageRejected, decode_page
+from changes.extract import UnparsablePage, extract, word_count
+from changes.quality import page_failure
+from config.run import RunConfig, sources_of
+from config.sources import Sources
+from pipeline.detect import record_change
+from pipeline.versions import Transition, apply_text, new_post
+from spiders.newsroom import parse_feed
+from storage.blobs import get_blob
+from storage.db import open_db
+from storage.locks import document_transaction
+from storage.models import Document, Fetch
+
+#: Outcomes counted per fetch; ``deferred``: its transaction could not commit (database
+#: locked, disk full...) and the fetch is left for the next run.
+OUTCOMES = ("failures", "same", "new", "held", "confirmed", "feeds", "deferred", "skipped")
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What a fetch showed, ready to apply."""
+
+    text: str
+    selector_matched: bool
+
+
+@dataclass(frozen=True)
+class PageFailure:
+    """Why a fetch shows no document text: its typed failure and a line of detail."""
+
+    kind: str
+    detail: str | None
+
+
+def derive_versions(
+    cfg: RunConfig, run_id: int | None, on_change: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Process every unprocessed fetch (this run's, and any a dead run left), oldest first per
+    document, each in one locked transaction with its version and change; the counts
+    (``changes``: the changes stored, ``deferred``: fetches left for the next run)."""
+    sources = sources_of(cfg)
+    sessions = open_db(cfg.db_url)
+    counts = dict.fromkeys(("fetches", "failures", "same", "new", "held", "confirmed"), 0)
+    counts.update(feeds=0, changes=0, deferred=0)
+    window = timedelta(days=cfg.flap_window_days)
+    with sessions() as session:
+        pending = pending_documents(session)
+    for doc_id in pending:
+        derive_document(sessions, doc_id, sources, window, run_id, counts, on_change)
+    counts["fetches"] = sum(counts.get(k, 0) for k in OUTCOMES if k != "skipped")
+    return counts
+
+
+def apply_fetch(
+    session: Session,
+    doc: Document,
+    fetch: Fetch,
+    page: PageText,
+    sources: Sources,
+    window: timedelta,
+    run_id: int | None,
+) -> tuple[str, int | None]:
+    """Apply a fetch's text (``apply_text``) and store the change it causes, if any, in the
+    caller's locked transaction; the outcome and the change's id."""
+    at = seen_at(fetch)
+    outcome, version, transition = apply_text(
+        session,
+        doc,
+        page.text,
+        at,
+        fetch_id=fetch.id,
+        selector_matched=page.selector_matched,
+        shrink_threshold=sources.crawl.shrink_threshold,
+        window=window,
+    )
+    fetch.version_id = version.id
+    if transition is None and outcome in ("new", "confirmed") and new_post(session, doc, sources):
+        transition = Transition(doc.id, None, version.id, at.isoformat())
+    if transition is None:
+        return outcome, None
+    return outcome, record_change(session, transition, run_id, fetch_id=fetch.id).id
+
+
+def read_page(fetch: Fetch, body: bytes | None, doc: Document, sources: Sources) -> Any:
+    """The text a fetch shows (:class:`PageText`), a :class:`PageFailure`, or ``"feed"`` for a
+    newsroom feed (its posts are documents of their own). Never raises for a bad page."""
+    if fetch.error or body is None:
+        return PageFailure(fetch.error or "error", fetch.error_detail)
+    if doc.id in sources.feeds:
+        try:
+            return "feed" if parse_feed(body) else PageFailure("empty", "no items in the feed")
+        except Exception as exc:  # a hostile feed fails alone
+            return PageFailure("unparsable", _detail(exc))
+    try:
+        decoded = decode_page(body, fetch.headers.get("content-type"))
+        ext = extract(decoded.text, fetch.final_url or fetch.url, doc.select, doc.remove)
+    except PageRejected as exc:
+        return PageFailure(exc.kind, exc.detail)
+    except UnparsablePage as exc:
+        return PageFailure("unparsable", str(exc))
+    except Exception as exc:  # whatever else a page can do to a parser
+        return PageFailure("unparsable", _detail(exc))
+    words = word_count(ext.text)
+    failure = page_failure(fetch.final_url, decoded.text, words, sources.crawl.min_words)
+    if failure:
+        return PageFailure(failure, f"{words} words of text after extraction")
+    return PageText(ext.text, ext.selector_matched)
+
+
+def _detail(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def pending_documents(session: Session, documents: Iterable[str] | None = None) -> list[str]:
+    """Documents with unprocessed fetches (of any run), in the order of their oldest one."""
+    stmt = select(Fetch.document_id, Fetch.id).where(Fetch.processed.is_(False))
+    if documents is not None:
+        stmt = stmt.where(Fetch.document_id.in_(list(documents)))
+    order: dict[str, None] = {}
+    for doc_id, _ in session.execute(stmt.order_by(Fetch.id)):
+        order.setdefault(doc_id, None)
+    return list(order)
+
+
+def next_fetch(session: Session, document_id: str) -> Fetch | None:
+    """The document's oldest unprocessed fetch."""
+    stmt = (
+        select(Fetch)
+        .where(Fetch.document_id == document_id, Fetch.processed.is_(False))
+        .order_by(Fetch.id)
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def derive_document(
+    sessions: sessionmaker[Session],
+    document_id: str,
+    sources: Sources,
+    window: timedelta,
+    run_id: int | None,
+    counts: dict[str, int],
+    on_change: Callable[[int], None] | None = None,
+) -> None:
+    """Process the document's unprocessed fetches, oldest first, one transaction each.
+
+    Stops at the first fetch whose transaction cannot commit (``deferred``): a later fetch
+    must never be applied before an earlier one.
+    """
+    while True:
+        with sessions() as session:  # read side: no write lock while parsing
+            fetch = next_fetch(session, document_id)
+            if fetch is None:
+                return
+            doc = session.get(Document, document_id)
+            assert doc is not None
+            body = get_blob(session, fetch.blob_hash) if fetch.blob_hash else None
+            page = read_page(fetch, body, doc, sources)
+            fetch_id = fetch.id
+        try:
+            outcome, change_id = _commit(
+                sessions, document_id, fetch_id, page, sources, window, run_id
+            )
+        except (OperationalError, IntegrityError) as exc:  # locked, disk full, a race lost twice
+            counts["deferred"] = counts.get("deferred", 0) + 1
+            _log(f"{document_id}: fetch {fetch_id} left for the next run: {_detail(exc.orig)}")
+            return
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if change_id is not None:
+            counts["changes"] = counts.get("changes", 0) + 1
+            if on_change:
+                on_change(change_id)
+
+
+def _commit(
+    sessions: sessionmaker[Session],
+    document_id: str,
+    fetch_id: int,
+    page: Any,
+    sources: Sources,
+    window: timedelta,
+    run_id: int | None,
+) -> tuple[str, int | None]:
+    """Apply one fetch in one locked transaction; retried once if another writer stored the
+    same transition first (the uniqueness rule fired: the retry sees its work)."""
+    for attempt in (1, 2):
+        try:
+            with document_transaction(sessions, document_id) as session:
+                fetch = session.get(Fetch, fetch_id)
+                assert fetch is not None
+                session.refresh(fetch)
+                if fetch.processed:  # another run got there first
+                    return "skipped", None
+                if isinstance(page, PageFailure):
+                    fetch.error, fetch.error_detail = page.kind, page.detail
+                    fetch.processed = True
+                    return "failures", None
+                if page == "feed":
+                    fetch.processed = True
+                    return "feeds", None
+                doc = session.get(Document, document_id)
+                assert doc is not None
+                session.refresh(doc)
+                try:
+                    with session.begin_nested():
+                        outcome, change_id = apply_fetch(
+                            session, doc, fetch, page, sources, window, run_id
+                        )
+                except (OperationalError, IntegrityError):
+                    raise
+                except Exception as exc:  # a page the diff or the classifier chokes on
+                    fetch.error, fetch.error_detail = "unparsable", _detail(exc)
+                    fetch.processed = True
+                    return "failures", None
+                fetch.processed = True
+                return outcome, change_id
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _log(message: str) -> None:
+    import sys
+
+    print(f"policywatch: {message}", file=sys.stderr)
+
+
+def seen_at(fetch: Fetch) -> datetime:
+    """When a fetch showed its text: when it finished (or started, if it never did)."""
+    return fetch.finished_at or fetch.started_at
