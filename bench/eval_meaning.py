@@ -56,7 +56,14 @@ def _row(name: str, s: Score) -> list[str]:
 def table(scores: list[DocumentScore]) -> Table:
     t = Table(title="What policywatch says, against the gold labels (P / R per category)")
     heads = ["document", "changes", "alerts", *CATEGORIES]
-    heads += ["false claims", "claims found", "noise alerts", "missed", "vague titles", "unlabelled"]
+    heads += [
+        "false claims",
+        "claims found",
+        "noise alerts",
+        "missed",
+        "vague titles",
+        "unlabelled",
+    ]
     for h in heads:
         t.add_column(h, justify="left" if h == "document" else "right", no_wrap=h == "document")
     for s in scores:

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from changes.legalbasis import BASES, basis_name
 from flows.archive import read_archive
 from flows.replay import replay
 from storage.db import open_db
@@ -88,10 +89,22 @@ _PAGES: dict[str, tuple[str, str]] = {
         "TikTok Privacy Policy (EEA)",
         "https://www.tiktok.com/legal/page/eea/privacy-policy/en",
     ),
-    "pinterest-privacy-policy-en": ("Pinterest Privacy Policy", "https://policy.pinterest.com/en/privacy-policy"),
-    "reddit-privacy-policy-en": ("Reddit Privacy Policy", "https://www.reddit.com/policies/privacy-policy"),
-    "youtube-privacy-policy-en": ("Google Privacy Policy", "https://policies.google.com/privacy?hl=en"),
-    "bluesky-privacy-policy-en": ("Bluesky Privacy Policy", "https://bsky.social/about/support/privacy-policy"),
+    "pinterest-privacy-policy-en": (
+        "Pinterest Privacy Policy",
+        "https://policy.pinterest.com/en/privacy-policy",
+    ),
+    "reddit-privacy-policy-en": (
+        "Reddit Privacy Policy",
+        "https://www.reddit.com/policies/privacy-policy",
+    ),
+    "youtube-privacy-policy-en": (
+        "Google Privacy Policy",
+        "https://policies.google.com/privacy?hl=en",
+    ),
+    "bluesky-privacy-policy-en": (
+        "Bluesky Privacy Policy",
+        "https://bsky.social/about/support/privacy-policy",
+    ),
 }
 
 _LOCALES = {"en": "en_US", "fr": "fr_FR", "de": "de_DE"}
@@ -242,17 +255,32 @@ def is_vague(title: str) -> bool:
     return bool(_VAGUE.match(rest.strip()))
 
 
+def basis_id(name: str) -> str:
+    """``"legitimate interests"`` (as summaries write it) or ``"legitimate-interests"`` ->
+    ``"legitimate-interests"``."""
+    for basis in BASES:
+        if name in (basis, basis_name(basis)):
+            return basis
+    return name
+
+
 def published_claims(summary: dict[str, Any]) -> list[Claim]:
     """The legal-basis claims a change's summary makes (what a reader would quote)."""
     claims = []
     for item in summary.get("bases", []) or []:
         kind = "announced" if item.get("announced") else str(item.get("action"))
-        date = item.get("announced", {}).get("date") if isinstance(item.get("announced"), dict) else None
-        claims.append(Claim(str(item.get("purpose", "")), str(item.get("basis")), kind, date))
+        date = (
+            item.get("announced", {}).get("date")
+            if isinstance(item.get("announced"), dict)
+            else None
+        )
+        claims.append(
+            Claim(str(item.get("purpose", "")), basis_id(str(item.get("basis"))), kind, date)
+        )
     stated = summary.get("bases_stated") or {}
     for action in ("added", "removed"):
         for basis in stated.get(action, []) or []:
-            claims.append(Claim("", str(basis), action))
+            claims.append(Claim("", basis_id(str(basis)), action))
     return claims
 
 
@@ -271,9 +299,7 @@ def supports(gold: Claim, claim: Claim) -> bool:
     return bool(have) and all(w in have for w in _words(gold.purpose))
 
 
-def score_document(
-    stem: str, db_url: str, gold_dir: Path = GOLD
-) -> tuple[Score, list[Change]]:
+def score_document(stem: str, db_url: str, gold_dir: Path = GOLD) -> tuple[Score, list[Change]]:
     """Replay one history into ``db_url`` and score its changes against its gold file."""
     language, gold = read_gold(gold_dir / f"{stem}.toml")
     spec = spec_for(stem, language)
