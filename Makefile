@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test install chromium lint clean
+.PHONY: demo test install chromium feed-tools lint clean
 
 demo: $(STAMP)  ## install, then replay real Meta history through a local stand-in and publish
 	$(BIN)/policywatch demo
 
-test: $(STAMP) chromium  ## install (and Chromium for the browser tests), lint, run every test
+test: $(STAMP) chromium feed-tools  ## install (+ Chromium, jing, newsboat for the tests), lint, run every test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -17,6 +17,9 @@ install: $(STAMP)
 
 chromium:  ## Debian's chromium for the browser tests (POLICYWATCH_CHROMIUM overrides)
 	bash scripts/install-chromium.sh
+
+feed-tools:  ## Debian's jing and newsboat for the feed tests (validity, a real reader)
+	bash scripts/install-feed-tools.sh
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "policywatch needs Python 3.11 or newer")'

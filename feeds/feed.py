@@ -48,6 +48,7 @@ class FeedSpec:
     document_id: str | None = None  # only this document's changes
     category: str | None = None  # only changes in this category
     rights: str | None = None  # attribution / licence of the texts (Atom rights, RSS copyright)
+    author: str = "policywatch"  # the installation (its site title): it writes the entries
 
     def wants(self, entry: Entry | ChangeView) -> bool:
         doc_id = entry.document.id if isinstance(entry, ChangeView) else entry.document_id
@@ -65,16 +66,21 @@ def normalize_base_url(base_url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def build_entry(change: ChangeView, folded: list[Hunk], base_url: str) -> Entry:
-    """The feed entry of ``change``: a short summary then the first hunks of its diff."""
+def build_entry(change: ChangeView, folded: list[Hunk], base_url: str, tag_base: str) -> Entry:
+    """The feed entry of ``change``: a short summary then the first hunks of its diff.
+
+    ``tag_base`` (``tag:host,date:prefix``) is the installation's own: entry ids are unique
+    to it and never change. Insertions and deletions are marked in the text too
+    (``{+new+}``, ``[-old-]``) for readers that drop <ins> and <del>.
+    """
     link = base_url + change.path
     shown, more = render.excerpt(folded)
     content = render.render("entry.html", change=change, hunks=shown, more=more, link=link)
     return Entry(
         change_id=change.id,
         document_id=change.document.id,
-        id=text.tag_uri("change", change.document.id, change.id),
-        title=change.title,
+        id=text.tag_uri(tag_base, "change", change.document.id, change.id),
+        title=text.short_title(change.title),
         link=link,
         updated=change.detected_at,
         categories=tuple(change.categories),
@@ -86,6 +92,8 @@ def _generator(spec: FeedSpec, entries: Sequence[Entry], base_url: str, ext: str
     fg = FeedGenerator()
     fg.id(spec.id)
     fg.title(text.clean(spec.title))
+    author = {"name": text.clean(spec.author), "uri": base_url}
+    fg.author(author)  # RFC 4287 4.1.1: a feed (or each entry) has an atom:author
     fg.subtitle(text.clean(spec.subtitle))  # also the RSS channel description
     fg.language("en")
     fg.generator("policywatch")
@@ -98,6 +106,7 @@ def _generator(spec: FeedSpec, entries: Sequence[Entry], base_url: str, ext: str
         fe = fg.add_entry(order="append")
         fe.id(e.id)
         fe.title(e.title)
+        fe.author(author)
         fe.link(href=e.link, rel="alternate")
         fe.updated(e.updated)
         fe.published(e.updated)
@@ -121,29 +130,32 @@ def feed_specs(
     site_title: str,
     documents: Sequence[DocumentView],
     categories: Sequence[str],
+    tag_base: str,
     rights: str | None = None,
 ) -> list[FeedSpec]:
     """Every feed the site offers: all changes, then one per document, then per category."""
     specs = [
         FeedSpec(
             "feed",
-            text.tag_uri("feed"),
+            text.tag_uri(tag_base, "feed"),
             f"{site_title}: all changes",
             "Changes to Meta's privacy and AI pages, newest first.",
             "index.html",
             rights=rights,
+            author=site_title,
         )
     ]
     for doc in documents:
         specs.append(
             FeedSpec(
                 f"documents/{doc.slug}",
-                text.tag_uri("feed", "document", doc.id),
+                text.tag_uri(tag_base, "feed", "document", doc.id),
                 f"{site_title}: {doc.title}",
                 f"Changes to {doc.title} ({doc.service}, {doc.locale}), newest first.",
                 f"documents/{doc.slug}.html",
                 document_id=doc.id,
                 rights=rights,
+                author=site_title,
             )
         )
     for cat in categories:
@@ -151,12 +163,13 @@ def feed_specs(
         specs.append(
             FeedSpec(
                 path,
-                text.tag_uri("feed", "category", cat),
+                text.tag_uri(tag_base, "feed", "category", cat),
                 f"{site_title}: {cat}",
                 f"Changes in the category \u201c{cat}\u201d, newest first.",
                 "index.html",
                 category=cat,
                 rights=rights,
+                author=site_title,
             )
         )
     return specs
@@ -196,7 +209,7 @@ def write_feeds(
 
 
 def entries_for(
-    changes: Sequence[ChangeView], folded: Mapping[int, list[Hunk]], base_url: str
+    changes: Sequence[ChangeView], folded: Mapping[int, list[Hunk]], base_url: str, tag_base: str
 ) -> list[Entry]:
     """The entries of ``changes`` (newest first), in the same order."""
-    return [build_entry(c, folded[c.id], base_url) for c in changes]
+    return [build_entry(c, folded[c.id], base_url, tag_base) for c in changes]

@@ -13,6 +13,9 @@ from changes.diff import Hunk, Op
 from feeds import text
 
 _TAGS = {"+": ("<ins>", "</ins>"), "-": ("<del>", "</del>"), "=": ("", "")}
+# Marks in the text itself (wdiff's), for feed readers that drop <ins>/<del> and their style.
+_MARKS = {"+": ("<ins>{+", "+}</ins>"), "-": ("<del>[-", "-]</del>"), "=": ("", "")}
+TEXT_MARKS_LEGEND = "Deleted text is shown [-like this-], inserted text {+like this+}."
 _BR = Markup("<br>\n")
 
 
@@ -24,11 +27,13 @@ def lines(chunk: str, breaks: bool = False) -> Markup:
     return _BR.join(escape(line) for line in chunk.split("\n"))
 
 
-def ops_html(pieces: Sequence[Op], breaks: bool = False) -> Markup:
-    """Diff ops as HTML: insertions in <ins>, deletions in <del>, every chunk escaped."""
+def ops_html(pieces: Sequence[Op], breaks: bool = False, marks: bool = False) -> Markup:
+    """Diff ops as HTML: insertions in <ins>, deletions in <del>, every chunk escaped; with
+    ``marks`` also ``{+inserted+}`` and ``[-deleted-]`` in the text (feeds)."""
     out = []
+    tags = _MARKS if marks else _TAGS
     for op, chunk in pieces:
-        start, end = _TAGS[op]
+        start, end = tags[op]
         out.append(f"{start}{lines(chunk, breaks)}{end}")
     return Markup("".join(out))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from feeds.incremental import Output
 from feeds.views import ChangeView, DocumentView, VersionView
 from storage import repo
 from storage.blobs import get_text
+from storage.installation import tag_scheme
 from storage.models import Blob
 
 
@@ -108,16 +110,19 @@ def publish(
     relatively. Feeds, the index and category pages keep the ``limit`` newest changes; every
     change gets a page. ``attribution`` (e.g. the ODC-BY credit of archived texts) goes in
     every page footer and every feed's rights. Readers see the old folder or the new one,
-    never a half-written one.
+    never a half-written one. The first publish of a database chooses the installation's
+    tag URI authority (``base_url``'s host and today's date) and stores it (commits).
     """
     base = feed.normalize_base_url(base_url)
+    scheme = tag_scheme(session, urlsplit(base).hostname)
+    tag_base = f"tag:{scheme.authority}:{scheme.prefix}"
     data = load_site(session, site_title, limit, attribution)
     stored = StoredData(session)
     entries: dict[int, feed.Entry] = {}
 
     def entry(change: ChangeView) -> feed.Entry:
         if change.id not in entries:
-            entries[change.id] = feed.build_entry(change, stored.hunks(change), base)
+            entries[change.id] = feed.build_entry(change, stored.hunks(change), base, tag_base)
         return entries[change.id]
 
     final = Path(out_dir)
@@ -125,7 +130,9 @@ def publish(
     with atomic_dir(out_dir) as tmp:
         out = Output(tmp, previous)
         pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
-        specs = feed.feed_specs(site_title, data.documents, data.categories, rights=attribution)
+        specs = feed.feed_specs(
+            site_title, data.documents, data.categories, tag_base, rights=attribution
+        )
         written = feed.write_feeds(out, base, specs, data.changes, entry, limit, stored.prepare)
         out.close()
     return PublishResult(

@@ -141,6 +141,7 @@ def environment() -> Environment:
     env.filters["time_tag"] = fragments.time_tag
     for helper in (fragments.counts, fragments.badges, fragments.piece, fragments.hunk_head):
         env.globals[helper.__name__] = helper
+    env.globals["marks_legend"] = fragments.TEXT_MARKS_LEGEND
     env.globals["summary_items"] = text.summary_items
     env.globals["summarise"] = summary.blocks
     env.globals["side_rows"] = diffview.rows

@@ -13,7 +13,6 @@ from urllib.parse import quote, urlsplit
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
 _MAX_SLUG = 120
-TAG_AUTHORITY = "policywatch,2024"
 SHOWN_ELSEWHERE = frozenset({"words_added", "words_removed"})  # pages and entries show counts
 
 
@@ -59,10 +58,34 @@ def lang(locale: str | None) -> str:
     return tag if _LANG.fullmatch(tag) else ""
 
 
-def tag_uri(*parts: str | int) -> str:
-    """A stable ``tag:`` URI (RFC 4151) naming a feed or an entry, whatever the base URL."""
+def tag_uri(base: str, *parts: str | int) -> str:
+    """A ``tag:`` URI (RFC 4151) naming a feed or an entry below ``base``
+    (``tag:host,date:prefix``, the installation's own, chosen once): stable whatever the
+    base URL, and unique to the installation.
+
+    >>> tag_uri("tag:example.org,2026-11-23:pw-1a2b3c4d", "change", "fb privacy", 7)
+    'tag:example.org,2026-11-23:pw-1a2b3c4d/change/fb%20privacy/7'
+    """
     specific = "/".join(quote(str(p), safe="-._~") for p in parts)
-    return f"tag:{TAG_AUTHORITY}:{specific}"
+    return f"{base}/{specific}"
+
+
+MAX_TITLE = 140
+
+
+def short_title(title: str, limit: int = MAX_TITLE) -> str:
+    """``title`` cut at a word boundary to at most ``limit`` characters (ellipsis included).
+
+    >>> short_title("Privacy Policy: legal basis changed", 20)
+    'Privacy Policy\u2026'
+    """
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-\u2013\u2014") + "\u2026"
 
 
 def fmt_datetime(moment: datetime) -> str:

@@ -241,3 +241,20 @@ class LinkCheck(Base):
     blob_hash: Mapped[str | None] = mapped_column(ForeignKey("blob.hash"))  # the page, kept
 
     link: Mapped[Link] = relationship()
+
+
+class Installation(Base):
+    """Values this installation chose once and keeps for ever (one row, id 1).
+
+    ``tag_authority`` is the ``host,YYYY-MM-DD`` of the RFC 4151 tag URIs naming its feeds
+    and entries, and ``tag_prefix`` a random token that tells apart two installations on the
+    same host and day: readers then never mix up their entries, and moving the site to
+    another URL keeps every id.
+    """
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag_authority: Mapped[str] = mapped_column(String(300))
+    tag_prefix: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

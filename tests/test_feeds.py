@@ -16,6 +16,7 @@ from feeds import text
 from feeds.feed import EMPTY_FEED_UPDATED
 from feeds.publish import publish
 from feeds.render import excerpt
+from storage.installation import tag_scheme
 from storage.models import Change
 from tests import factories
 from tests.factories import T1, T2, T3, add_change, add_document, add_version
@@ -117,10 +118,13 @@ def test_feeds_parse_newest_first_with_tag_ids(world: World, tmp_path: Path) -> 
     assert out / "feed.atom" in result.feeds and out / "feed.rss" in result.feeds
     for name in ("feed.atom", "feed.rss"):
         entries = parse(out / name).entries
+        scheme = tag_scheme(world.session, "ignored: chosen by the first publish")
+        assert re.fullmatch(r"example\.org,\d{4}-\d{2}-\d{2}", scheme.authority)
+        base = f"tag:{scheme.authority}:{scheme.prefix}"
         assert [e.id for e in entries] == [
-            f"tag:policywatch,2024:change/fb-privacy/{world.date.id}",
-            f"tag:policywatch,2024:change/fb-privacy/{world.basis.id}",
-            f"tag:policywatch,2024:change/ig-privacy/{world.other.id}",
+            f"{base}/change/fb-privacy/{world.date.id}",
+            f"{base}/change/fb-privacy/{world.basis.id}",
+            f"{base}/change/ig-privacy/{world.other.id}",
         ]
         assert entries[0].link == f"{BASE}changes/{world.date.id}.html"
         assert entries[1].title == world.basis.title
@@ -259,7 +263,12 @@ def test_text_helpers() -> None:
         "",
     ):
         assert text.safe_url(bad) is None
-    assert text.tag_uri("change", "fb-privacy", 7) == "tag:policywatch,2024:change/fb-privacy/7"
+    assert text.tag_uri("tag:a.org,2026-11-23:p", "change", "fb privacy", 7) == (
+        "tag:a.org,2026-11-23:p/change/fb%20privacy/7"
+    )
+    assert text.short_title("x" * 200) == "x" * 139 + "\u2026"
+    long = "Facebook Privacy Policy: " + "legal basis changed for a purpose, " * 8
+    assert len(text.short_title(long)) <= 140 and text.short_title(long).endswith(" legal\u2026")
     assert text.slug("fb-privacy") == "fb-privacy"
     for bad in ("../etc", "a/b", ".hidden", "x" * 300, ""):
         name = text.slug(bad)
