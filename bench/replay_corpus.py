@@ -2,7 +2,8 @@
 
 Run: ``python bench/replay_corpus.py [--db sqlite:///path.db]`` (default: a temporary
 SQLite file). Each document is replayed in-process through the same steps a crawl uses
-(flows.replay -> flows.steps.apply_text / record_change), then a table shows per document:
+(flows.replay -> pipeline.versions.apply_text / pipeline.detect.record_change), then a
+table shows per document:
 recorded versions, distinct texts, changes stored, alerts raised and by category, versions
 that differ from the one before only in link targets and whether any of them alerted, held
 partial renders, changes kept without alert (and why), stated dates that moved (and how

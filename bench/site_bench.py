@@ -33,12 +33,13 @@ from sqlalchemy.orm import Session  # noqa: E402
 from changes.classify import classify  # noqa: E402
 from changes.diff import diff_stats, ops_to_json, word_diff  # noqa: E402
 from changes.extract import normalise_markdown, word_count  # noqa: E402
+from config.documents import DocumentSpec  # noqa: E402
 from demo.corpus import load_history  # noqa: E402
 from feeds.publish import PublishResult, publish  # noqa: E402
 from storage.db import open_db  # noqa: E402
 from storage.history import add_change, add_or_touch_version, set_current  # noqa: E402
 from storage.models import Document, Version  # noqa: E402
-from storage.repo import DocumentSpec, sync_documents  # noqa: E402
+from storage.repo import sync_documents  # noqa: E402
 
 BASE = "https://example.org/policywatch/"
 HISTORY = "facebook-privacy-policy-en"

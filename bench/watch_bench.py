@@ -4,7 +4,7 @@ Run: ``python bench/watch_bench.py [--links N] [--runs R]``. Everything is serve
 127.0.0.1 by demo.server.FakeMeta, through the real spider subprocess:
 
 - link check: N objection-form pages (Meta-sized: the real recorded Facebook generative-AI
-  page, 40 KB, with a form added), checked by ``flows.linkcheck.check_links`` with no
+  page, 40 KB, with a form added), checked by ``pipeline.link_checks.check_links`` with no
   download delay; the figure includes the subprocess start. With the shipped politeness
   (``download_delay`` per host) a real check costs about links-per-host x delay more.
 - browser mode: the real recorded Facebook privacy policy page (printable, about 290 KB of
@@ -30,8 +30,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select  # noqa: E402
 
+from config.run import (
+    RunConfig,  # noqa: E402
+    tracked_documents,  # noqa: E402
+)
 from demo.server import FakeMeta  # noqa: E402
-from flows import linkcheck, steps  # noqa: E402
+from pipeline import (
+    link_checks,  # noqa: E402
+    spider_process,  # noqa: E402
+    versions,  # noqa: E402
+)
 from storage.db import open_db  # noqa: E402
 from storage.models import Fetch  # noqa: E402
 from tests.conftest import write_sources  # noqa: E402
@@ -63,12 +71,12 @@ def bench_links(site: FakeMeta, tmp: Path, n: int, runs: int) -> list[float]:
         site.page(f"/help/contact/{i}", form_page)
         docs.append({"id": f"form-{i}", "kind": "form", "url": site.url(f"/help/contact/{i}")})
     sources = write_sources(tmp / "links.toml", docs, timeout=30.0)
-    cfg = steps.RunConfig(db_url=f"sqlite:///{tmp / 'links.db'}", sources_path=str(sources))
+    cfg = RunConfig(db_url=f"sqlite:///{tmp / 'links.db'}", sources_path=str(sources))
     times = []
     for _ in range(runs):
-        run_id = steps.prepare(cfg)
+        run_id = runs.start(cfg.db_url, cfg.trigger, tracked_documents(cfg))
         t0 = time.perf_counter()
-        counts = linkcheck.check_links(cfg, run_id)
+        counts = link_checks.check_links(cfg, run_id)
         times.append(time.perf_counter() - t0)
         assert counts["checked"] == n, counts
     return times
@@ -82,14 +90,14 @@ def bench_browser(site: FakeMeta, tmp: Path, runs: int) -> tuple[list[float], li
         [{"id": "fb", "url": site.url("/privacy/policy/printable/"), "render": "browser"}],
         timeout=60.0,
     )
-    cfg = steps.RunConfig(db_url=f"sqlite:///{tmp / 'browser.db'}", sources_path=str(sources))
+    cfg = RunConfig(db_url=f"sqlite:///{tmp / 'browser.db'}", sources_path=str(sources))
     crawl_times, page_times = [], []
     for _ in range(runs):
-        run_id = steps.prepare(cfg)
+        run_id = runs.start(cfg.db_url, cfg.trigger, tracked_documents(cfg))
         t0 = time.perf_counter()
-        steps.crawl(cfg, run_id)
+        spider_process.crawl(cfg, run_id)
         crawl_times.append(time.perf_counter() - t0)
-        counts, _ = steps.derive_versions(cfg, run_id)
+        counts, _ = versions.derive_versions(cfg, run_id)
         assert counts["failures"] == 0, counts
         with open_db(cfg.db_url)() as s:
             fetch = s.scalars(select(Fetch).where(Fetch.run_id == run_id)).one()

@@ -14,13 +14,13 @@ from sqlalchemy import select
 from changes.classify import CATEGORIES, same_words
 from changes.dates import iso_date
 from changes.legalbasis import legal_bases
+from config.documents import DocumentSpec
 from demo.corpus import DATA
 from flows.archive import read_archive
 from flows.replay import ReplayResult, replay
 from storage.blobs import get_text
 from storage.db import open_db
 from storage.models import Change, Version
-from storage.repo import DocumentSpec
 
 __all__ = ["CORPUS", "CorpusDocument", "DocumentReport", "KnownEvent", "replay_document"]
 

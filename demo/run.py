@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from config import defaults
 from demo.corpus import RecordedVersion, load_history
 from demo.pages import meta_page
 from demo.server import FakeMeta
@@ -78,7 +79,7 @@ select = ["#root"]
 
 def run_demo(workdir: Path, console: Console, limit: int | None = None) -> int:
     """Serve each chosen version, crawl after each step, publish; print what was found."""
-    from flows.cli import run_monitor
+    from flows.crawl_now import run_monitor
 
     started = time.monotonic()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +103,7 @@ def run_demo(workdir: Path, console: Console, limit: int | None = None) -> int:
                 f"sqlite:///{db_file.resolve()}",
                 sources,
                 out,
-                "http://localhost:8000/",
+                defaults.BASE_URL,
                 "demo",
                 show_progress=console.is_terminal,
             )

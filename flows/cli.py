@@ -15,8 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from spiders.sources import SourcesError, load_sources
-from storage.db import default_url
+from config import defaults
+from config.run import RunConfig
+from config.sources import SourcesError, load_sources
+from flows.crawl_now import run_monitor
 
 app = typer.Typer(
     help="Watch Meta's privacy and AI pages; diff, classify and publish their changes.",
@@ -46,8 +48,6 @@ BaseOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
-DEFAULT_CRON = "0 */6 * * *"
-
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
@@ -65,11 +65,12 @@ def _print_counts(title: str, counts: dict[str, Any]) -> None:
 
 def _publish(db: str | None, out: Path, base_url: str) -> dict[str, Any]:
     """Rebuild the feeds and the site from the database (no sources needed)."""
-    from flows.steps import RunConfig
-    from flows.steps import publish as build
+    from pipeline.publishing import publish
 
-    return build(
-        RunConfig(db_url=db or default_url(), sources_path="", out_dir=str(out), base_url=base_url)
+    return publish(
+        RunConfig(
+            db_url=db or defaults.db_url(), sources_path="", out_dir=str(out), base_url=base_url
+        )
     )
 
 
@@ -80,60 +81,15 @@ def _check_sources(path: Path, documents: list[str] | None = None) -> None:
         raise _fail(str(exc)) from exc
 
 
-def run_monitor(
-    documents: list[str],
-    db: str,
-    sources: Path,
-    out: Path,
-    base_url: str,
-    trigger: str,
-    show_progress: bool = True,
-) -> dict[str, Any]:
-    """Run the Prefect flow now, with a Rich progress bar fed by the crawl's fetch events."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from flows import progress
-    from flows.monitor import monitor
-
-    total = len(load_sources(sources).select(documents or None))
-    with Progress(
-        TextColumn("[bold]crawl[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not show_progress,
-        transient=True,
-    ) as bar:
-        task_id = bar.add_task("starting Prefect…", total=total)
-
-        def on_fetch(event: dict[str, Any]) -> None:
-            outcome = event.get("error") or event.get("status")
-            bar.update(task_id, advance=1, description=f"{event['document']}: {outcome}")
-
-        progress.set_listener(on_fetch)
-        try:
-            return monitor(
-                documents=documents or None,
-                db=db,
-                sources=str(sources),
-                out=str(out),
-                base_url=base_url,
-                trigger=trigger,
-            )
-        finally:
-            progress.set_listener(None)
-
-
 @app.command()
 def crawl(
     documents: Annotated[
         list[str] | None, typer.Argument(help="Document ids to fetch (default: all).")
     ] = None,
     db: DbOpt = None,
-    sources: SourcesOpt = Path("sources.toml"),
-    out: OutOpt = Path("public"),
-    base_url: BaseOpt = "http://localhost:8000/",
+    sources: SourcesOpt = defaults.SOURCES_PATH,
+    out: OutOpt = defaults.OUT_DIR,
+    base_url: BaseOpt = defaults.BASE_URL,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the monitor flow now (the manual trigger): fetch, diff, publish.
@@ -142,7 +98,7 @@ def crawl(
     """
     _check_sources(sources, documents)
     result = run_monitor(
-        documents or [], db or default_url(), sources, out, base_url, "manual", not as_json
+        documents or [], db or defaults.db_url(), sources, out, base_url, "manual", not as_json
     )
     if as_json:
         print(json.dumps(result))
@@ -155,8 +111,8 @@ def crawl(
 @app.command()
 def publish(
     db: DbOpt = None,
-    out: OutOpt = Path("public"),
-    base_url: BaseOpt = "http://localhost:8000/",
+    out: OutOpt = defaults.OUT_DIR,
+    base_url: BaseOpt = defaults.BASE_URL,
     as_json: JsonOpt = False,
 ) -> None:
     """Rebuild the feeds and the static site from the database (no fetching, no diffing).
@@ -175,9 +131,9 @@ def publish(
 @app.command("check-links")
 def check_links(
     db: DbOpt = None,
-    sources: SourcesOpt = Path("sources.toml"),
-    out: OutOpt = Path("public"),
-    base_url: BaseOpt = "http://localhost:8000/",
+    sources: SourcesOpt = defaults.SOURCES_PATH,
+    out: OutOpt = defaults.OUT_DIR,
+    base_url: BaseOpt = defaults.BASE_URL,
     as_json: JsonOpt = False,
 ) -> None:
     """Check every opt-out/objection link and form now (logged out, in its locale), publish.
@@ -189,28 +145,22 @@ def check_links(
     Example: [bold]policywatch check-links --json | jq .link_changes[/]
     """
     _check_sources(sources)
-    from flows import linkcheck, steps
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.check_links import check_links as check_links_flow
 
-    cfg = steps.RunConfig(
-        db_url=db or default_url(),
+    cfg = RunConfig(
+        db_url=db or defaults.db_url(),
         sources_path=str(sources.resolve()),
         out_dir=str(out),
         base_url=base_url,
         trigger="check-links",
     )
-    run_id = steps.prepare(cfg)
-    try:
-        counts = linkcheck.check_links(cfg, run_id)
-        steps.publish(cfg)
-    except BaseException:
-        steps.finish(cfg, run_id, "failed", {})
-        raise
-    steps.finish(cfg, run_id, "completed", counts)
+    counts = check_links_flow(cfg)
     if as_json:
-        print(json.dumps({"run_id": run_id, **counts}))
+        print(json.dumps(counts))
         return
     keys = ("links", "checked", "skipped", "link_changes")
-    _print_counts(f"run {run_id}: link checks", {k: counts[k] for k in keys})
+    _print_counts(f"run {counts['run_id']}: link checks", {k: counts[k] for k in keys})
 
 
 @app.command()
@@ -221,7 +171,7 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """
     from flows.report import status_rows
 
-    rows = status_rows(db or default_url())
+    rows = status_rows(db or defaults.db_url())
     if as_json:
         print(json.dumps(rows))
         return
@@ -247,12 +197,12 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command()
 def serve(
-    cron: Annotated[str, typer.Option(help="When to run (cron, UTC).")] = DEFAULT_CRON,
+    cron: Annotated[str, typer.Option(help="When to run (cron, UTC).")] = defaults.CRON,
     name: Annotated[str, typer.Option(help="Deployment name.")] = "policywatch",
     db: DbOpt = None,
-    sources: SourcesOpt = Path("sources.toml"),
-    out: OutOpt = Path("public"),
-    base_url: BaseOpt = "http://localhost:8000/",
+    sources: SourcesOpt = defaults.SOURCES_PATH,
+    out: OutOpt = defaults.OUT_DIR,
+    base_url: BaseOpt = defaults.BASE_URL,
 ) -> None:
     """Serve the monitor flow as a Prefect deployment on a cron schedule (default every 6 h).
 
@@ -276,7 +226,7 @@ def serve(
     _check_sources(sources)
     from flows.serving import serve as serve_deployment
 
-    url = db or default_url()
+    url = db or defaults.db_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         url = f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
     params = {
@@ -316,14 +266,14 @@ def replay(
     service: Annotated[str, typer.Option(help="Service, for a document not in sources.")] = "Meta",
     flap_window: Annotated[
         float, typer.Option(help="Days within which a text coming back is a page flipping.")
-    ] = 60.0,
+    ] = defaults.FLAP_WINDOW_DAYS,
     publish_: Annotated[
         bool, typer.Option("--publish/--no-publish", help="Rebuild feeds and site afterwards.")
     ] = True,
     db: DbOpt = None,
-    sources: SourcesOpt = Path("sources.toml"),
-    out: OutOpt = Path("public"),
-    base_url: BaseOpt = "http://localhost:8000/",
+    sources: SourcesOpt = defaults.SOURCES_PATH,
+    out: OutOpt = defaults.OUT_DIR,
+    base_url: BaseOpt = defaults.BASE_URL,
     as_json: JsonOpt = False,
 ) -> None:
     """Import an archived history as versions of a document, dated as recorded.
@@ -366,7 +316,11 @@ def replay(
             bar.update(task_id, completed=i + 1, description=version.recorded_at.date().isoformat())
 
         result = run_replay(
-            db or default_url(), spec, versions, flap_window_days=flap_window, on_version=on_version
+            db or defaults.db_url(),
+            spec,
+            versions,
+            flap_window_days=flap_window,
+            on_version=on_version,
         )
     published = _publish(db, out, base_url) if publish_ else None
     report = {
@@ -398,7 +352,7 @@ def _replay_spec(
     doc: str, sources: Path, title: str | None, url: str | None, locale: str, service: str
 ) -> Any:
     """The document a replay writes to: from the sources file, else from the options."""
-    from storage.repo import DocumentSpec
+    from config.documents import DocumentSpec
 
     if sources.exists():
         try:

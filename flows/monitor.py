@@ -1,4 +1,5 @@
-"""The one Prefect flow: crawl -> versions -> changes -> link checks -> publish, each a task."""
+"""The monitor flow: crawl -> versions -> changes -> source health -> link checks -> publish,
+each step a Prefect task over the functions of ``pipeline/``, inside one run."""
 
 from __future__ import annotations
 
@@ -8,78 +9,69 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import health, linkcheck, progress, steps
-from flows.steps import RunConfig, Transition
-from storage.db import default_url
-
-DEFAULT_BASE_URL = "http://localhost:8000/"
-
-
-@task(name="prepare", cache_policy=NO_CACHE)
-def prepare_task(cfg: RunConfig) -> int:
-    return steps.prepare(cfg)
+from config import defaults
+from config.run import RunConfig, tracked_documents
+from flows import progress
+from pipeline import detect, link_checks, publishing, source_health, spider_process, versions
+from pipeline.runs import run
+from pipeline.versions import Transition
 
 
 @task(name="crawl", cache_policy=NO_CACHE)
 def crawl_task(cfg: RunConfig, run_id: int) -> int:
-    return steps.crawl(cfg, run_id, on_fetch=progress.emit)
+    return spider_process.crawl(cfg, run_id, on_fetch=progress.emit)
 
 
 @task(name="derive versions", cache_policy=NO_CACHE)
 def derive_task(cfg: RunConfig, run_id: int) -> tuple[dict[str, int], list[Transition]]:
-    return steps.derive_versions(cfg, run_id)
+    return versions.derive_versions(cfg, run_id)
 
 
 @task(name="detect changes", cache_policy=NO_CACHE)
 def changes_task(cfg: RunConfig, run_id: int, transitions: list[Transition]) -> int:
-    return steps.detect_changes(cfg, run_id, transitions)
+    return detect.detect_changes(cfg, run_id, transitions)
 
 
 @task(name="source health", cache_policy=NO_CACHE)
 def health_task(cfg: RunConfig, run_id: int) -> int:
-    return health.source_health(cfg, run_id)
+    return source_health.source_health(cfg, run_id)
 
 
 @task(name="check links", cache_policy=NO_CACHE)
 def check_links_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
-    return linkcheck.check_links(cfg, run_id)
+    return link_checks.check_links(cfg, run_id)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(cfg: RunConfig) -> dict[str, Any]:
-    return steps.publish(cfg)
+    return publishing.publish(cfg)
 
 
 @flow(name="monitor", log_prints=True)
 def monitor(
     documents: list[str] | None = None,
     db: str | None = None,
-    sources: str = "sources.toml",
-    out: str = "public",
-    base_url: str = DEFAULT_BASE_URL,
+    sources: str = str(defaults.SOURCES_PATH),
+    out: str = str(defaults.OUT_DIR),
+    base_url: str = defaults.BASE_URL,
     trigger: str = "manual",
 ) -> dict[str, Any]:
     """Fetch the documents (all if none named), store versions and changes, publish feeds."""
     cfg = RunConfig(
-        db_url=db or default_url(),
+        db_url=db or defaults.db_url(),
         sources_path=str(Path(sources).resolve()),
         out_dir=str(Path(out).resolve()),
         base_url=base_url,
         documents=list(documents or []),
         trigger=trigger,
     )
-    run_id = prepare_task(cfg)
-    counts: dict[str, int] = {}
-    try:
-        counts["fetched"] = crawl_task(cfg, run_id)
-        derived, transitions = derive_task(cfg, run_id)
+    with run(cfg.db_url, cfg.trigger, tracked_documents(cfg)) as current:
+        counts = current.counts
+        counts["fetched"] = crawl_task(cfg, current.id)
+        derived, transitions = derive_task(cfg, current.id)
         counts.update(derived)
-        counts["changes"] = changes_task(cfg, run_id, transitions)
-        counts["source_alerts"] = health_task(cfg, run_id)
-        counts.update(check_links_task(cfg, run_id))
+        counts["changes"] = changes_task(cfg, current.id, transitions)
+        counts["source_alerts"] = health_task(cfg, current.id)
+        counts.update(check_links_task(cfg, current.id))
         publish_task(cfg)
-    except BaseException:
-        steps.finish(cfg, run_id, "failed", counts)
-        raise
-    steps.finish(cfg, run_id, "completed", counts)
-    return {"run_id": run_id, **counts, "out_dir": cfg.out_dir}
+    return {"run_id": current.id, **counts, "out_dir": cfg.out_dir}

@@ -1,6 +1,6 @@
 """Replay an archived history into policywatch, as if it had been crawled at the recorded
-times: every text goes through :func:`flows.steps.apply_text` and every change through
-:func:`flows.steps.record_change`, the same functions a crawl uses. In-process, no Prefect.
+times: every text goes through :func:`pipeline.versions.apply_text` and every change through
+:func:`pipeline.detect.record_change`, the same functions a crawl uses. In-process, no Prefect.
 
 Fast on long histories: identical recorded texts are recognised by hash before any work,
 each distinct text is normalised once, and only distinct consecutive texts are diffed.
@@ -17,12 +17,15 @@ from datetime import datetime, timedelta
 
 from changes.extract import EXTRACTOR_VERSION, normalise_markdown
 from changes.links import canonical_url
+from config.defaults import FLAP_WINDOW_DAYS
+from config.documents import DocumentSpec
 from flows.archive import ArchivedVersion
-from flows.steps import FLAP_WINDOW_DAYS, apply_text, record_change
+from pipeline.detect import record_change
+from pipeline.runs import run
+from pipeline.versions import apply_text
 from storage.db import open_db
 from storage.history import touch_version
 from storage.models import Change, Document
-from storage.repo import DocumentSpec, finish_run, start_run, sync_documents
 
 __all__ = ["Normaliser", "ReplayResult", "ReplayStep", "replay"]
 
@@ -117,11 +120,8 @@ def replay(
     started = time.monotonic()
     window = timedelta(days=flap_window_days)
     sessions = open_db(db_url)
-    with sessions() as session:
-        sync_documents(session, [spec])
-        run_id = start_run(session, "replay").id
-        session.commit()
-        result = ReplayResult(spec.id, run_id)
+    with run(db_url, "replay", [spec]) as current, sessions() as session:
+        result = ReplayResult(spec.id, current.id)
         texts: dict[str, str] = {}  # sha256 of the recorded text -> normalised text
         normalise = Normaliser(spec.url)
         try:
@@ -145,7 +145,7 @@ def replay(
                 result.counts[outcome] += 1
                 change_id = None
                 if transition is not None:
-                    change = record_change(session, transition, run_id)
+                    change = record_change(session, transition, current.id)
                     _count(result, change)
                     change_id = change.id
                 step = ReplayStep(
@@ -157,13 +157,9 @@ def replay(
                     on_version(i, recorded)
             result.distinct_texts = len(set(texts.values()))
             result.seconds = time.monotonic() - started
-            finish_run(session, run_id, "completed", _run_counts(result))
             session.commit()
-        except BaseException:
-            session.rollback()
-            finish_run(session, run_id, "failed", _run_counts(result))
-            session.commit()
-            raise
+        finally:  # a replay that fails keeps nothing (the session rolls back) but its counts
+            current.counts = _run_counts(result)
     return result
 
 

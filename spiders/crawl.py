@@ -16,12 +16,13 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 
+from config.documents import DocumentSpec
+from config.sources import CrawlSettings, Sources, SourcesError, load_sources
 from spiders.items import LinkTarget
 from spiders.meta_spider import MetaSpider
 from spiders.pipelines import StoragePipeline
-from spiders.sources import CrawlSettings, Sources, SourcesError, load_sources
 from storage.db import make_engine, make_sessionmaker
-from storage.repo import DocumentSpec, posts_to_follow
+from storage.repo import posts_to_follow
 
 VERSION = "0.1"
 

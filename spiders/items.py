@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.repo import DocumentSpec
+from config.documents import DocumentSpec
 
 HEADERS_KEPT = ("etag", "last-modified", "content-type", "content-length", "content-language")
 

@@ -12,9 +12,10 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from config.documents import DocumentSpec, FeedSettings
 from spiders.items import HEADERS_KEPT, LinkFetchItem, LinkTarget, PostItem
-from spiders.newsroom import FeedSettings, matched_keywords, parse_feed, post_spec
-from storage.repo import DocumentSpec, FetchRecord
+from spiders.newsroom import matched_keywords, parse_feed, post_spec
+from storage.repo import FetchRecord
 
 MAX_REDIRECTS = 5
 Target = DocumentSpec | LinkTarget

@@ -16,7 +16,7 @@ from urllib.parse import urldefrag, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from storage.repo import DocumentSpec
+from config.documents import DocumentSpec, FeedSettings
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _MAX_ID = 150
@@ -31,15 +31,6 @@ class Post:
     published: str
     categories: tuple[str, ...]
     summary: str
-
-
-@dataclass(frozen=True)
-class FeedSettings:
-    """What sources.toml says of a newsroom feed beyond its document fields."""
-
-    keywords: tuple[str, ...]
-    post_select: tuple[str, ...] = ()
-    post_remove: tuple[str, ...] = ()
 
 
 def _text(el: etree._Element | None) -> str:

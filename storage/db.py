@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_DB_PATH = Path("var") / "policywatch.db"
-
-
-def default_url() -> str:
-    """POLICYWATCH_DB if set, else the SQLite file ``var/policywatch.db`` below the cwd."""
-    return os.environ.get("POLICYWATCH_DB") or f"sqlite:///{DEFAULT_DB_PATH}"
+from config import defaults
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -29,7 +23,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url``; for SQLite, creates the parent folder and sets WAL pragmas."""
-    url = url or default_url()
+    url = url or defaults.db_url()
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
@@ -56,4 +50,4 @@ def open_db(url: str | None = None) -> sessionmaker[Session]:
 
     Cached per URL, so the migration check runs once per process and database.
     """
-    return _open(url or default_url())
+    return _open(url or defaults.db_url())

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from config.documents import DocumentSpec
 from storage.blobs import put_blob
 from storage.models import (
     Blob,
@@ -26,28 +27,6 @@ from storage.models import (
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class DocumentSpec:
-    """What sources.toml says of one document (storage does not read TOML itself)."""
-
-    id: str
-    service: str
-    title: str
-    kind: str
-    url: str
-    page_url: str | None
-    locale: str
-    render: str
-    select: tuple[str, ...]
-    remove: tuple[str, ...]
-    group_id: str | None = None  # the base document of a locale, the feed of a newsroom post
-
-    @property
-    def lang(self) -> str:
-        """The language of the locale: ``fr_FR`` -> ``fr``."""
-        return self.locale.split("_")[0].lower()
 
 
 def sync_documents(session: Session, specs: Iterable[DocumentSpec]) -> None:

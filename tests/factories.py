@@ -15,11 +15,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from changes.diff import ops_to_json, word_diff
-from flows import steps
+from config.documents import DocumentSpec
+from config.run import RunConfig, tracked_documents
+from pipeline import detect, publishing, runs, spider_process, versions
 from storage.blobs import put_text, sha256
 from storage.db import open_db
 from storage.models import Change, Version
-from storage.repo import DocumentSpec, sync_documents
+from storage.repo import sync_documents
 
 T1 = datetime(2024, 6, 10, 9, 0, tzinfo=UTC)
 T2 = datetime(2024, 6, 26, 14, 30, tzinfo=UTC)
@@ -103,11 +105,16 @@ def session(tmp_path: Path) -> Iterator[Session]:
         s.rollback()
 
 
-def run_steps(cfg: steps.RunConfig) -> dict[str, int]:
+def start_run(cfg: RunConfig) -> int:
+    """Sync the documents of ``cfg`` and open a run, as ``pipeline.runs.run`` does; its id."""
+    return runs.start(cfg.db_url, cfg.trigger, tracked_documents(cfg))
+
+
+def run_steps(cfg: RunConfig) -> dict[str, int]:
     """One monitoring run, step by step: crawl, versions, changes, publish; its counts."""
-    run_id = steps.prepare(cfg)
-    steps.crawl(cfg, run_id)
-    counts, transitions = steps.derive_versions(cfg, run_id)
-    counts["changes"] = steps.detect_changes(cfg, run_id, transitions)
-    steps.publish(cfg)
+    run_id = start_run(cfg)
+    spider_process.crawl(cfg, run_id)
+    counts, transitions = versions.derive_versions(cfg, run_id)
+    counts["changes"] = detect.detect_changes(cfg, run_id, transitions)
+    publishing.publish(cfg)
     return counts

@@ -10,12 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from config.run import RunConfig
 from demo.server import FakeMeta
-from flows import steps
+from pipeline import spider_process, versions
 from storage.blobs import get_text
 from storage.db import open_db
 from storage.models import Fetch, Version
 from tests.conftest import write_sources
+from tests.factories import start_run
 
 TEXT = "We use legitimate interests to develop AI at Meta. " + " ".join(
     f"word{i}" for i in range(80)
@@ -44,10 +46,10 @@ def test_javascript_page_is_captured_in_browser_mode_only(tmp_path: Path, site: 
         ],
         timeout=5.0,
     )
-    cfg = steps.RunConfig(db_url=f"sqlite:///{tmp_path / 'pw.db'}", sources_path=str(sources))
-    run_id = steps.prepare(cfg)
-    assert steps.crawl(cfg, run_id) == 3
-    counts, _ = steps.derive_versions(cfg, run_id)
+    cfg = RunConfig(db_url=f"sqlite:///{tmp_path / 'pw.db'}", sources_path=str(sources))
+    run_id = start_run(cfg)
+    assert spider_process.crawl(cfg, run_id) == 3
+    counts, _ = versions.derive_versions(cfg, run_id)
     assert counts["new"] == 1 and counts["failures"] == 2
 
     with open_db(cfg.db_url)() as s:

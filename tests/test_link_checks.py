@@ -9,12 +9,14 @@ import feedparser
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from config.run import RunConfig, sources_of
 from demo.server import FakeMeta
-from flows import linkcheck, steps
 from flows.cli import app
+from pipeline import link_checks, spider_process, versions
 from storage.db import open_db
 from storage.models import Change, Link, LinkCheck, LinkSighting
 from tests.conftest import write_sources
+from tests.factories import start_run
 
 FORM = (
     "<html><body><div id='root'><h1>Object to your information being used for AI at Meta</h1>"
@@ -29,9 +31,9 @@ LOGIN = (
 )
 
 
-def config(tmp_path: Path, site: FakeMeta, docs: list[dict[str, object]]) -> steps.RunConfig:
+def config(tmp_path: Path, site: FakeMeta, docs: list[dict[str, object]]) -> RunConfig:
     sources = write_sources(tmp_path / "sources.toml", docs, timeout=1.0)
-    return steps.RunConfig(
+    return RunConfig(
         db_url=f"sqlite:///{tmp_path / 'pw.db'}",
         sources_path=str(sources),
         out_dir=str(tmp_path / "public"),
@@ -39,11 +41,11 @@ def config(tmp_path: Path, site: FakeMeta, docs: list[dict[str, object]]) -> ste
     )
 
 
-def check(cfg: steps.RunConfig) -> dict[str, int]:
-    return linkcheck.check_links(cfg, steps.prepare(cfg))
+def check(cfg: RunConfig) -> dict[str, int]:
+    return link_checks.check_links(cfg, start_run(cfg))
 
 
-def health(cfg: steps.RunConfig) -> dict[tuple[str, str], str | None]:
+def health(cfg: RunConfig) -> dict[tuple[str, str], str | None]:
     with open_db(cfg.db_url)() as s:
         return {(link.url, link.locale): link.outcome for link in s.scalars(select(Link))}
 
@@ -123,11 +125,11 @@ def test_links_in_texts_are_sighted_and_offsite_ones_never_fetched(
     site.page("/help/contact/x", FORM)
     site.page("/elsewhere", FORM)
     cfg = config(tmp_path, site, [{"id": "policy", "url": site.url("/policy")}])
-    run_id = steps.prepare(cfg)
-    steps.crawl(cfg, run_id)
-    steps.derive_versions(cfg, run_id)
+    run_id = start_run(cfg)
+    spider_process.crawl(cfg, run_id)
+    versions.derive_versions(cfg, run_id)
 
-    assert linkcheck.check_links(cfg, run_id) == {
+    assert link_checks.check_links(cfg, run_id) == {
         "links": 2,
         "checked": 1,
         "skipped": 1,
@@ -140,6 +142,6 @@ def test_links_in_texts_are_sighted_and_offsite_ones_never_fetched(
         ).one()
         assert sighting.document_id == "policy" and sighting.anchor == "object to this"
         assert sighting.link.outcome == "form" and sighting.link.kind == "objection"
-        sources = steps.sources_of(cfg)
-        assert [len(x) for x in linkcheck.targets(s, sources, {"policy"})] == [1, 1]
-        assert linkcheck.targets(s, sources, {"another-document"}) == ([], [])
+        sources = sources_of(cfg)
+        assert [len(x) for x in link_checks.targets(s, sources, {"policy"})] == [1, 1]
+        assert link_checks.targets(s, sources, {"another-document"}) == ([], [])

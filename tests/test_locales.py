@@ -9,8 +9,8 @@ from pathlib import Path
 import feedparser
 from sqlalchemy import select
 
+from config.run import RunConfig
 from demo.server import FakeMeta
-from flows import steps
 from storage.db import open_db
 from storage.models import Change, Document
 from tests.conftest import write_sources
@@ -43,7 +43,7 @@ def test_each_locale_is_its_own_document(tmp_path: Path, site: FakeMeta) -> None
             }
         ],
     )
-    cfg = steps.RunConfig(
+    cfg = RunConfig(
         db_url=f"sqlite:///{tmp_path / 'pw.db'}",
         sources_path=str(sources),
         out_dir=str(tmp_path / "public"),

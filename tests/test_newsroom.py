@@ -9,9 +9,9 @@ import feedparser
 import pytest
 from sqlalchemy import select
 
+from config.run import RunConfig
 from demo.server import FakeMeta, Reply
 from feeds.text import short_title
-from flows import steps
 from spiders.newsroom import Post, matched_keywords, parse_feed, post_id
 from storage.db import open_db
 from storage.models import Change, Document, Version
@@ -73,7 +73,7 @@ def test_new_and_edited_posts_are_newsroom_entries(tmp_path: Path, site: FakeMet
             }
         ],
     )
-    cfg = steps.RunConfig(
+    cfg = RunConfig(
         db_url=f"sqlite:///{tmp_path / 'pw.db'}",
         sources_path=str(sources),
         out_dir=str(tmp_path / "public"),

@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from config.documents import DocumentSpec
 from flows.archive import ArchiveError, read_archive
 from flows.cli import app
-from flows.steps import apply_text
+from pipeline.versions import apply_text
 from storage.db import open_db
 from storage.models import Change, Document, Version
-from storage.repo import DocumentSpec, sync_documents
+from storage.repo import sync_documents
 
 FILLER = "\n\n".join(f"We describe practice number {i} in plain words." for i in range(30))
 V1 = (

@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from changes import source_health
 from changes.source_health import Failure, describe_source, source_alert
+from config.run import RunConfig
 from demo.server import FakeMeta
-from flows import steps
-from flows.health import source_health as source_health_step
+from pipeline import spider_process, versions
+from pipeline.source_health import source_health as source_health_step
 from storage.db import open_db
 from storage.models import Change, Fetch, Version
 from tests.conftest import write_sources
+from tests.factories import start_run
 
 POLICY = "<html><body><div id='root'>" + " ".join(f"w{i}" for i in range(80)) + "</div></body>"
 CONSENT = (
@@ -44,12 +46,12 @@ def test_a_consent_wall_is_a_failure_and_a_long_one_is_one_change(
     site.page("/p", POLICY)
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
     sources.write_text(sources.read_text().replace("[crawl]", "[crawl]\nalert_after_hours = 0"))
-    cfg = steps.RunConfig(db_url=f"sqlite:///{tmp_path / 'pw.db'}", sources_path=str(sources))
+    cfg = RunConfig(db_url=f"sqlite:///{tmp_path / 'pw.db'}", sources_path=str(sources))
 
     def run() -> int:
-        run_id = steps.prepare(cfg)
-        steps.crawl(cfg, run_id)
-        steps.derive_versions(cfg, run_id)
+        run_id = start_run(cfg)
+        spider_process.crawl(cfg, run_id)
+        versions.derive_versions(cfg, run_id)
         return source_health_step(cfg, run_id)
 
     assert run() == 0

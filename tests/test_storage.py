@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from config.defaults import db_url as default_url
 from storage.blobs import get_blob, get_text, put_blob, put_text
-from storage.db import default_url, open_db
+from storage.db import open_db
 from storage.models import Blob, Run
 from storage.repo import start_run
 

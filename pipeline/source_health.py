@@ -1,7 +1,7 @@
 """The source-health step: a source failing for too long is one change, its recovery another.
 
 Forms are left out: a logged-out reader often meets a login wall there, and whether the
-form works is what the link checks (flows/linkcheck.py) report.
+form works is what the link checks (pipeline/link_checks.py) report.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from changes.source_health import Failure, describe_source, source_alert
-from flows.steps import RunConfig, sources_of
+from config.run import RunConfig, sources_of
 from storage.db import open_db
 from storage.models import Change, Document, Fetch
 

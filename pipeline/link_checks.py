@@ -23,14 +23,16 @@ from w3lib.encoding import html_to_unicode
 from changes.link_health import classify_check, headline, settle
 from changes.links import canonical_url
 from changes.optout import optout_links
-from flows.steps import FetchEvent, RunConfig, run_spider, sources_of
+from config.documents import DocumentSpec
+from config.run import RunConfig, sources_of
+from config.sources import Sources
+from pipeline.spider_process import FetchEvent, run_spider
 from spiders.items import LinkTarget
-from spiders.sources import Sources
 from storage import links as store
 from storage.blobs import get_blob, get_text
 from storage.db import open_db
 from storage.models import Document, Link, LinkCheck
-from storage.repo import DocumentSpec, documents
+from storage.repo import documents
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from spiders.newsroom import FeedSettings
-from storage.repo import DocumentSpec
+from config.documents import DocumentSpec, FeedSettings
 
 KINDS = ("policy", "genai", "help", "form", "newsroom")
 RENDERS = ("http", "browser")

@@ -1,0 +1,36 @@
+"""What sources.toml says of one document, and of a newsroom feed beyond it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """One tracked document as configured (storage keeps a copy of it as a Document row)."""
+
+    id: str
+    service: str
+    title: str
+    kind: str
+    url: str
+    page_url: str | None
+    locale: str
+    render: str
+    select: tuple[str, ...]
+    remove: tuple[str, ...]
+    group_id: str | None = None  # the base document of a locale, the feed of a newsroom post
+
+    @property
+    def lang(self) -> str:
+        """The language of the locale: ``fr_FR`` -> ``fr``."""
+        return self.locale.split("_")[0].lower()
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """What sources.toml says of a newsroom feed beyond its document fields."""
+
+    keywords: tuple[str, ...]
+    post_select: tuple[str, ...] = ()
+    post_remove: tuple[str, ...] = ()

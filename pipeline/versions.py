@@ -1,0 +1,191 @@
+"""Fetch -> version: a fetched page's text becomes a version of its document, or not.
+
+:func:`apply_text` is the one place where crawled and replayed texts become versions
+(docs/decisions/0005-replaying-archived-history.md); :func:`derive_versions` feeds it the
+fetches of a run. A move of the current version is a :class:`Transition`, for
+``pipeline.detect`` to diff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from w3lib.encoding import html_to_unicode
+
+from changes.dates import stated_date
+from changes.extract import EXTRACTOR_VERSION, extract, word_count
+from changes.newsroom import announce_first_version
+from changes.quality import page_failure
+from changes.versioning import Decision, Seen, decide
+from config.defaults import FLAP_WINDOW_DAYS
+from config.run import RunConfig, sources_of
+from config.sources import Sources
+from spiders.newsroom import parse_feed
+from storage.blobs import get_blob
+from storage.db import open_db
+from storage.history import add_or_touch_version, drop_held, set_current
+from storage.models import Document, Fetch, Version
+from storage.repo import first_fetch_run, held_versions, unprocessed_fetches, versions_seen_since
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A document moved from one accepted version to another: a change to diff.
+
+    ``recent`` lists the other versions the document showed within the flapping window
+    before this change, as (version id, ISO time last seen) taken before the change: the
+    classifier needs them to tell a page flipping back from news. ``technical``: the new
+    text comes from a change of extraction, not from the page (never news).
+    """
+
+    document_id: str
+    from_version_id: int | None  # None: a newsroom post's first version, announced
+    to_version_id: int
+    at: str  # ISO time of the fetch (or archive record) that showed it
+    recent: list[tuple[int, str]] = field(default_factory=list)
+    technical: bool = False
+
+
+def _decode(body: bytes, content_type: str | None) -> str:
+    _encoding, text = html_to_unicode(content_type, body)
+    return text
+
+
+def derive_versions(cfg: RunConfig, run_id: int | None) -> tuple[dict[str, int], list[Transition]]:
+    """Turn this run's fetches into versions; return counts and the transitions to diff."""
+    sources = sources_of(cfg)
+    sessions = open_db(cfg.db_url)
+    counts = {"fetches": 0, "failures": 0, "same": 0, "new": 0, "held": 0, "confirmed": 0}
+    counts["feeds"] = 0
+    transitions: list[Transition] = []
+    window = timedelta(days=cfg.flap_window_days)
+    with sessions() as session:
+        for fetch in unprocessed_fetches(session, run_id):
+            counts["fetches"] += 1
+            outcome = derive_fetch(session, fetch, sources, transitions, window)
+            counts[outcome] += 1
+            fetch.processed = True
+            session.commit()
+    return counts, transitions
+
+
+def derive_fetch(
+    session: Any, fetch: Fetch, sources: Sources, out: list[Transition], window: timedelta
+) -> str:
+    """One fetch: extract its text, reject failures, then apply the text (:func:`apply_text`)."""
+    if fetch.error or fetch.blob_hash is None:
+        return "failures"
+    doc = session.get(Document, fetch.document_id)
+    body = get_blob(session, fetch.blob_hash)
+    if doc.id in sources.feeds:  # a newsroom feed: its posts are the documents, not itself
+        if not parse_feed(body):
+            fetch.error, fetch.error_detail = "empty", "no items in the feed"
+            return "failures"
+        return "feeds"
+    html = _decode(body, fetch.headers.get("content-type"))
+    ext = extract(html, fetch.final_url or fetch.url, doc.select, doc.remove)
+    words = word_count(ext.text)
+    failure = page_failure(fetch.final_url, html, words, sources.crawl.min_words)
+    if failure:
+        fetch.error, fetch.error_detail = failure, f"{words} words of text after extraction"
+        return "failures"
+    outcome, version, transition = apply_text(
+        session,
+        doc,
+        ext.text,
+        fetch.finished_at or fetch.started_at,
+        fetch_id=fetch.id,
+        selector_matched=ext.selector_matched,
+        shrink_threshold=sources.crawl.shrink_threshold,
+        window=window,
+    )
+    fetch.version_id = version.id
+    if transition is not None:
+        out.append(transition)
+    elif outcome in ("new", "confirmed") and _new_post(session, doc, sources):
+        out.append(
+            Transition(
+                doc.id, None, version.id, (fetch.finished_at or fetch.started_at).isoformat()
+            )
+        )
+    return outcome
+
+
+def _new_post(session: Any, doc: Document, sources: Sources) -> bool:
+    """A newsroom post's first version that is news (changes.newsroom)."""
+    if doc.kind != "newsroom" or doc.group_id not in sources.feeds:
+        return False
+    feed_run = first_fetch_run(session, doc.group_id, ok=True)
+    return announce_first_version(feed_run, first_fetch_run(session, doc.id))
+
+
+def apply_text(
+    session: Any,
+    doc: Document,
+    text: str,
+    seen_at: datetime,
+    *,
+    fetch_id: int | None = None,
+    selector_matched: bool = True,
+    shrink_threshold: float = 0.5,
+    extractor_version: str = EXTRACTOR_VERSION,
+    technical: bool = False,
+    window: timedelta = timedelta(days=FLAP_WINDOW_DAYS),
+) -> tuple[str, Version, Transition | None]:
+    """Apply a newly seen text of ``doc`` to its history: the one place where crawled and
+    replayed texts become versions (docs/decisions/0005-replaying-archived-history.md).
+
+    Returns the outcome (``same``, ``new``, ``held`` or ``confirmed``), the version that
+    holds the text, and the transition to diff if the document moved to a new version.
+    """
+    text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # Not doc.current_version: that relationship is cached until the session expires it.
+    current = session.get(Version, doc.current_version_id) if doc.current_version_id else None
+    same = current is not None and current.text_hash == text_hash
+    words = current.words if same and current is not None else word_count(text)
+    new = Seen(text_hash, words)
+    held_list = held_versions(session, doc.id)
+    held = held_list[-1] if held_list else None
+    verdict = decide(
+        Seen(current.text_hash, current.words) if current else None,
+        Seen(held.text_hash, held.words) if held else None,
+        new,
+        selector_matched,
+        shrink_threshold,
+    )
+    recent: list[tuple[int, str]] = []
+    if current is not None and verdict.decision in (Decision.ACCEPT, Decision.CONFIRM):
+        # Before the new text touches its version: when did the document last show it?
+        recent = [
+            (v.id, v.last_seen.isoformat())
+            for v in versions_seen_since(session, doc.id, seen_at - window, exclude=[current.id])
+        ]
+    state = "held" if verdict.decision is Decision.HOLD else "accepted"
+    version = add_or_touch_version(
+        session,
+        doc.id,
+        text,
+        new.text_hash,
+        words,
+        seen_at,
+        fetch_id,
+        extractor_version,
+        current.effective_date if same and current is not None else stated_date(text),
+        state,
+        verdict.reason,
+    )
+    if verdict.decision is Decision.HOLD:
+        drop_held(session, doc.id, keep_id=version.id)
+        return "held", version, None
+    drop_held(session, doc.id, keep_id=None)
+    if verdict.decision is Decision.SAME:
+        return "same", version, None
+    set_current(session, doc.id, version.id)
+    outcome = "confirmed" if verdict.decision is Decision.CONFIRM else "new"
+    if current is None:
+        return outcome, version, None
+    at = seen_at.isoformat()
+    return outcome, version, Transition(doc.id, current.id, version.id, at, recent, technical)
