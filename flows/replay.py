@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
 
 from changes.extract import EXTRACTOR_VERSION, normalise_markdown
 from changes.links import canonical_url
@@ -25,7 +28,7 @@ from pipeline.runs import run
 from pipeline.versions import apply_text
 from storage.db import open_db
 from storage.history import touch_version
-from storage.models import Change, Document
+from storage.models import Change, Document, Version
 
 __all__ = ["Normaliser", "ReplayResult", "ReplayStep", "replay"]
 
@@ -91,7 +94,7 @@ class ReplayResult:
     versions: int = 0  # archived versions read
     distinct_texts: int = 0  # distinct texts once normalised
     counts: dict[str, int] = field(
-        default_factory=lambda: {"same": 0, "new": 0, "held": 0, "confirmed": 0}
+        default_factory=lambda: {"same": 0, "new": 0, "held": 0, "confirmed": 0, "known": 0}
     )
     change_ids: list[int] = field(default_factory=list)
     changes: int = 0
@@ -126,7 +129,14 @@ def replay(
         normalise = Normaliser(spec.url)
         try:
             doc = session.get(Document, spec.id)
+            known = _known_until(session, spec.id)
             for i, recorded in enumerate(versions):
+                if known is not None and recorded.recorded_at <= known:
+                    # already in the history (a replay run twice, or an archive that
+                    # overlaps what was crawled): applying it again would invent changes
+                    result.counts["known"] += 1
+                    result.versions += 1
+                    continue
                 raw = hashlib.sha256(recorded.text.encode("utf-8")).hexdigest()
                 text = texts.get(raw)
                 if text is None:
@@ -161,6 +171,13 @@ def replay(
         finally:  # a replay that fails keeps nothing (the session rolls back) but its counts
             current.counts = _run_counts(result)
     return result
+
+
+def _known_until(session: Any, document_id: str) -> datetime | None:
+    """The last time the document's history already covers (its versions' last sighting)."""
+    return session.scalar(
+        select(func.max(Version.last_seen)).where(Version.document_id == document_id)
+    )
 
 
 def _count(result: ReplayResult, change: Change) -> None:
