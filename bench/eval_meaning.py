@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,8 +25,8 @@ from eval.meaning import (  # noqa: E402
     CATEGORIES,
     DocumentScore,
     Score,
+    evaluate,
     gold_documents,
-    score_document,
     total,
 )
 
@@ -72,19 +70,6 @@ def table(scores: list[DocumentScore]) -> Table:
     return t
 
 
-def _one(stem: str) -> DocumentScore:
-    with tempfile.TemporaryDirectory() as tmp:
-        score, _ = score_document(stem, f"sqlite:///{Path(tmp) / 'eval.db'}")
-    return DocumentScore(stem, score)
-
-
-def run(stems: list[str], jobs: int) -> list[DocumentScore]:
-    if jobs <= 1:
-        return [_one(stem) for stem in stems]
-    with ProcessPoolExecutor(jobs) as pool:
-        return list(pool.map(_one, stems))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("documents", nargs="*", help="archive stems (default: all with gold)")
@@ -97,7 +82,7 @@ def main() -> None:
         print(f"error: no gold file for {', '.join(unknown)} (have: {', '.join(known)})")
         sys.exit(2)
     started = time.perf_counter()
-    scores = run(args.documents or known, args.jobs)
+    scores = evaluate(args.documents or known, args.jobs)
     console = Console(width=max(Console().width, 200))
     console.print(table(scores))
     if args.details:

@@ -164,6 +164,12 @@ def classify(
     if dates:
         summary.update(dates)
         categories.append("dates")
+    notes = dates.get("announced", {}).get("added", []) if dates else []
+    if notes and summary.get("bases"):  # the new text announces a policy taking effect later
+        when = {"date": notes[0]["date"], "iso": notes[0]["iso"]}
+        for item in summary["bases"]:
+            if item["action"] == "added":
+                item.setdefault("announced", when)
 
     ai = ai_sentences([*added, *removed], lang, limit=1)
     if ai:

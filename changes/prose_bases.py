@@ -62,21 +62,35 @@ def prose_bases(sentence: str, lang: str = "en") -> tuple[ProseBasis, ...]:
     langs = lang_of(lang)
     text = fold(plain(sentence))
     tie = patterns("prose_bases", "tie", None, langs)
-    ties = [m.start() for m in tie.finditer(text)] if tie else []
-    if not ties:
+    not_a_claim = patterns("prose_bases", "not", None, langs)
+    ties = [m.end() for m in tie.finditer(text)] if tie else []
+    if not ties or (not_a_claim and not_a_claim.search(text)):
         return ()
-    bases = []
-    for basis in BASES:
-        mention = patterns("legal_bases", "mention", basis, langs)
-        if mention and any(
-            abs(m.start() - t) <= _NEAR for m in mention.finditer(text) for t in ties
-        ):
-            bases.append(basis)
+    bases: list[str] = []
+    for end in ties:  # each tie names the basis nearest to it
+        near = []
+        for basis in BASES:
+            mention = patterns("legal_bases", "mention", basis, langs)
+            for m in mention.finditer(text) if mention else ():
+                distance = m.start() - end if m.start() >= end else end - m.end() + _NEAR // 2
+                if distance <= _NEAR:
+                    near.append((distance, basis))
+        if near and min(near)[1] not in bases:
+            bases.append(min(near)[1])
     purpose_pattern = patterns("prose_bases", "purpose", None, langs)
-    found = purpose_pattern.search(text) if purpose_pattern else None
-    if not bases or found is None:
+    found = list(purpose_pattern.finditer(text)) if purpose_pattern else []
+    after = [m for m in found if m.start() >= ties[0]]
+    chosen = (after or found)[:1]
+    if not bases or not chosen:
         return ()
-    purpose = next(g for g in found.groups() if g).strip(" ,")
+    purpose = next(g for g in chosen[0].groups() if g).strip(" ,")
+    if (
+        any(
+            (m := patterns("legal_bases", "mention", b, langs)) and m.search(purpose) for b in BASES
+        )
+        or len(_content(purpose)) < 2
+    ):
+        return ()
     announced_pattern = patterns("prose_bases", "announced", None, langs)
     announced = bool(announced_pattern and announced_pattern.search(text))
     date = next((m.group(0) for m in _DATE.finditer(text) if iso_date(m.group(0))), None)
@@ -135,4 +149,7 @@ def prose_changes(
                 if claim.announced and action == "added":
                     item["announced"] = {"date": claim.date, "iso": iso_date(claim.date)}
                 out.append(item)
-    return out
+    reworded = {i["basis"] for i in out if i["action"] == "added"} & {
+        i["basis"] for i in out if i["action"] == "removed"
+    }
+    return [i for i in out if i["basis"] not in reworded]

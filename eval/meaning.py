@@ -19,9 +19,11 @@ ODC-BY 1.0, see demo/data/ATTRIBUTION.md and eval/corpus/ATTRIBUTION.md.
 from __future__ import annotations
 
 import re
+import tempfile
 import tomllib
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -370,13 +372,23 @@ def score_changes(stem: str, changes: Iterable[Change], gold: list[GoldChange]) 
     return score
 
 
-def evaluate(db_dir: Path, stems: Iterable[str] | None = None) -> list[DocumentScore]:
-    """Score every history with a gold file, each replayed into its own SQLite file."""
-    scores = []
-    for stem in stems if stems is not None else gold_documents():
-        score, _ = score_document(stem, f"sqlite:///{db_dir / (stem + '.db')}")
-        scores.append(DocumentScore(stem, score))
-    return scores
+def _score_in_tmp(stem: str) -> DocumentScore:
+    with tempfile.TemporaryDirectory() as tmp:
+        score, _ = score_document(stem, f"sqlite:///{Path(tmp) / 'eval.db'}")
+    return DocumentScore(stem, score)
+
+
+def evaluate(stems: Iterable[str] | None = None, jobs: int = 2) -> list[DocumentScore]:
+    """Score every history with a gold file (or ``stems``), each replayed into its own
+    temporary SQLite file, ``jobs`` histories at a time (longest first)."""
+    todo = list(stems) if stems is not None else gold_documents()
+    order = sorted(todo, key=lambda s: -archive_path(s).stat().st_size)
+    if jobs <= 1:
+        done = {s.document: s for s in map(_score_in_tmp, order)}
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            done = {s.document: s for s in pool.map(_score_in_tmp, order)}
+    return [done[stem] for stem in todo]
 
 
 def total(scores: Iterable[DocumentScore]) -> Score:
