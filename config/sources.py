@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from config.documents import DocumentSpec, FeedSettings
+from config.notify import NotifyConfigError, NotifyTarget, parse_targets
 
 KINDS = ("policy", "genai", "help", "form", "newsroom")
 RENDERS = ("http", "browser")
@@ -42,6 +43,7 @@ class Sources:
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     path: Path | None = None
     feeds: dict[str, FeedSettings] = field(default_factory=dict)  # newsroom feeds, by id
+    notify: tuple[NotifyTarget, ...] = ()  # [[notify]]: where alerts are sent
 
     def hosts(self) -> frozenset[str]:
         """Every host a crawl may fetch from: the hosts of the configured URLs, nothing else."""
@@ -236,7 +238,7 @@ def parse_sources(text: str, path: Path | None = None) -> Sources:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SourcesError(f"not valid TOML: {exc}") from exc
-    extra = sorted(set(data) - {"crawl", "document"})
+    extra = sorted(set(data) - {"crawl", "document", "notify"})
     if extra:
         raise SourcesError(f"unknown top-level key(s) {', '.join(extra)}")
     entries = data.get("document")
@@ -254,7 +256,11 @@ def parse_sources(text: str, path: Path | None = None) -> Sources:
         if doc.id in seen:
             raise SourcesError(f"document '{doc.id}': id used twice")
         seen.add(doc.id)
-    return Sources(tuple(docs), _crawl(data.get("crawl")), path, feeds)
+    try:
+        notify = parse_targets(data.get("notify"), seen)
+    except NotifyConfigError as exc:
+        raise SourcesError(str(exc)) from exc
+    return Sources(tuple(docs), _crawl(data.get("crawl")), path, feeds, notify)
 
 
 def load_sources(path: Path) -> Sources:

@@ -256,7 +256,7 @@ class _Pages:
             if doc is None:
                 continue
             key = self.out.key(self.common_key, version.path, doc.fingerprint, version)
-            if self.out.keep(version.path, key):
+            if self._keep_markdown(version) and self.out.keep(version.path, key):
                 self.pages += 1
             else:
                 todo.append((version, doc))
@@ -266,7 +266,14 @@ class _Pages:
             for version, doc in batch:
                 self._version(version, doc)
 
+    def _keep_markdown(self, version: VersionView) -> bool:
+        """Reuse the version's text as Markdown (``versions/<id>.md``) from the last build."""
+        return self.out.keep(version.markdown_path, self.out.key(version.markdown_path, version))
+
     def _version(self, version: VersionView, doc: DocumentView) -> None:
+        if version.markdown_path not in self.out.files:  # the text for download, as stored
+            key = self.out.key(version.markdown_path, version)
+            self.out.write(version.markdown_path, text.clean(self.load.text(version)), key)
         self.page(
             version.path,
             [doc.fingerprint, version],

@@ -119,6 +119,11 @@ class VersionView:
         """The archived full text, relative to the site root."""
         return f"versions/{self.id}.html"
 
+    @property
+    def markdown_path(self) -> str:
+        """The archived text as Markdown, for download, relative to the site root."""
+        return f"versions/{self.id}.md"
+
     @cached_property
     def fingerprint(self) -> str:
         return digest(self)

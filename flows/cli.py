@@ -7,11 +7,13 @@ import json
 import os
 import signal
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -191,6 +193,28 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
             str(r["versions"]),
             str(r["held"]),
             str(r["changes"]),
+        )
+    console.print(table)
+    _print_undelivered(db or defaults.db_url())
+
+
+def _print_undelivered(db_url: str) -> None:
+    """Notifications not delivered yet (pending, or given up), per target, if any."""
+    from flows.report import undelivered_rows
+
+    rows = undelivered_rows(db_url)
+    if not rows:
+        return
+    table = Table(title="undelivered notifications")
+    table.add_column("target", overflow="fold")
+    table.add_column("pending", justify="right")
+    table.add_column("failed", justify="right")
+    table.add_column("oldest (UTC)", no_wrap=True)
+    table.add_column("last error", overflow="fold", ratio=3)
+    for r in rows:
+        oldest = r["oldest"][:16].replace("T", " ") if r["oldest"] else ""
+        table.add_row(
+            r["target"], str(r["pending"]), str(r["failed"]), oldest, r["last_error"] or ""
         )
     console.print(table)
 
@@ -388,6 +412,286 @@ def demo(
     from demo.run import run_demo
 
     sys.exit(run_demo(workdir, console, limit=steps_))
+
+
+@app.command()
+def notify(
+    test: Annotated[
+        bool, typer.Option("--test", help="Send a test message to each target now.")
+    ] = False,
+    db: DbOpt = None,
+    sources: SourcesOpt = defaults.SOURCES_PATH,
+    base_url: BaseOpt = defaults.BASE_URL,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the notifications that are due now to the \\[\\[notify]] targets of sources.toml.
+
+    Every crawl does this as its last step; run it by hand to retry now, or with --test to
+    check that each target receives a message. Each target's apprise URL is read from the
+    environment variable its entry names (url_env), never from the file.
+
+    Examples:
+
+      [bold]POLICYWATCH_NOTIFY_MAIL='mailtos://user:pass@example.org' policywatch notify --test[/]
+
+      [bold]policywatch notify --json[/]
+    """
+    try:
+        targets = load_sources(sources).notify
+    except SourcesError as exc:
+        raise _fail(escape(str(exc))) from exc
+    if not targets:
+        raise _fail(escape(f"{sources} has no [[notify]] entries"))
+    if test:
+        from notify.deliver import send_tests
+
+        results = send_tests(targets, base_url)
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "sent": [t for t, e in results.items() if e is None],
+                        "failed": {t: e for t, e in results.items() if e},
+                    }
+                )
+            )
+        else:
+            for target_id, error in results.items():
+                mark = "[green]sent[/]" if error is None else f"[red]failed:[/] {error}"
+                console.print(f"{target_id}: {mark}", highlight=False)
+        if any(results.values()):
+            raise typer.Exit(1)
+        return
+    from notify.deliver import deliver
+
+    report = deliver(db or defaults.db_url(), targets, base_url)
+    counts = {
+        "queued": report.queued,
+        "sent": report.sent,
+        "failed": report.failed,
+        "waiting": report.deferred,
+        "released": report.released,
+    }
+    if as_json:
+        print(json.dumps({**counts, "errors": report.errors}))
+        return
+    _print_counts("notifications", counts)
+    for target_id, error in report.errors.items():
+        err.print(f"{target_id}: {error}", highlight=False)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="The folder to write (new or empty for git).")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="git, jsonl or csv.", show_default=True)
+    ] = "git",
+    with_text: Annotated[
+        bool, typer.Option("--with-text", help="jsonl/csv: put each version's text in.")
+    ] = False,
+    db: DbOpt = None,
+    base_url: BaseOpt = defaults.BASE_URL,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the history: a git repository in Open Terms Archive's layout, or tables.
+
+    --format git: one file per document, [bold]<Service>/<Document type>.md[/], one commit
+    per version dated when it was recorded; technical changes in commits named "Apply
+    technical or declaration upgrade on ..." (policywatch replay reads them back as such).
+    --format jsonl|csv: changes.* (categories, summary, claims, dates) and versions.*.
+
+    Examples:
+
+      [bold]policywatch export --format git ../pw-versions && git -C ../pw-versions log -p[/]
+
+      [bold]policywatch export --format csv out/ --base-url https://example.org/pw/[/]
+    """
+    from export.git import ExportError, export_git
+    from export.tables import FORMATS, export_tables
+    from storage.db import open_db
+
+    if fmt not in ("git", *FORMATS):
+        raise _fail(f"--format must be git, jsonl or csv, not {fmt!r}")
+    if out.exists() and not out.is_dir():
+        raise _fail(f"{out} is not a folder")
+    url = db or defaults.db_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise _fail(f"no database at {url.removeprefix('sqlite:///')}")
+    with open_db(url)() as session:
+        try:
+            if fmt == "git":
+                done = export_git(session, out)
+                report: dict[str, Any] = {
+                    "out_dir": str(out),
+                    "documents": done.documents,
+                    "commits": done.commits,
+                }
+            else:
+                report = {
+                    "out_dir": str(out),
+                    **export_tables(session, out, fmt, base_url, with_text),
+                }
+        except ExportError as exc:
+            raise _fail(str(exc)) from exc
+    if as_json:
+        print(json.dumps(report))
+        return
+    _print_counts(f"export ({fmt}) to {out}", {k: v for k, v in report.items() if k != "out_dir"})
+
+
+@app.command()
+def add(
+    url: Annotated[str, typer.Argument(help="The page to watch (http or https).")],
+    doc_id: Annotated[str, typer.Option("--id", help="The new document's id (a-z 0-9 - _ .).")],
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", help="CSS selector of the text to keep (repeatable)."),
+    ] = None,
+    remove: Annotated[
+        list[str] | None, typer.Option("--remove", help="CSS selector to drop (repeatable).")
+    ] = None,
+    render: Annotated[str, typer.Option(help="http, or browser for JavaScript pages.")] = "http",
+    title: Annotated[str | None, typer.Option(help="Title [default: the page's title].")] = None,
+    service: Annotated[str | None, typer.Option(help="Service [default: from the host].")] = None,
+    kind: Annotated[str, typer.Option(help="policy, genai, help or form.")] = "policy",
+    locale: Annotated[str, typer.Option(help="The page's locale, like fr_FR.")] = "en_US",
+    force: Annotated[
+        bool, typer.Option("--force", help="Add it even if the fetch failed.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Fetch and show, add nothing.")
+    ] = False,
+    sources: SourcesOpt = defaults.SOURCES_PATH,
+    as_json: JsonOpt = False,
+) -> None:
+    """Try a page once, show the text a crawl would keep, and add it to sources.toml.
+
+    Fetches URL once (from its host only, as a crawl would: refused redirects elsewhere,
+    browser mode with --render browser), shows the first lines and the word count of the
+    text the --select rule keeps, or the failure (login-wall, consent-wall, blocked, empty,
+    selector-not-found, http-4xx...), then appends a \\[\\[document]] entry to the sources file:
+    its comments and layout stay as they were. Nothing is added after a failure (exit 1)
+    unless --force.
+
+    Example:
+
+      [bold]policywatch add https://www.facebook.com/privacy/genai --id fb-genai --select "#root"[/]
+    """
+    from flows.add import AddError, append_entry, check_entry, service_of, try_entry
+
+    entry: dict[str, Any] = {
+        "id": doc_id,
+        "service": service or service_of(url),
+        "title": title or doc_id,
+        "kind": kind,
+        "url": url,
+        "locale": locale,
+        "render": render,
+        "select": list(select or []),
+        "remove": list(remove or []),
+    }
+    try:
+        text, parsed = check_entry(sources, entry)
+    except AddError as exc:
+        raise _fail(escape(str(exc))) from exc
+    trial = try_entry(parsed, doc_id)
+    if title is None and trial.page_title:
+        entry["title"] = trial.page_title
+        try:
+            text, parsed = check_entry(sources, entry)
+        except AddError:
+            entry["title"] = doc_id
+            text, parsed = check_entry(sources, entry)
+    added = (trial.failure is None or force) and not dry_run
+    if added:
+        append_entry(sources, text)
+    if as_json:
+        print(json.dumps({**asdict(trial), "entry": entry, "added": added}))
+    else:
+        _show_trial(trial)
+        if added:
+            console.print(f"added {doc_id} to {sources}", highlight=False)
+        elif dry_run:
+            console.print("dry run: nothing added", highlight=False)
+        else:
+            err.print(
+                f"not added: {trial.failure}; change --select/--render, or add it with --force",
+                highlight=False,
+            )
+    if trial.failure is not None and not force:
+        raise typer.Exit(1)
+
+
+def _show_trial(trial: Any) -> None:
+    """What one fetch gave: outcome, words, the first lines of the text (crawled: escaped)."""
+    from notify.message import sanitise
+
+    status = f"HTTP {trial.http_status}" if trial.http_status else "no answer"
+    console.print(escape(f"{trial.url}: {status}"), highlight=False)
+    if trial.final_url and trial.final_url != trial.url:
+        console.print(escape(f"  redirected to {trial.final_url}"), highlight=False)
+    if trial.failure:
+        detail = f" ({sanitise(trial.detail, 200)})" if trial.detail else ""
+        console.print(f"[red]failure:[/] {escape(trial.failure + detail)}", highlight=False)
+    console.print(f"{trial.words} words of text", highlight=False)
+    for line in trial.lines[:12]:
+        console.print("  " + escape(sanitise(line, 160)), highlight=False)
+    if len(trial.lines) > 12:
+        console.print(f"  … {len(trial.lines) - 12} more lines", highlight=False)
+
+
+@app.command("sources")
+def list_sources(sources: SourcesOpt = defaults.SOURCES_PATH, as_json: JsonOpt = False) -> None:
+    """List the documents and notification targets of sources.toml.
+
+    Example: [bold]policywatch sources --json | jq -r '.documents[].id'[/]
+    """
+    try:
+        loaded = load_sources(sources)
+    except SourcesError as exc:
+        raise _fail(escape(str(exc))) from exc
+    docs = [
+        {
+            "id": d.id,
+            "service": d.service,
+            "kind": d.kind,
+            "render": d.render,
+            "locale": d.locale,
+            "url": d.url,
+            "select": list(d.select),
+        }
+        for d in loaded.documents
+    ]
+    targets = [
+        {
+            "id": t.id,
+            "mode": t.mode + (f" at {t.hour:02d}:00 UTC" if t.mode == "daily" else ""),
+            "url_env": t.url_env,
+            "url_set": bool(os.environ.get(t.url_env)),
+            "categories": list(t.categories),
+            "documents": list(t.documents),
+        }
+        for t in loaded.notify
+    ]
+    if as_json:
+        print(json.dumps({"documents": docs, "notify": targets}))
+        return
+    table = Table(title=f"documents in {sources}")
+    for col in ("id", "kind", "render", "locale", "url", "select"):
+        table.add_column(col, overflow="fold")
+    for d in docs:
+        cells = (d["id"], d["kind"], d["render"], d["locale"], d["url"], ", ".join(d["select"]))
+        table.add_row(*(escape(c) for c in cells))
+    console.print(table)
+    if targets:
+        table = Table(title="notification targets")
+        for col in ("id", "mode", "url from", "filters"):
+            table.add_column(col, overflow="fold")
+        for t in targets:
+            env = t["url_env"] + ("" if t["url_set"] else " (not set)")
+            filters = ", ".join([*t["categories"], *t["documents"]]) or "all changes"
+            table.add_row(*(escape(c) for c in (t["id"], t["mode"], env, filters)))
+        console.print(table)
 
 
 def main() -> None:

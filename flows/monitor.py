@@ -1,5 +1,6 @@
-"""The monitor flow: crawl -> versions -> changes -> source health -> link checks -> publish,
-each step a Prefect task over the functions of ``pipeline/``, inside one run."""
+"""The monitor flow: crawl -> versions -> changes -> source health -> link checks -> publish
+-> notify, each step a Prefect task over the functions of ``pipeline/`` (and ``notify/``),
+inside one run."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from config import defaults
-from config.run import RunConfig, tracked_documents
+from config.run import RunConfig, sources_of, tracked_documents
 from flows import progress
 from pipeline import detect, link_checks, publishing, source_health, spider_process, versions
 from pipeline.runs import run
@@ -47,6 +48,13 @@ def publish_task(cfg: RunConfig) -> dict[str, Any]:
     return publishing.publish(cfg)
 
 
+@task(name="notify", cache_policy=NO_CACHE)
+def notify_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
+    from notify.deliver import notify_step
+
+    return notify_step(cfg.db_url, sources_of(cfg).notify, cfg.base_url, run_id)
+
+
 @flow(name="monitor", log_prints=True)
 def monitor(
     documents: list[str] | None = None,
@@ -74,4 +82,5 @@ def monitor(
         counts["source_alerts"] = health_task(cfg, current.id)
         counts.update(check_links_task(cfg, current.id))
         publish_task(cfg)
+        counts.update(notify_task(cfg, current.id))  # never raises: a target may be down
     return {"run_id": current.id, **counts, "out_dir": cfg.out_dir}

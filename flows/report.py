@@ -42,3 +42,20 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
                 }
             )
         return rows
+
+
+def undelivered_rows(db_url: str) -> list[dict[str, Any]]:
+    """Per notification target: messages not delivered yet, given up, the last error."""
+    from storage.outbox import undelivered
+
+    with open_db(db_url)() as session:
+        return [
+            {
+                "target": u.target_id,
+                "pending": u.pending,
+                "failed": u.failed,
+                "oldest": u.oldest.isoformat(timespec="seconds") if u.oldest else None,
+                "last_error": u.last_error,
+            }
+            for u in undelivered(session)
+        ]

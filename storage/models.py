@@ -258,3 +258,45 @@ class Installation(Base):
     tag_authority: Mapped[str] = mapped_column(String(300))
     tag_prefix: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NotifyTarget(Base):
+    """A ``[[notify]]`` entry of sources.toml, as first seen, and its delivery back-off.
+
+    Changes stored before a target was first seen are never sent to it (no backlog flood
+    when a target is added): only changes with an id above ``since_change_id``.
+    """
+
+    __tablename__ = "notify_target"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    since_change_id: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed sends
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # back-off: not before
+
+
+class Notification(Base):
+    """The outbox: one row per change and notification target.
+
+    ``status``: ``pending`` (to send at ``next_try_at``), ``sending`` (claimed by the process
+    ``claimed_by``), ``sent``, ``failed`` (gave up after its attempts; ``error`` says why) or
+    ``skipped`` (the target's filters leave the change out).
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("target_id", "change_id", name="uq_notification_target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_id: Mapped[str] = mapped_column(ForeignKey("notify_target.id"))
+    change_id: Mapped[int] = mapped_column(ForeignKey("change.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    change: Mapped[Change] = relationship()

@@ -63,6 +63,7 @@ def test_one_new_change_rewrites_only_what_shows_it(
         f"changes/{third.id}.html",  # new
         f"changes/{second.id}.html",  # its "next" link
         f"versions/{v4.id}.html",  # new archived text
+        f"versions/{v4.id}.md",  # and its text for download
         "documents/fb-privacy.html",
         "index.html",
         "index.json",

@@ -1,0 +1,1 @@
+"""Notifications: `[[notify]]` targets, messages, and delivery through the outbox."""
