@@ -18,6 +18,7 @@ change says how many purposes could not be compared and claims nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,8 +71,19 @@ def _present(text_lines: list[frozenset[str]], label: str) -> bool:
     return any(_overlap(words, line) >= _PRESENT for line in text_lines)
 
 
+_PIECE = re.compile(r"<br>|\||(?<=[.;:!?])\s")
+
+
 def _line_words(text: str) -> list[frozenset[str]]:
-    return [content_words(plain(line)) for line in text.splitlines() if line.strip()]
+    """Content words of each table cell, list item or sentence of ``text`` (a long table
+    row holds most words of any purpose: the words must be together in one piece)."""
+    return [
+        content_words(plain(piece))
+        for line in text.splitlines()
+        if line.strip()
+        for piece in _PIECE.split(line)
+        if piece.strip()
+    ]
 
 
 def check_claims(
