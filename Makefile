@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test install chromium feed-tools lint clean
+.PHONY: demo test install chromium feed-tools axe lint clean
 
 demo: $(STAMP)  ## install, then replay real Meta history through a local stand-in and publish
 	$(BIN)/policywatch demo
 
-test: $(STAMP) chromium feed-tools  ## install (+ Chromium, jing, newsboat for the tests), lint, run every test
+test: $(STAMP) chromium feed-tools axe  ## install (+ Chromium, jing, newsboat, axe-core for the tests), lint, run every test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -17,6 +17,9 @@ install: $(STAMP)
 
 chromium:  ## Debian's chromium for the browser tests (POLICYWATCH_CHROMIUM overrides)
 	bash scripts/install-chromium.sh
+
+axe:  ## axe-core (npm) for the accessibility checks, into a cache folder
+	bash scripts/install-axe.sh
 
 feed-tools:  ## Debian's jing and newsboat for the feed tests (validity, a real reader)
 	bash scripts/install-feed-tools.sh

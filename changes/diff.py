@@ -1,9 +1,10 @@
 """Word-level diff of two Markdown texts that stays fast and exact on 290 KB policies.
 
 Lines are aligned first (``difflib.SequenceMatcher``), then each replaced stretch is
-diffed word by word with diff-match-patch: every word, whitespace run and punctuation
-character becomes one character (the ``linesToChars`` trick applied to words), so the
-diff never splits a word, and ``Diff_Timeout = 0`` so it is never cut short. Very large
+diffed word by word with diff-match-patch (its C++ implementation, fast_diff_match_patch):
+every word, whitespace run and punctuation character becomes one character (the
+``linesToChars`` trick applied to words), so the diff never splits a word, and there is no
+time limit, so it is never cut short. Very large
 replaced stretches are aligned by sentence before the word diff (see ``_diff_block``).
 Pure functions, no I/O.
 """
@@ -13,11 +14,11 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from diff_match_patch import diff_match_patch
+import fast_diff_match_patch as fast_dmp
 
 from changes.extract import WORD_RE, word_count
 
@@ -73,15 +74,7 @@ def _code(index: int) -> str:
     return chr(code)
 
 
-def _index(code: int) -> int:
-    if code >= _SURROGATES.stop:
-        code -= len(_SURROGATES)
-    return code - _FIRST_CODE
-
-
-def _dmp_units(old: list[str], new: list[str]) -> list[Op]:
-    """diff-match-patch over units (words or sentences) mapped to one character each,
-    never cut short (Diff_Timeout = 0), then diff_cleanupSemantic."""
+def _encoder() -> tuple[dict[str, str], list[str], Callable[[list[str]], str]]:
     table: dict[str, str] = {}
     units: list[str] = []
 
@@ -95,12 +88,29 @@ def _dmp_units(old: list[str], new: list[str]) -> list[Op]:
             out.append(char)
         return "".join(out)
 
-    dmp = diff_match_patch()
-    dmp.Diff_Timeout = 0
-    diffs = dmp.diff_main(encode(old), encode(new), False)
-    dmp.diff_cleanupSemantic(diffs)
-    kind = {dmp.DIFF_EQUAL: "=", dmp.DIFF_DELETE: "-", dmp.DIFF_INSERT: "+"}
-    return [(kind[op], "".join(units[_index(ord(c))] for c in chars)) for op, chars in diffs]
+    return table, units, encode
+
+
+def _dmp_units(old: list[str], new: list[str]) -> list[Op]:
+    """diff-match-patch over units (words or sentences) mapped to one character each,
+    never cut short (no time limit), then diff_cleanupSemantic. The C++ implementation of
+    diff-match-patch (fast_diff_match_patch) runs the same algorithm as the Python one."""
+    _, _, encode = _encoder()
+    a, b = encode(old), encode(new)
+    out: list[Op] = []
+    i = j = 0
+    for kind, n in fast_dmp.diff(a, b, timelimit=0, checklines=False, cleanup="Semantic"):
+        if kind == "=":
+            out.append(("=", "".join(old[i : i + n])))
+            i += n
+            j += n
+        elif kind == "-":
+            out.append(("-", "".join(old[i : i + n])))
+            i += n
+        else:
+            out.append(("+", "".join(new[j : j + n])))
+            j += n
+    return out
 
 
 def _similar(old: list[str], new: list[str]) -> bool:
@@ -113,21 +123,16 @@ def _similar(old: list[str], new: list[str]) -> bool:
 
 def _dmp_runs(old: list[str], new: list[str]) -> list[tuple[str, int, int]]:
     """Raw diff-match-patch over units: (kind, number of old units, number of new units)."""
-    table: dict[str, str] = {}
-
-    def encode(items: list[str]) -> str:
-        return "".join(table.setdefault(item, _code(len(table))) for item in items)
-
-    dmp = diff_match_patch()
-    dmp.Diff_Timeout = 0
+    _, _, encode = _encoder()
     runs: list[tuple[str, int, int]] = []
-    for op, chars in dmp.diff_main(encode(old), encode(new), False):
-        if op == dmp.DIFF_EQUAL:
-            runs.append(("=", len(chars), len(chars)))
-        elif op == dmp.DIFF_DELETE:
-            runs.append(("-", len(chars), 0))
+    a, b = encode(old), encode(new)
+    for kind, n in fast_dmp.diff(a, b, timelimit=0, checklines=False, cleanup="No"):
+        if kind == "=":
+            runs.append(("=", n, n))
+        elif kind == "-":
+            runs.append(("-", n, 0))
         else:
-            runs.append(("+", 0, len(chars)))
+            runs.append(("+", 0, n))
     return runs
 
 
@@ -266,7 +271,8 @@ def _run_before(out: list[Op]) -> tuple[str, str, int]:
 def _run_after(ops: list[Op], start: int) -> tuple[str, str, int]:
     removed = added = ""
     n = 0
-    for kind, text in ops[start:]:
+    for index in range(start, len(ops)):  # no slice: a copy per call made this quadratic
+        kind, text = ops[index]
         if kind == "=":
             break
         n += 1

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Comment, Tag, XMLParsedAsHTMLWarning
-from markdownify import ATX, BACKSLASH, MarkdownConverter
+from lxml import etree
+from lxml.cssselect import CSSSelector
 
+from changes import markdown
 from changes.links import canonical_url, canonicalise_markdown
 
 __all__ = [
     "EXTRACTOR_VERSION",
+    "MAX_DEPTH",
     "Extraction",
+    "UnparsablePage",
     "extract",
     "normalise_markdown",
     "word_count",
@@ -33,7 +35,17 @@ __all__ = [
 
 #: Bump whenever ``extract`` or ``normalise_markdown`` would produce different text for the
 #: same input: versions re-derived with a new extractor are technical changes, not news.
-EXTRACTOR_VERSION: str = "2"
+EXTRACTOR_VERSION: str = "2"  # the lxml rewrite writes the same text: still 2
+
+#: Content nested deeper than this many elements is refused (:class:`UnparsablePage`): the
+#: Markdown converter recurses once per level, real policy pages stay below 40 levels, and a
+#: hostile page of 100,000 nested ``<div>`` must fail alone, not crash the run.
+MAX_DEPTH: int = 120
+
+
+class UnparsablePage(ValueError):
+    """A page that parses into something no extraction can turn into text."""
+
 
 #: Elements that are never content.
 DROP_TAGS: tuple[str, ...] = (
@@ -52,11 +64,6 @@ DROP_TAGS: tuple[str, ...] = (
 )
 
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
-_BLOCK_TAGS: list[str] = [
-    "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "figure",
-    "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "ul",
-]  # fmt: skip
 
 # Words: letters/digits with inner apostrophes or hyphens ("don't", "opt-out").
 WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")
@@ -72,90 +79,51 @@ class Extraction:
     links: tuple[tuple[str, str], ...]
 
 
-class _Converter(MarkdownConverter):
-    """markdownify with Markdown tables whose cells keep their block structure as ``<br>``."""
-
-    def process_tag(self, node: Any, parent_tags: set[str] | None = None) -> str:
-        if node.name in ("td", "th"):
-            # markdownify flattens cells to one inline run; render the cell as a block
-            # instead (lists, paragraphs, headings) and join its lines with <br>.
-            name = node.name
-            node.name = "div"
-            try:
-                text = super().process_tag(node, parent_tags)
-            finally:
-                node.name = name
-            return self._cell(node, text)
-        return super().process_tag(node, parent_tags)
-
-    def _cell(self, el: Tag, text: str) -> str:
-        text = re.sub(r"[ \t]*\\?\n", "\n", text.strip())  # hard breaks too
-        text = re.sub(r"\n{3,}", "\n\n", text).replace("|", r"\|").replace("\n", "<br>")
-        colspan = str(el.get("colspan", "1"))
-        span = max(1, min(50, int(colspan))) if colspan.isdigit() else 1
-        return " " + text + " |" * span
-
-    def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        if el.find(_BLOCK_TAGS) is None:
-            return str(super().convert_a(el, text, parent_tags))
-        # A link wrapping blocks (Meta's "card" links: <a><h2>Title</h2><img></a>) becomes
-        # one link on its own line instead of "[## Title](#1)[## Next](#2)".
-        link = str(super().convert_a(el, " ".join(text.split()), parent_tags))
-        return f" {link} " if "_inline" in parent_tags else f"\n\n{link}\n\n"
-
-    def convert_hN(self, n: int, el: Tag, text: str, parent_tags: set[str]) -> str:
-        if "a" in parent_tags:
-            return f" {text.strip()} "
-        return str(super().convert_hN(n, el, text, parent_tags))
-
-    def escape(self, text: str, parent_tags: set[str]) -> str:
-        text = super().escape(text, parent_tags)
-        # Text that would read as an HTML tag or comment ("<img onerror=...>") is escaped,
-        # so the Markdown never carries markup that a renderer could execute.
-        return re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
+def _parse(html: str) -> Any:
+    """The page's root element (None for an empty page), parsed by libxml2 as BeautifulSoup's
+    lxml builder parsed it."""
+    try:
+        return etree.fromstring(html, _PARSER) if html.strip() else None
+    except ValueError:  # a str with an XML encoding declaration: hand lxml the bytes
+        return etree.fromstring(html.encode("utf-8"), _PARSER_UTF8)
+    except etree.XMLSyntaxError:
+        return None
 
 
-_CONVERTER_OPTIONS: dict[str, Any] = {
-    "heading_style": ATX,
-    "newline_style": BACKSLASH,
-    "bullets": "*",
-    "table_infer_header": True,
-    "escape_misc": False,
-    "autolinks": True,
-}
+_PARSER = etree.HTMLParser(recover=True)
+_PARSER_UTF8 = etree.HTMLParser(recover=True, encoding="utf-8")
 
 
-def _parse(html: str) -> BeautifulSoup:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        return BeautifulSoup(html, "lxml")
-
-
-def _is_layout_table(table: Tag) -> bool:
+def _is_layout_table(table: Any) -> bool:
     """A table used for page layout rather than data (Meta's mbasic pages nest them)."""
     if str(table.get("role", "")).lower() in ("presentation", "none"):
         return True
-    if table.find("table") is not None:
+    if next(table.iterdescendants("table"), None) is not None:
         return True
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-    widths = [len(tr.find_all(["td", "th"], recursive=False)) for tr in rows]
+    rows = [tr for tr in table.iterdescendants("tr") if _parent_table(tr) is table]
+    widths = [sum(1 for c in tr if c.tag in ("td", "th")) for tr in rows]
     return not widths or max(widths) <= 1
 
 
-def _unwrap_layout_tables(root: Tag) -> None:
-    for table in [t for t in root.find_all("table") if _is_layout_table(t)]:
-        for part in table.find_all(["thead", "tbody", "tfoot", "tr", "td", "th", "caption"]):
-            if part.find_parent("table") is table:
-                part.name = "div"
-                part.attrs = {}
-        table.name = "div"
-        table.attrs = {}
+def _parent_table(el: Any) -> Any:
+    return next(el.iterancestors("table"), None)
 
 
-def _document_base(soup: BeautifulSoup, base_url: str) -> str:
-    tag = soup.find("base", href=True)
-    if isinstance(tag, Tag):
-        return urljoin(base_url, str(tag["href"]).strip())
+def _unwrap_layout_tables(root: Any) -> None:
+    for table in [t for t in root.iterdescendants("table") if _is_layout_table(t)]:
+        parts = ("thead", "tbody", "tfoot", "tr", "td", "th", "caption")
+        for part in list(table.iterdescendants(*parts)):
+            if _parent_table(part) is table:
+                part.tag = "div"
+                part.attrib.clear()
+        table.tag = "div"
+        table.attrib.clear()
+
+
+def _document_base(root: Any, base_url: str) -> str:
+    tag = next((b for b in root.iter("base") if b.get("href") is not None), None)
+    if tag is not None:
+        return urljoin(base_url, str(tag.get("href")).strip())
     return base_url
 
 
@@ -165,34 +133,59 @@ def _scheme(url: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def _rewrite_links(root: Tag, base: str) -> list[tuple[str, str]]:
+_URL_ATTRS = ("src", "href", "srcset", "poster", "action", "formaction")
+
+
+def _rewrite_links(root: Any, base: str) -> list[tuple[str, str]]:
     """Canonicalise href/src in place; neutralise unsafe targets; return (text, url) pairs."""
     links: list[tuple[str, str]] = []
-    for a in root.find_all(["a", "area"]):
+    for a in list(root.iterdescendants("a", "area")):
         href = a.get("href")
         if href is None:
             continue
         url = canonical_url(str(href), base)
         scheme = _scheme(url)
         if scheme and scheme not in _SAFE_SCHEMES:
-            del a["href"]  # javascript:, data:, vbscript: ... keep only the anchor text
+            del a.attrib["href"]  # javascript:, data:, vbscript: ... keep only the anchor text
             continue
-        a.attrs = {"href": url}
+        a.attrib.clear()
+        a.set("href", url)
         if url:
-            links.append((" ".join(a.get_text(" ").split()), url))
-    for img in root.find_all("img"):
+            links.append((" ".join(markdown.text_of(a, " ").split()), url))
+    for img in list(root.iterdescendants("img")):
         src = str(img.get("src") or "").strip()
         alt = " ".join(str(img.get("alt") or "").split())
         url = canonical_url(src, base) if src else ""
         if not alt or not url or _scheme(url) not in ("http", "https", ""):
-            img.decompose()  # decorative, tracking pixel, data: or script URL
+            markdown.remove(img)  # decorative, tracking pixel, data: or script URL
             continue
-        img.attrs = {"src": url, "alt": alt}
-    for tag in root.find_all(True):
-        if tag.name not in ("a", "area", "img", "td", "th"):
-            for attr in ("src", "href", "srcset", "poster", "action", "formaction"):
-                tag.attrs.pop(attr, None)
+        img.attrib.clear()
+        img.set("src", url)
+        img.set("alt", alt)
+    for tag in root.iterdescendants():
+        if isinstance(tag.tag, str) and tag.tag not in ("a", "area", "img", "td", "th"):
+            attrib = tag.attrib
+            for attr in _URL_ATTRS:
+                if attr in attrib:
+                    del attrib[attr]
     return links
+
+
+def _deeper_than(root: Any, limit: int) -> bool:
+    """Does some element lie more than ``limit`` levels below ``root``? (No recursion.)"""
+    depth = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > limit + 1:
+            return True
+    return False
+
+
+def _select(root: Any, selectors: Sequence[str]) -> list[Any]:
+    """Elements matching any of ``selectors``, in document order (CSS via cssselect)."""
+    if not selectors:
+        return []
+    return list(CSSSelector(", ".join(selectors))(root))
 
 
 def extract(
@@ -206,39 +199,49 @@ def extract(
     ``select`` are CSS selectors of the content (all matches, document order, nested
     matches counted once); with none, or if none matches, ``<body>`` is used and
     ``selector_matched`` is False in the latter case. ``remove`` selectors are dropped
-    first. Invalid selectors raise ``soupsieve.SelectorSyntaxError``.
+    first. Invalid selectors raise ``cssselect.SelectorError``.
     """
-    soup = _parse(html)
-    title_tag = soup.find("title")
-    title = " ".join(title_tag.get_text(" ").split()) if isinstance(title_tag, Tag) else ""
-    base = _document_base(soup, base_url)
+    selectors = [CSSSelector(s) for s in remove]
+    if select:
+        CSSSelector(", ".join(select))  # invalid selectors fail before any work
+    root = _parse(html)
+    if root is None:
+        return Extraction(text="", selector_matched=not select, title=None, links=())
+    title_tag = next(root.iter("title"), None)
+    title = " ".join(markdown.text_of(title_tag, " ").split()) if title_tag is not None else ""
+    base = _document_base(root, base_url)
 
-    for tag in soup.find_all(DROP_TAGS):
-        tag.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for selector in remove:
-        for tag in soup.select(selector):
-            tag.decompose()
+    for tag in list(root.iter(*DROP_TAGS)):
+        if tag.getparent() is not None:
+            markdown.remove(tag)
+    for selector in selectors:
+        for tag in selector(root):
+            if tag.getparent() is not None:
+                markdown.remove(tag)
 
     selector_matched = True
-    roots: list[Tag] = []
+    roots: list[Any] = []
     if select:
-        matches = soup.select(", ".join(select))
-        ids = {id(m) for m in matches}
-        roots = [m for m in matches if not any(id(p) in ids for p in m.parents)]
+        matches = _select(root, select)
+        chosen = set(matches)
+        roots = [m for m in matches if not any(p in chosen for p in m.iterancestors())]
     if not roots:
         selector_matched = not select
-        body = soup.body or soup
-        roots = [body]
+        body = next(root.iter("body"), None)
+        roots = [body if body is not None else root]
 
+    for part in roots:
+        if _deeper_than(part, MAX_DEPTH):
+            raise UnparsablePage(f"content nested more than {MAX_DEPTH} elements deep")
     links: list[tuple[str, str]] = []
     parts: list[str] = []
-    converter = _Converter(**_CONVERTER_OPTIONS)
-    for root in roots:
-        _unwrap_layout_tables(root)
-        links.extend(_rewrite_links(root, base))
-        parts.append(converter.convert_soup(root))
+    for part in roots:
+        _unwrap_layout_tables(part)
+        links.extend(_rewrite_links(part, base))
+        try:
+            parts.append(markdown.convert(part))
+        except RecursionError as exc:  # a deep stack already: refuse, never crash the run
+            raise UnparsablePage("content nested too deep to convert") from exc
     text = normalise_markdown("\n\n".join(parts), base)
     return Extraction(
         text=text,
@@ -257,6 +260,9 @@ _LIST_MARKER = re.compile(r"((?:^|<br>|\|)[ \t]*)([*+-]|\d{1,9}[.)])[ \t]{2,}(?=
 # "[\n\ntext\n\n](url)" -> "[text](url)": blank lines just inside link brackets
 _LINK_OPEN = re.compile(r"(?<!\\)\[[ \t]*\n\s*")
 _LINK_CLOSE = re.compile(r"\s*\n\s*\]\(")
+_LINK_OPEN_HINT = re.compile(r"\[[ \t]*\n")
+_LINK_CLOSE_HINT = re.compile(r"\n\s*\]\(")
+_LIST_MARKER_HINT = re.compile(r"[*+\-.)][ \t]{2}")
 
 
 def normalise_markdown(md: str, base: str | None = None) -> str:
@@ -272,12 +278,19 @@ def normalise_markdown(md: str, base: str | None = None) -> str:
     text = _SPACES.sub(" ", text)
     text = _CONTROL.sub("", text)
     text = unicodedata.normalize("NFC", text)
-    text = _LINK_OPEN.sub("[", text)
-    text = _LINK_CLOSE.sub("](", text)
+    # Each costly pattern runs only if a cheap search finds what every match contains.
+    if _LINK_OPEN_HINT.search(text):
+        text = _LINK_OPEN.sub("[", text)
+    if _LINK_CLOSE_HINT.search(text):
+        text = _LINK_CLOSE.sub("](", text)
     text = canonicalise_markdown(text, base)
-    text = _LIST_MARKER.sub(r"\1\2 ", text)
-    text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
-    text = _BLANK_RUNS.sub("\n\n", text).strip("\n")
+    if _LIST_MARKER_HINT.search(text):
+        text = _LIST_MARKER.sub(r"\1\2 ", text)
+    if " \n" in text or "\t\n" in text or text.endswith((" ", "\t")):
+        text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
+    text = text.strip("\n")
     return text + "\n" if text else ""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
@@ -95,3 +96,44 @@ def meta_page(markdown_text: str, title: str = "Privacy Policy") -> str:
 <a href="/policies/cookies/?__cft__[0]={csrf}">Cookies</a></div>
 </body></html>
 """
+
+
+@dataclass(frozen=True)
+class StandInForm:
+    """A form page the stand-in serves, so that the demo's link checks have something to
+    find: a working form, a form that says it is unavailable, and a login wall."""
+
+    id: str
+    title: str
+    path: str
+    html: str
+
+
+FORMS = (
+    StandInForm(
+        "demo-objection-form",
+        "Object to your information being used for AI at Meta (stand-in)",
+        "/help/contact/ai-objection/",
+        "<!DOCTYPE html><html lang='en'><head><title>Objection form</title></head><body>"
+        "<div id='root'><h1>Object to your information being used for AI at Meta</h1>"
+        "<form action='/help/contact/submit/'><label>Email <input type='email' name='email'>"
+        "</label><label>How does this processing impact you? <textarea name='why'></textarea>"
+        "</label><button type='submit'>Send</button></form></div></body></html>",
+    ),
+    StandInForm(
+        "demo-access-form",
+        "Access your information: request form (stand-in)",
+        "/help/contact/access-request/",
+        "<!DOCTYPE html><html lang='en'><head><title>Request form</title></head><body>"
+        "<div id='root'><h2>This form is not available</h2><p>Try again later.</p></div>"
+        "</body></html>",
+    ),
+    StandInForm(
+        "demo-ads-objection",
+        "Object to ads based on your activity (stand-in)",
+        "/help/contact/ads-objection/",
+        "<!DOCTYPE html><html lang='en'><head><title>Log in</title></head><body>"
+        "<form action='/login/'><input name='email'><input type='password' name='pass'>"
+        "<button type='submit'>Log in</button></form><p>Log into Facebook</p></body></html>",
+    ),
+)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -11,7 +13,7 @@ from rich.table import Table
 
 from config import defaults
 from demo.corpus import RecordedVersion, load_history
-from demo.pages import meta_page
+from demo.pages import FORMS, meta_page
 from demo.server import FakeMeta
 
 HISTORY = "facebook-privacy-policy-en"
@@ -60,7 +62,27 @@ def pick_versions(limit: int | None = None) -> list[RecordedVersion]:
     return chosen
 
 
-def demo_sources(url: str) -> str:
+DEFAULT_BASE_URL = defaults.BASE_URL
+ATTRIBUTION = (
+    "Recorded texts: Platform Governance Archive, Dataset PGA v2 (Katzenbach et al. 2023, "
+    "https://doi.org/10.26092/elib/2373), ODC-BY 1.0."
+)
+
+
+def demo_sources(url: str, form_url: dict[str, str] | None = None) -> str:
+    """The demo's sources.toml: the policy and the stand-in's three forms (``form_url`` by
+    form id), whose link checks show a working form, an unavailable one and a login wall."""
+    forms = "".join(
+        f"""
+[[document]]
+id = "{form.id}"
+service = "Facebook"
+title = "{form.title}"
+kind = "form"
+url = "{(form_url or {}).get(form.id, form.path)}"
+"""
+        for form in FORMS
+    )
     return f"""# Written by `policywatch demo`: the local stand-in for Meta.
 [crawl]
 download_delay = 0.0
@@ -74,12 +96,24 @@ kind = "policy"
 url = "{url}"
 page_url = "https://www.facebook.com/privacy/policy/"
 select = ["#root"]
-"""
+{forms}"""
 
 
-def run_demo(workdir: Path, console: Console, limit: int | None = None) -> int:
-    """Serve each chosen version, crawl after each step, publish; print what was found."""
+def run_demo(
+    workdir: Path,
+    console: Console,
+    limit: int | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+) -> int:
+    """Serve each chosen version, crawl after each step, publish; print what was found.
+
+    Each step is dated at the moment its version was recorded (demo/clock.py), so the site
+    shows the history's own dates; ``base_url`` is where the site will be served from.
+    """
+    from demo.clock import restamp
+    from feeds.publish import publish
     from flows.crawl_now import run_monitor
+    from storage.db import open_db
 
     started = time.monotonic()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -95,18 +129,19 @@ def run_demo(workdir: Path, console: Console, limit: int | None = None) -> int:
     results: list[StepResult] = []
     with FakeMeta() as site:
         sources = workdir / "sources.toml"
-        sources.write_text(demo_sources(site.url(PATH)), encoding="utf-8")
+        for form in FORMS:
+            site.page(form.path, form.html)
+        form_urls = {form.id: site.url(form.path) for form in FORMS}
+        sources.write_text(demo_sources(site.url(PATH), form_urls), encoding="utf-8")
+        db_url = f"sqlite:///{db_file.resolve()}"
         for n, version in enumerate(versions, 1):
             site.page(PATH, meta_page(version.text))
+            step_started = datetime.now(UTC)
             result = run_monitor(
-                [],
-                f"sqlite:///{db_file.resolve()}",
-                sources,
-                out,
-                defaults.BASE_URL,
-                "demo",
-                show_progress=console.is_terminal,
+                [], db_url, sources, out, base_url, "demo", show_progress=console.is_terminal
             )
+            with open_db(db_url).begin() as session:
+                restamp(session, step_started, version.recorded_at)
             outcome = next(
                 (k for k in ("new", "held", "confirmed", "same", "failures") if result.get(k)),
                 "nothing",
@@ -117,6 +152,14 @@ def run_demo(workdir: Path, console: Console, limit: int | None = None) -> int:
                 f"{version.recorded_at:%Y-%m-%d %H:%M} -> {OUTCOMES[outcome]}"
                 + (f", {result['changes']} change" if result.get("changes") else "")
             )
+        if results:
+            console.print(
+                f"links: {result.get('checked', 0)} stand-in form(s) checked each step; "
+                f"{result.get('skipped', 0)} opt-out link(s) on Meta's real hosts left "
+                "unchecked on purpose (the demo fetches nothing but its stand-in)"
+            )
+    with open_db(db_url)() as session:  # once more, with the recorded dates
+        publish(session, out, base_url, attribution=ATTRIBUTION)
     _report(console, workdir, results, time.monotonic() - started)
     return 0
 
@@ -135,7 +178,7 @@ def _report(console: Console, workdir: Path, results: list[StepResult], seconds:
     with sessions() as session:
         for change in latest_changes(session):
             console.print(f"  • {change.title}", highlight=False)
-    out = (workdir / "public").resolve()
+    out = Path(os.path.abspath(workdir / "public"))  # the link, not a generation
     console.print(
         f"\nsite:  {out / 'index.html'}\natom:  {out / 'feed.atom'}\n"
         f"rss:   {out / 'feed.rss'}\ndone in {seconds:.0f} s"

@@ -1,22 +1,100 @@
-"""Replace a folder all at once: build a sibling, then swap it in by rename."""
+"""Publish a folder all at once: generations of the site behind a symlink flipped by rename.
+
+``out`` (say ``public``) is a symbolic link to one *generation*, a complete site in the
+sibling folder ``.public.sites/``. A publish builds a new generation next to it
+(``new-*`` while it is being written), then, holding ``.public.sites/.lock``, checks that
+the site in place was not built from newer data (:class:`Stamp`) and points ``public`` at
+the new generation by renaming a fresh symlink over it: one ``rename(2)``, so ``public``
+is never missing and readers see the old site or the new one, never a mix.
+
+Builders hold a shared ``flock`` on the folder they write and on the generation they read
+from; a sweep at the start of every publish removes every other folder below
+``.public.sites/`` (generations replaced by an earlier publish, ``new-*`` folders of killed
+runs) - it takes an exclusive lock first, so a live builder's folders are never touched.
+See docs/decisions/0004-incremental-publish.md.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MARKER = ".policywatch-site"  # only folders holding it (or empty ones) are ever replaced
-STALE_SECONDS = 3600
+STAMP = ".policywatch-stamp.json"  # what data a generation was built from
+LOCK = ".lock"
 
 
-def _check_replaceable(out_dir: Path) -> None:
-    if not out_dir.exists() and not out_dir.is_symlink():
+def sites_dir(out_dir: Path) -> Path:
+    """The folder of generations next to ``out_dir``."""
+    return out_dir.with_name(f".{out_dir.name}.sites")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a site was built from: which database, the highest row ids it had read (they
+    only grow), and when reading began. A site is never replaced by one built from a
+    strictly older reading of the same database."""
+
+    source: str = ""
+    marks: tuple[int, ...] = ()
+    read_at: int = field(default_factory=time.time_ns)
+
+    def older_than(self, other: Stamp | None) -> bool:
+        if other is None or other.source != self.source or len(other.marks) != len(self.marks):
+            return False  # another database (or no stamp): the newest publish wins
+        if any(mine < theirs for mine, theirs in zip(self.marks, other.marks, strict=True)):
+            return True
+        return self.marks == other.marks and self.read_at < other.read_at
+
+    def dumps(self) -> str:
+        return json.dumps({"source": self.source, "marks": self.marks, "read_at": self.read_at})
+
+    @classmethod
+    def read(cls, folder: Path) -> Stamp | None:
+        try:
+            data = json.loads((folder / STAMP).read_text(encoding="utf-8"))
+            return cls(str(data["source"]), tuple(int(m) for m in data["marks"]), data["read_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass
+class Build:
+    """A generation being written. Fill ``path``; files may be hard-linked from
+    ``previous`` (the live generation, held so no sweep removes it meanwhile). Set
+    ``unchanged`` when the new site would equal the live one: nothing is flipped."""
+
+    path: Path
+    previous: Path | None
+    unchanged: bool = False
+    outcome: str = ""  # published | unchanged | superseded (a newer site is in place)
+
+
+def _check_replaceable(out_dir: Path, sites: Path) -> None:
+    parent = out_dir.parent.name
+    if parent.startswith(".") and parent.endswith(".sites") and (out_dir / MARKER).is_file():
+        link = out_dir.parent.with_name(parent[1 : -len(".sites")])
+        raise FileExistsError(f"{out_dir} is one generation of a site: publish to {link}")
+    if out_dir.is_symlink():
+        target = Path(os.path.realpath(out_dir))
+        if target.parent != Path(os.path.realpath(sites)):
+            raise FileExistsError(f"{out_dir} is a symlink that policywatch did not make")
+        return
+    if not out_dir.exists():
         return
     if not out_dir.is_dir():
         raise FileExistsError(f"{out_dir} exists and is not a folder")
@@ -24,53 +102,189 @@ def _check_replaceable(out_dir: Path) -> None:
         raise FileExistsError(f"{out_dir} is not empty and was not written by policywatch")
 
 
-def _sweep_stale(out_dir: Path) -> None:
-    """Remove temp siblings a killed run left behind (old enough not to be another run's)."""
-    cutoff = time.time() - STALE_SECONDS
-    for pattern in (f".{out_dir.name}.new-*", f".{out_dir.name}.old-*"):
-        for path in out_dir.parent.glob(pattern):
-            try:
-                if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff:
-                    shutil.rmtree(path, ignore_errors=True)
-            except OSError:
-                pass
-
-
-def swap(new: Path, out_dir: Path) -> None:
-    """Put ``new`` in place of ``out_dir``: rename the old away, the new in, delete the old."""
-    old: Path | None = None
-    if out_dir.exists() or out_dir.is_symlink():
-        old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex}")
-        os.rename(out_dir, old)
+def _hold(folder: Path, exclusive: bool = False) -> int | None:
+    """An open descriptor of ``folder`` with a flock on it; None if it is gone or (when
+    ``exclusive``) somebody else holds it."""
     try:
-        os.rename(new, out_dir)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX | fcntl.LOCK_NB) if exclusive else fcntl.LOCK_SH)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def live(out_dir: Path) -> Path | None:
+    """The generation ``out_dir`` shows now (``out_dir`` itself if it is a plain folder)."""
+    if out_dir.is_symlink():
+        target = Path(os.path.realpath(out_dir))
+        return target if target.is_dir() else None
+    return out_dir if (out_dir / MARKER).is_file() else None
+
+
+def sweep(out_dir: Path) -> int:
+    """Remove what no publish uses any more: generations other than the live one and
+    ``new-*`` folders of dead runs (nobody holds their lock), and the temporary siblings an
+    older policywatch left (``.public.new-*``, ``.public.old-*``). Returns folders removed."""
+    sites = sites_dir(out_dir)
+    current = live(out_dir)
+    removed = 0
+    candidates: list[Path] = []
+    with suppress(OSError):
+        candidates += [p for p in sites.iterdir() if p.name != LOCK and p != current]
+    for pattern in (f".{out_dir.name}.new-*", f".{out_dir.name}.old-*"):
+        candidates += list(out_dir.parent.glob(pattern))
+    for path in candidates:
+        if path.is_symlink() or not path.is_dir():
+            with suppress(OSError):
+                path.unlink()
+            continue
+        fd = _hold(path, exclusive=True)
+        if fd is None:
+            continue  # a live builder's folder (or gone already)
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+        finally:
+            os.close(fd)
+    return removed
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if result != 0:
+        code = ctypes.get_errno()
+        if code in (errno.ENOSYS, errno.EINVAL, errno.EPERM):
+            return False
+        raise OSError(code, os.strerror(code), str(a))
+    return True
+
+
+def flip(target: Path, out_dir: Path) -> None:
+    """Point ``out_dir`` at ``target`` with one rename. A plain folder from an older
+    policywatch is exchanged for the link atomically where the kernel can, and moved into
+    the generations folder (the next sweep removes it)."""
+    link = out_dir.with_name(f".{out_dir.name}.link-{uuid.uuid4().hex}")
+    os.symlink(os.path.relpath(target, out_dir.parent), link)
+    try:
+        if out_dir.is_dir() and not out_dir.is_symlink():
+            retired = sites_dir(out_dir) / f"old-{uuid.uuid4().hex}"
+            if _exchange(link, out_dir):
+                os.rename(link, retired)  # ``link`` now names the old folder
+                return
+            os.rename(out_dir, retired)  # no exchange here: a moment without out_dir, once
+        os.replace(link, out_dir)
     except BaseException:
-        if old is not None:
-            os.rename(old, out_dir)
+        with suppress(OSError):
+            if link.is_symlink():
+                link.unlink()
         raise
-    if old is not None:
-        if old.is_symlink():
-            old.unlink()
-        else:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
-def atomic_dir(out_dir: Path) -> Iterator[Path]:
-    """Yield an empty temp folder next to ``out_dir``; swap it in if the block succeeds.
+def _flip_lock(sites: Path) -> Iterator[None]:
+    fd = os.open(sites / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
-    On any error the temp folder is deleted and ``out_dir`` is left as it was.
+
+def _write_stamp(folder: Path, stamp: Stamp) -> None:
+    tmp = folder / f"{STAMP}.{uuid.uuid4().hex}"
+    tmp.write_text(stamp.dumps(), encoding="utf-8")
+    os.replace(tmp, folder / STAMP)
+
+
+_sweeps: list[threading.Thread] = []
+
+
+def _start_sweep(out_dir: Path) -> None:
+    """Sweep in a thread: deleting a replaced generation (one name per file) should not hold
+    up the next one. Not a daemon: the process finishes the sweep before it exits."""
+    thread = threading.Thread(target=sweep, args=(out_dir,), name="policywatch-sweep")
+    thread.start()
+    _sweeps[:] = [t for t in _sweeps if t.is_alive()] + [thread]
+
+
+def wait_for_sweeps(timeout: float | None = None) -> None:
+    """Wait until the sweeps started by this process are done."""
+    for thread in list(_sweeps):
+        thread.join(timeout)
+
+
+@contextmanager
+def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
+    """Yield a :class:`Build` for a new generation of ``out_dir``; when the block succeeds,
+    flip ``out_dir`` to it unless the site in place was built from newer data (then the
+    new one is dropped: ``outcome == "superseded"``) or the block set ``unchanged``.
+
+    On any error the new folder is deleted and ``out_dir`` is left as it was. Old
+    generations are swept in a background thread (see :func:`wait_for_sweeps`).
     """
     out_dir = Path(os.path.abspath(out_dir))
+    sites = sites_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _check_replaceable(out_dir)
-    _sweep_stale(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    _check_replaceable(out_dir, sites)
+    sites.mkdir(exist_ok=True)
+    stamp = stamp or Stamp()
+    held: list[int] = []
+    tmp = Path(tempfile.mkdtemp(prefix="new-", dir=sites))
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
-        yield tmp
-        (tmp / MARKER).write_text("Written by policywatch; replaced on each publish.\n")
-        swap(tmp, out_dir)
+        for folder in (tmp, live(out_dir)):
+            fd = _hold(folder) if folder is not None else None
+            if fd is not None:
+                held.append(fd)
+        previous = live(out_dir)  # held now: the sweep leaves it alone
+        _start_sweep(out_dir)
+        build = Build(tmp, previous)
+        yield build
+        with _flip_lock(sites):
+            current = live(out_dir)
+            in_place = Stamp.read(current) if current is not None else None
+            if stamp.older_than(in_place):
+                build.outcome = "superseded"
+            elif build.unchanged and current is not None and current == previous:
+                build.outcome = "unchanged"
+                if current.parent == sites:
+                    _write_stamp(current, stamp)  # the site in place is as new as this data
+            else:
+                (tmp / MARKER).write_text("Written by policywatch; replaced on each publish.\n")
+                _write_stamp(tmp, stamp)
+                final = sites / f"gen-{time.time_ns()}-{uuid.uuid4().hex[:8]}"
+                os.rename(tmp, final)
+                tmp = final
+                flip(final, out_dir)
+                build.path = final
+                build.outcome = "published"
+        if build.outcome != "published":
+            shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+def describe(out_dir: Path) -> dict[str, Any]:
+    """Where ``out_dir`` points and which generations exist (for status and tests)."""
+    current = live(Path(os.path.abspath(out_dir)))
+    sites = sites_dir(Path(os.path.abspath(out_dir)))
+    names = sorted(p.name for p in sites.iterdir() if p.name != LOCK) if sites.is_dir() else []
+    return {"live": current.name if current else None, "generations": names}

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 
 from changes.diff import Hunk
-from feeds import render, text
+from feeds import render, story, text
 from feeds.incremental import Output
 from feeds.views import ChangeView, DocumentView, category_feeds
 
@@ -75,7 +76,10 @@ def build_entry(change: ChangeView, folded: list[Hunk], base_url: str, tag_base:
     """
     link = base_url + change.path
     shown, more = render.excerpt(folded)
-    content = render.render("entry.html", change=change, hunks=shown, more=more, link=link)
+    sentence = story.sentence(change, len(folded))
+    content = render.render(
+        "entry.html", change=change, hunks=shown, more=more, link=link, sentence=sentence
+    )
     return Entry(
         change_id=change.id,
         document_id=change.document.id,
@@ -194,7 +198,7 @@ def write_feeds(
     written: list[str] = []
     todo: list[tuple[str, str, FeedSpec, list[ChangeView], Callable[..., bytes]]] = []
     for spec in specs:
-        chosen = [c for c in changes if spec.wants(c)][:limit]
+        chosen = list(islice((c for c in changes if spec.wants(c)), limit))
         for ext, make in (("atom", render_atom), ("rss", render_rss)):
             rel = f"{spec.path}.{ext}"
             key = out.key("feed", ext, spec, base_url, [c.fingerprint for c in chosen])

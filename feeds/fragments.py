@@ -38,6 +38,14 @@ def ops_html(pieces: Sequence[Op], breaks: bool = False, marks: bool = False) ->
     return Markup("".join(out))
 
 
+def numbered(body: str) -> Markup:
+    """A text as list items ``<li id="L12">``, one per line, numbered as diffs count them."""
+    lines = text.clean(body).split("\n")
+    return Markup("\n").join(
+        Markup('<li id="L{}">{}</li>').format(n, line) for n, line in enumerate(lines, 1)
+    )
+
+
 def time_tag(moment: datetime) -> Markup:
     """``<time datetime="ISO">2024-06-10 14:03 UTC</time>``."""
     shown = escape(text.fmt_datetime(moment))

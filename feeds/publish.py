@@ -1,27 +1,32 @@
 """Publish: read storage, write the feeds and the site into ``out_dir`` in one atomic swap.
 
 Files whose inputs did not change since the previous publish are reused from it (hard
-links), not rendered again: see feeds/incremental.py and docs/decisions/0004-incremental-publish.md.
+links), not rendered again; ``out_dir`` is a symlink flipped to each new generation, never
+to one built from older data: see feeds/incremental.py, feeds/atomic.py and
+docs/decisions/0004-incremental-publish.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk
 from feeds import feed, health, render, site, timeline
-from feeds.atomic import MARKER, atomic_dir
+from feeds.atomic import Stamp, generation
 from feeds.incremental import Output
 from feeds.views import ChangeView, DocumentView, VersionView
 from storage import repo
 from storage.blobs import get_text
 from storage.installation import tag_scheme
-from storage.models import Blob
+from storage.models import Blob, Change, Fetch, LinkCheck, Version
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class PublishResult:
     changes: int  # changes published (technical and silent ones never are)
     written: int = 0  # files rendered by this publish
     reused: int = 0  # files reused unchanged from the previous publish
+    outcome: str = "published"  # or "unchanged" (site in place kept), "superseded" (newer)
 
 
 class StoredData:
@@ -66,19 +72,63 @@ class StoredData:
         return get_text(self.session, version.text_blob)
 
 
+def data_stamp(session: Session) -> Stamp:
+    """What this publish reads: the database (by its first version) and the highest ids of
+    the rows the site shows. Taken before reading, inside the same transaction."""
+    read_at = time.time_ns()
+    first = session.execute(
+        select(Version.id, Version.text_hash).order_by(Version.id).limit(1)
+    ).first()
+    marks = session.execute(
+        select(
+            select(func.max(Change.id)).scalar_subquery(),
+            select(func.max(Version.id)).scalar_subquery(),
+            select(func.max(Fetch.id)).scalar_subquery(),
+            select(func.max(LinkCheck.id)).scalar_subquery(),
+        )
+    ).one()
+    source = f"{first[0]}:{first[1]}" if first else ""
+    return Stamp(source, tuple(m or 0 for m in marks), read_at)
+
+
+def _accepted_versions(session: Session) -> dict[str, list[Any]]:
+    """``repo.accepted_versions`` of every document in one query, as plain rows (the views
+    read only columns; rows cost a fraction of ORM objects at 10,000 versions)."""
+    table = Version.__table__
+    stmt = (
+        select(table)
+        .where(table.c.state == "accepted")
+        .order_by(table.c.document_id, table.c.first_seen, table.c.id)
+    )
+    grouped: dict[str, list[Any]] = {}
+    for row in session.execute(stmt):
+        grouped.setdefault(row.document_id, []).append(row)
+    return grouped
+
+
+def _published_changes(session: Session) -> Sequence[Any]:
+    """``repo.published_changes`` as plain rows: not technical, with an alert, newest first."""
+    table = Change.__table__
+    return session.execute(
+        select(table)
+        .where(table.c.technical.is_(False), table.c.alert.is_(True))
+        .order_by(table.c.detected_at.desc(), table.c.id.desc())
+    ).all()
+
+
 def load_site(session: Session, site_title: str, limit: int, attribution: str | None) -> site.Site:
     """Read everything the site shows from storage, as views."""
     rows = repo.documents(session)
     docs = {d.id: DocumentView.of(d) for d in rows}
-    versions = {
-        d.id: [VersionView.of(v) for v in repo.accepted_versions(session, d.id)] for d in rows
-    }
+    accepted = _accepted_versions(session)
+    versions = {d.id: [VersionView.of(v) for v in accepted.get(d.id, [])] for d in rows}
     archived = {v.id: v for vs in versions.values() for v in vs}
-    change_rows = repo.published_changes(session)
+    change_rows = _published_changes(session)
     wanted = {i for c in change_rows for i in (c.from_version_id, c.to_version_id) if i}
     for v in repo.versions_by_id(session, wanted - set(archived)):
         archived[v.id] = VersionView.of(v)
     changes = [ChangeView.of(c, docs[c.document_id], archived) for c in change_rows]
+    outcomes = list(repo.fetch_outcomes(session))
     links = health.link_views(
         repo.links(session), repo.link_sightings(session), repo.link_checks(session), docs
     )
@@ -88,7 +138,8 @@ def load_site(session: Session, site_title: str, limit: int, attribution: str | 
         changes=changes,
         versions=versions,
         archived=dict(sorted(archived.items())),
-        failures=timeline.failure_runs(repo.fetch_outcomes(session)),
+        failures=timeline.failure_runs(outcomes),
+        failing=timeline.failing_now(outcomes),
         links=links,
         attribution=attribution,
         index_limit=limit,
@@ -114,8 +165,9 @@ def publish(
     tag URI authority (``base_url``'s host and today's date) and stores it (commits).
     """
     base = feed.normalize_base_url(base_url)
-    scheme = tag_scheme(session, urlsplit(base).hostname)
+    scheme = tag_scheme(session, urlsplit(base).hostname)  # may commit: before the stamp
     tag_base = f"tag:{scheme.authority}:{scheme.prefix}"
+    stamp = data_stamp(session)
     data = load_site(session, site_title, limit, attribution)
     stored = StoredData(session)
     entries: dict[int, feed.Entry] = {}
@@ -126,15 +178,18 @@ def publish(
         return entries[change.id]
 
     final = Path(out_dir)
-    previous = final if (final / MARKER).is_file() else None
-    with atomic_dir(out_dir) as tmp:
-        out = Output(tmp, previous)
+    with generation(final, stamp) as build:
+        out = Output(build.path, build.previous)
         pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
         specs = feed.feed_specs(
             site_title, data.documents, data.categories, tag_base, rights=attribution
         )
         written = feed.write_feeds(out, base, specs, data.changes, entry, limit, stored.prepare)
-        out.close()
+        if out.same_as_previous:
+            build.unchanged = True  # nothing new: the site in place stays, no tree is built
+        else:
+            out.link_kept()
+            out.close()
     return PublishResult(
         out_dir=final,
         feeds=[final / rel for rel in written],
@@ -142,4 +197,5 @@ def publish(
         changes=len(data.changes),
         written=out.written,
         reused=out.reused,
+        outcome=build.outcome,
     )

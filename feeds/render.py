@@ -19,7 +19,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk, hunks, ops_from_json
-from feeds import diffview, fragments, summary, text
+from feeds import categories, diffview, fragments, story, summary, text
 from feeds.views import category_page
 from storage.blobs import get_text
 from storage.models import Change
@@ -139,9 +139,13 @@ def environment() -> Environment:
     env.filters["as_json"] = _as_json
     env.filters["ops_html"] = fragments.ops_html
     env.filters["time_tag"] = fragments.time_tag
+    env.filters["numbered"] = fragments.numbered
     for helper in (fragments.counts, fragments.badges, fragments.piece, fragments.hunk_head):
         env.globals[helper.__name__] = helper
     env.globals["marks_legend"] = fragments.TEXT_MARKS_LEGEND
+    env.globals["gdpr_url"] = story.GDPR
+    env.globals["describe"] = categories.describe
+    env.globals["opt_out_text"] = story.OPT_OUT
     env.globals["summary_items"] = text.summary_items
     env.globals["summarise"] = summary.blocks
     env.globals["side_rows"] = diffview.rows

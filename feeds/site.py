@@ -16,10 +16,10 @@ from importlib import resources
 from typing import Any, Protocol
 
 from changes.diff import Hunk
-from feeds import render, text
+from feeds import passages, render, story, summary, text
 from feeds.health import LinkView
 from feeds.incremental import Output
-from feeds.timeline import FailureRun, timeline
+from feeds.timeline import Failing, FailureRun, timeline
 from feeds.views import (
     SITE_FEEDS,
     ChangeView,
@@ -53,6 +53,7 @@ class Site:
     versions: Mapping[str, Sequence[VersionView]] = field(default_factory=dict)  # per document
     archived: Mapping[int, VersionView] = field(default_factory=dict)  # versions with a page
     failures: Mapping[str, Sequence[FailureRun]] = field(default_factory=dict)
+    failing: Mapping[str, Failing] = field(default_factory=dict)  # last fetch failed, by doc
     links: Sequence[LinkView] = ()
     attribution: str | None = None
     index_limit: int = DEFAULT_INDEX_LIMIT
@@ -159,6 +160,7 @@ class _Pages:
                 [d.fingerprint for d in site.documents],
                 site.categories,
                 len(site.links),
+                sorted(site.failing.items()),
             ],
             "index.html",
             feeds=feeds,
@@ -167,11 +169,19 @@ class _Pages:
             documents=site.documents,
             categories=site.categories,
             links_count=len(site.links),
+            failing=self._failing(),
         )
         key = self.out.key("index.json", site.title, [c.fingerprint for c in changes])
         if not self.out.keep("index.json", key):
             data = {"title": site.title, "changes": [index_record(c) for c in changes]}
             self.out.write("index.json", safe_json(data), key)
+
+    def _failing(self) -> list[tuple[DocumentView, Failing]]:
+        """The documents whose latest fetches all failed, longest failing first. Forms are
+        not sources: their health is that of a link (links.html), checked apart."""
+        docs = {d.id: d for d in self.site.documents if d.kind != "form"}
+        found = [(docs[i], f) for i, f in self.site.failing.items() if i in docs]
+        return sorted(found, key=lambda pair: (pair[1].since, pair[0].id))
 
     def categories(self) -> None:
         for cat in self.site.categories:
@@ -188,13 +198,20 @@ class _Pages:
                 omitted=len(members) - len(listed),
             )
 
+    def _objection(self, c: ChangeView) -> list[LinkView]:
+        """The document's objection links, shown on legal-basis and opt-out changes."""
+        if not (story.explanations(c) or story.about_opt_out(c)):
+            return []
+        return story.objection_links(c, self.site.links)
+
     def _change_key(self, c: ChangeView, around: Pair) -> list[Any]:
         prev, nxt = around
         archived = self.site.archived
         return [
             c.fingerprint,
-            [(n.id, n.detected_at.isoformat()) if n else None for n in (prev, nxt)],
+            [(n.id, n.detected_at.isoformat(), n.title) if n else None for n in (prev, nxt)],
             [archived[v] if v in archived else None for v in (c.from_version_id, c.to_version_id)],
+            self._objection(c),
         ]
 
     def changes(self) -> None:
@@ -219,6 +236,13 @@ class _Pages:
                     feeds=[*SITE_FEEDS, *c.document.feeds()],
                     change=c,
                     hunks=Lazy(lambda c=c: self.load.hunks(c)),
+                    passages=Lazy(
+                        lambda c=c: passages.passages(self.load.hunks(c), summary.blocks(c.summary))
+                    ),
+                    sentence=Lazy(lambda c=c: story.sentence(c, len(self.load.hunks(c)))),
+                    explained=story.explanations(c),
+                    opt_out=story.about_opt_out(c),
+                    objection=self._objection(c),
                     previous=prev,
                     next=nxt,
                     before=self.site.archived.get(c.from_version_id or -1),

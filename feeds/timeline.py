@@ -70,3 +70,35 @@ def timeline(
     events += [(f.last, 0, i, Event(f.last, failure=f)) for i, f in enumerate(failures)]
     events.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
     return [e[3] for e in events]
+
+
+@dataclass(frozen=True)
+class Failing:
+    """A document whose latest fetches all failed: since when, how often, the last error."""
+
+    document_id: str
+    since: datetime  # the first failed fetch after the last good one
+    count: int
+    error: str  # of the last failure
+    http_status: int | None
+    detail: str
+
+
+def failing_now(outcomes: Iterable[Any]) -> dict[str, Failing]:
+    """The documents whose last fetch failed, from the same outcomes as
+    :func:`failure_runs` (ordered by document then time), whatever the error types."""
+    found: dict[str, Failing] = {}
+    for doc_id, started, error, status, detail in outcomes:
+        if not error:
+            found.pop(doc_id, None)
+            continue
+        before = found.get(doc_id)
+        found[doc_id] = Failing(
+            doc_id,
+            before.since if before else started,
+            (before.count if before else 0) + 1,
+            text.clean(error),
+            status,
+            text.clean(detail or "")[:MAX_DETAIL],
+        )
+    return found

@@ -50,6 +50,28 @@ BaseOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
+EXIT_ALL_FAILED = 3  # `crawl`: every fetch of the run failed (README, "Exit codes")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"policywatch {version('policywatch')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Watch Meta's privacy and AI pages; diff, classify and publish their changes."""
+
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
@@ -99,15 +121,28 @@ def crawl(
     Example: [bold]policywatch crawl facebook-privacy-policy --db sqlite:///var/pw.db[/]
     """
     _check_sources(sources, documents)
-    result = run_monitor(
-        documents or [], db or defaults.db_url(), sources, out, base_url, "manual", not as_json
-    )
+    db_url = db or defaults.db_url()
+    result = run_monitor(documents or [], db_url, sources, out, base_url, "manual", not as_json)
+    all_failed = result.get("fetches", 0) > 0 and result.get("failures") == result["fetches"]
     if as_json:
         print(json.dumps(result))
-        return
-    keys = ("fetched", "failures", "new", "same", "held", "confirmed", "changes")
-    _print_counts(f"run {result['run_id']}", {k: result.get(k, 0) for k in keys})
-    console.print(f"feeds and site: {result['out_dir']}")
+    else:
+        keys = ("fetched", "failures", "new", "same", "held", "confirmed", "changes")
+        _print_counts(f"run {result['run_id']}", {k: result.get(k, 0) for k in keys})
+        console.print(f"feeds and site: {result['out_dir']}")
+    if all_failed:
+        from flows.report import run_failures
+
+        failures = run_failures(db_url, result["run_id"])
+        for f in failures:
+            status = f" HTTP {f['http_status']}" if f["http_status"] else ""
+            detail = f": {f['detail']}" if f["detail"] else ""
+            err.print(f"  {f['document']}: {f['error']}{status}{detail}", highlight=False)
+        raise _fail(
+            f"every fetch failed ({len(failures)} of {result['fetches']}): nothing was "
+            "checked (exit code 3)",
+            EXIT_ALL_FAILED,
+        )
 
 
 @app.command()
@@ -180,16 +215,25 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     table = Table(title="policywatch status")
     # ids are what people copy: fold them onto more lines, never cut them
     table.add_column("document", overflow="fold", ratio=3)
-    for col in ("kind", "last fetch (UTC)", "outcome"):
-        table.add_column(col, overflow="fold", ratio=1)
+    for col, ratio in (("kind", 1), ("last fetch (UTC)", 1), ("outcome", 3)):
+        table.add_column(col, overflow="fold", ratio=ratio)
     for col in ("versions", "held", "changes"):
         table.add_column(col, justify="right", no_wrap=True)
     for r in rows:
+        outcome = r["outcome"] or ""
+        if r["failing_since"]:
+            n = r["failed_fetches"]
+            outcome += (
+                f" since {r['failing_since'][:16].replace('T', ' ')}"
+                f" ({n} failed fetch{'es' if n > 1 else ''})"
+            )
+        if r["error_detail"]:
+            outcome += f": {r['error_detail']}"
         table.add_row(
             r["document"],
             r["kind"],
             r["last_fetch"][:16].replace("T", " ") if r["last_fetch"] else "never",
-            r["outcome"] or "",
+            outcome,
             str(r["versions"]),
             str(r["held"]),
             str(r["changes"]),
@@ -256,7 +300,7 @@ def serve(
     params = {
         "db": url,
         "sources": str(sources.resolve()),
-        "out": str(out.resolve()),
+        "out": os.path.abspath(out),  # not resolve(): --out may be a symlink
         "base_url": base_url,
         "trigger": "scheduled",
     }
@@ -400,6 +444,9 @@ def demo(
     steps_: Annotated[
         int | None, typer.Option("--steps", help="Only the first N recorded versions.")
     ] = None,
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Public URL the demo's site will be served from.")
+    ] = defaults.BASE_URL,
 ) -> None:
     """Replay real Facebook privacy-policy history through a local stand-in for Meta.
 
@@ -410,8 +457,13 @@ def demo(
     Example: [bold]policywatch demo --dir /tmp/pw-demo[/]
     """
     from demo.run import run_demo
+    from feeds.feed import normalize_base_url
 
-    sys.exit(run_demo(workdir, console, limit=steps_))
+    try:
+        base = normalize_base_url(base_url)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    sys.exit(run_demo(workdir, console, limit=steps_, base_url=base))
 
 
 @app.command()

@@ -4,6 +4,7 @@ inside one run."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def monitor(
     cfg = RunConfig(
         db_url=db or defaults.db_url(),
         sources_path=str(Path(sources).resolve()),
-        out_dir=str(Path(out).resolve()),
+        out_dir=os.path.abspath(out),  # not resolve(): out is a symlink
         base_url=base_url,
         documents=list(documents or []),
         trigger=trigger,

@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from feeds.timeline import failing_now
 from storage.db import open_db
 from storage.models import Change, Version
-from storage.repo import count_by_document, documents, last_fetch
+from storage.repo import count_by_document, documents, fetch_outcomes, last_fetch
 
 
 def status_rows(db_url: str) -> list[dict[str, Any]]:
@@ -23,8 +24,10 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
                 .group_by(Version.document_id)
             ).all()
         )
+        failing = failing_now(fetch_outcomes(session))
         rows = []
         for doc in documents(session):
+            fail = failing.get(doc.id)
             fetch = last_fetch(session, doc.id)
             outcome = None
             if fetch is not None:
@@ -36,12 +39,37 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
                     "last_fetch": fetch.started_at.isoformat(timespec="seconds") if fetch else None,
                     "outcome": outcome,
                     "last_error": fetch.error if fetch else None,
+                    "error_detail": fetch.error_detail if fetch and fetch.error else None,
+                    "failing_since": fail.since.isoformat(timespec="seconds") if fail else None,
+                    "failed_fetches": fail.count if fail else 0,
                     "versions": versions.get(doc.id, 0),
                     "held": held.get(doc.id, 0),
                     "changes": changes.get(doc.id, 0),
                 }
             )
         return rows
+
+
+def run_failures(db_url: str, run_id: int) -> list[dict[str, Any]]:
+    """The failed fetches of one run: document, error type, HTTP status and detail."""
+    from storage.models import Fetch
+
+    with open_db(db_url)() as session:
+        rows = session.scalars(
+            select(Fetch)
+            .where(Fetch.run_id == run_id, Fetch.error.is_not(None))
+            .order_by(Fetch.document_id, Fetch.id)
+        )
+        return [
+            {
+                "document": f.document_id,
+                "url": f.url,
+                "error": f.error,
+                "http_status": f.http_status,
+                "detail": f.error_detail,
+            }
+            for f in rows
+        ]
 
 
 def undelivered_rows(db_url: str) -> list[dict[str, Any]]:

@@ -97,7 +97,7 @@ class Webhook:
                 if hook.hold_next:
                     hook.hold_next = False
                     hook.held.set()
-                    hook.release.wait(60)
+                    hook.release.wait(300)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -113,7 +113,9 @@ class Webhook:
 
     @property
     def url(self) -> str:
-        return f"json://127.0.0.1:{self.port}/hook"
+        # rto: apprise waits this long for the answer (default 4 s), so that a held answer
+        # keeps the sender between "sent" and "marked sent" until the test kills it
+        return f"json://127.0.0.1:{self.port}/hook?rto=300"
 
     def ids(self) -> list[str]:
         return [i for b in self.bodies for i in ID.findall(str(b.get("message", "")))]

@@ -51,6 +51,9 @@ def test_crawl_detects_an_edit_and_a_rerun_adds_nothing(site: FakeMeta, tmp_path
         "last_fetch": row["last_fetch"],
         "outcome": "HTTP 200",
         "last_error": None,
+        "error_detail": None,
+        "failing_since": None,
+        "failed_fetches": 0,
         "versions": 2,
         "held": 0,
         "changes": 1,
@@ -69,6 +72,42 @@ def test_crawl_detects_an_edit_and_a_rerun_adds_nothing(site: FakeMeta, tmp_path
         .entries[0]
         .link.startswith("https://x.org/pw/changes/")
     )
+
+
+@pytest.mark.usefixtures("prefect")
+def test_crawl_where_every_fetch_fails_exits_3_and_status_says_since_when(
+    site: FakeMeta, tmp_path: Path
+) -> None:
+    sources = write_sources(
+        tmp_path / "sources.toml",
+        [{"id": "gone", "url": site.url("/gone/")}, {"id": "down", "url": site.url("/down/")}],
+    )
+    db = f"sqlite:///{tmp_path / 'pw.db'}"
+    common = ["--sources", str(sources), "--db", db, "--out", str(tmp_path / "public")]
+    site.page("/down/", "<h1>Internal error</h1>", status=500)  # /gone/ answers 404
+    runner = CliRunner()
+    first = runner.invoke(app, ["crawl", *common])
+    assert first.exit_code == 3, first.output
+    assert "every fetch failed (2 of 2)" in first.output
+    assert "gone: " in first.output and "down: " in first.output and "500" in first.output
+    second = runner.invoke(app, ["crawl", *common, "--json"])
+    assert second.exit_code == 3
+    rows = {
+        r["document"]: r
+        for r in json.loads(runner.invoke(app, ["status", "--db", db, "--json"]).stdout)
+    }
+    assert rows["down"]["failed_fetches"] == 2 and rows["down"]["last_error"]
+    assert rows["down"]["failing_since"] < rows["down"]["last_fetch"]
+    table = runner.invoke(app, ["status", "--db", db], env={"COLUMNS": "250"}).output
+    assert "since" in table and "2 failed" in table
+
+    site.page("/down/", meta_page(POLICY))  # one works: not every fetch failed
+    assert runner.invoke(app, ["crawl", *common]).exit_code == 0
+
+
+def test_version_option() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("policywatch ")
 
 
 def test_every_command_shows_an_example_in_its_help() -> None:

@@ -296,7 +296,7 @@ def test_a_delivery_killed_between_send_and_mark_sent_is_sent_again_with_the_sam
         hook.hold_next = True  # the first message arrives; its answer never does
         process = notify_process(tmp_path, sources, env)
         try:
-            wait_until(hook.held.is_set, 60, "the first message")
+            wait_until(hook.held.is_set, 180, "the first message")
             assert statuses(db(tmp_path))[("hook", ids[0])] == "sending"
         finally:
             process.kill()  # SIGKILL: no chance to mark anything
@@ -305,7 +305,7 @@ def test_a_delivery_killed_between_send_and_mark_sent_is_sent_again_with_the_sam
         assert hook.ids() == [f"pw-change-{ids[0]}"]
 
         restarted = notify_process(tmp_path, sources, env, "--json")
-        out, errors = restarted.communicate(timeout=120)
+        out, errors = restarted.communicate(timeout=300)
         assert restarted.returncode == 0, errors
         assert json.loads(out)["released"] == 1
     received = Counter(hook.ids())
@@ -325,7 +325,7 @@ def test_overlapping_deliveries_send_each_change_once(tmp_path: Path) -> None:
         processes = [notify_process(tmp_path, sources, env, "--json") for _ in range(2)]
         reports = []
         for process in processes:
-            out, errors = process.communicate(timeout=180)
+            out, errors = process.communicate(timeout=300)
             assert process.returncode == 0, errors
             reports.append(json.loads(out))
     assert Counter(hook.ids()) == Counter(f"pw-change-{i}" for i in ids)

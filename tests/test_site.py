@@ -274,9 +274,15 @@ def test_hostile_text_only_ever_appears_escaped(session: Session, tmp_path: Path
 
 
 def siblings(tmp_path: Path) -> set[str]:
-    return {
+    """What a publish left next to ``public``: the link, the generations folder and the
+    generations in it (``new-*`` build folders must not survive a publish)."""
+    names = {
         p.name for p in tmp_path.iterdir() if p.name != "t.db" and not p.name.startswith("t.db-")
     }
+    sites = tmp_path / ".public.sites"
+    if sites.is_dir():
+        names |= {f"sites/{p.name.split('-')[0]}" for p in sites.iterdir() if p.name != ".lock"}
+    return names
 
 
 def test_publish_swaps_atomically_and_leaves_no_temp(
@@ -284,13 +290,20 @@ def test_publish_swaps_atomically_and_leaves_no_temp(
 ) -> None:
     out = tmp_path / "public"
     publish(session, out, BASE)
+    first = atomic.live(out)
     (out / "stale.html").write_text("left from an older build")
-    result = publish(session, out, BASE)
-    assert result.out_dir == out
-    assert siblings(tmp_path) == {"public"}
+    assert publish(session, out, BASE).outcome == "unchanged"  # nothing new: no new tree
+    assert atomic.live(out) == first
+    result = publish(session, out, "https://elsewhere.example/")  # every feed changes
+    assert result.out_dir == out and result.outcome == "published"
+    assert out.is_symlink() and atomic.live(out) != first
+    assert siblings(tmp_path) == {"public", ".public.sites", "sites/gen"}  # the old one too
     assert not (out / "stale.html").exists()  # the whole folder was replaced
     assert (out / atomic.MARKER).is_file()
     assert oct(out.stat().st_mode & 0o777) == oct(0o755)
+    publish(session, out, BASE)
+    atomic.wait_for_sweeps(60)
+    assert len(atomic.describe(out)["generations"]) == 2  # the one replaced last time is gone
 
 
 def test_failed_build_keeps_previous_site(
@@ -311,7 +324,7 @@ def test_failed_build_keeps_previous_site(
         publish(session, out, "https://elsewhere.example/")
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert siblings(tmp_path) == {"public"}
+    assert siblings(tmp_path) == {"public", ".public.sites", "sites/gen"}
 
 
 def test_failed_first_build_leaves_nothing(
@@ -326,7 +339,7 @@ def test_failed_first_build_leaves_nothing(
     monkeypatch.setattr(publish_module.feed, "write_feeds", boom)
     with pytest.raises(OSError, match="disk full"):
         publish(session, tmp_path / "public", BASE)
-    assert siblings(tmp_path) == set()
+    assert siblings(tmp_path) <= {".public.sites"}  # no link, no generation
 
 
 def test_refuses_to_replace_a_foreign_folder(session: Session, tmp_path: Path) -> None:
@@ -337,6 +350,11 @@ def test_refuses_to_replace_a_foreign_folder(session: Session, tmp_path: Path) -
         publish(session, out, BASE)
     assert (out / "thesis.tex").read_text() == "years of work"
     assert siblings(tmp_path) == {"home"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "link").symlink_to(elsewhere)  # a symlink policywatch did not make
+    with pytest.raises(FileExistsError):
+        publish(session, tmp_path / "link", BASE)
 
 
 def test_empty_folder_and_bad_base_url(session: Session, tmp_path: Path) -> None:
@@ -382,8 +400,8 @@ def test_summary_known_keys_read_well_and_unknown_ones_still_show(
     session.commit()
     publish(session, tmp_path / "public", BASE)
     page = (tmp_path / "public" / "changes" / f"{change.id}.html").read_text()
-    assert '<dd class="mark-added">Added: legitimate interests for “AI at Meta”</dd>' in page
-    assert '<dd class="mark-removed">Removed: consent for “AI at Meta”</dd>' in page
+    assert '<dd class="mark-added">Added: legitimate interests for “AI at Meta”' in page
+    assert '<dd class="mark-removed">Removed: consent for “AI at Meta”' in page
     assert (
         '<a href="https://www.facebook.com/help/contact/1" rel="noopener noreferrer nofollow">'
         in page
@@ -452,10 +470,10 @@ def test_health_changes_render_without_a_diff_and_silent_ones_are_not_listed(
     assert "Objection form is gone" in index and "Flapped back" not in index
     assert "Link health; Outcome: From: form; To: not-found" in index
     pages = {p.read_text() for p in (out / "changes").glob("*.html")}
-    (link_page,) = [p for p in pages if "Objection form is gone" in p]
+    (link_page,) = [p for p in pages if "<h1>Objection form is gone" in p]
     assert f'href="../links.html#link-{link.id}"' in link_page
     assert "What changed" not in link_page and "<ins>" not in link_page
-    (source_page,) = [p for p in pages if "kept failing" in p]
+    (source_page,) = [p for p in pages if "<h1>The policy kept failing" in p]
     assert 'href="../documents/fb.html#timeline"' in source_page
     assert "+0 / −0 words" not in (out / "feed.atom").read_text()
 
@@ -580,8 +598,11 @@ def test_document_timeline_folds_failed_fetches_and_text_carries_its_language(
     assert '<td class="diff" lang="fr-FR">' in change_page
     version_page = (out / "versions" / f"{v2.id}.html").read_text()
     assert (
-        '<div class="text" lang="fr-FR">' in version_page and "legitimate interests" in version_page
+        '<ol class="text lines" lang="fr-FR">' in version_page
+        and "legitimate interests" in version_page
     )
+    lines = re.findall(r'<li id="L(\d+)">', version_page)
+    assert lines == [str(n) for n in range(1, len(lines) + 1)] and lines  # numbered as diffs
 
 
 def test_side_by_side_rows_keep_both_texts() -> None:

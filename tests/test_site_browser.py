@@ -237,12 +237,22 @@ def test_journalist_filters_opens_a_change_switches_the_view_and_reads_the_histo
         assert page.locator("#change-list h2").inner_text() == "IG text"
         page.select_option("#filter-document", "fb-privacy")
         expect(page.locator("#change-list > li")).to_have_count(3)
+        page.fill("#filter-q", "effective STATED")  # search: every word, any case
+        expect(page.locator("#change-list > li")).to_have_count(1)
+        assert "matching" in page.locator("#filter-status").inner_text()
+        assert "q=effective" in page.url
+        page.fill("#filter-q", "")
+        expect(page.locator("#change-list > li")).to_have_count(3)
 
         page.click("text=Legal basis changed")
         page.wait_for_url("**/changes/*.html")
         assert page.locator("h1").inner_text() == "Legal basis changed"
         assert page.locator("h2").first.inner_text() == "Summary"
+        assert page.locator(".passage .rendered ins").first.inner_text() == "legitimate interests"
+        assert page.locator(".passage .rendered").first.get_attribute("lang") == "en-US"
         inline, side = page.locator(".view-inline"), page.locator(".view-side")
+        assert not inline.is_visible()  # the Markdown source is behind a toggle
+        page.click("details.raw-diff > summary")
         assert inline.is_visible() and not side.is_visible()
         assert page.locator(".view-inline .diff").first.get_attribute("lang") == "en-US"
         assert page.locator(".view-inline ins").first.inner_text() == "legitimate interests"
@@ -252,6 +262,7 @@ def test_journalist_filters_opens_a_change_switches_the_view_and_reads_the_histo
         page.screenshot(path=str(ARTIFACTS / "change.png"), full_page=True)
 
         page.reload()  # the choice is remembered (site.js, localStorage)
+        page.click("details.raw-diff > summary")
         assert page.locator(".view-side").is_visible()
         page.click("label[for=view-inline]")
         assert page.locator(".view-inline").is_visible()
@@ -288,6 +299,8 @@ def test_pages_read_without_javascript(browser: Any, built: Path) -> None:
         assert page.locator("li.change").count() == 1
         page.click("text=Effective date stated")
         page.wait_for_url("**/changes/*.html")
+        assert page.locator(".passage .rendered").first.is_visible()
+        page.click("details.raw-diff > summary")  # <details>: no script needed
         assert page.locator(".view-inline").is_visible()
         page.click("label[for=view-side]")  # the toggle is CSS: it works without script
         assert page.locator(".view-side").is_visible()
@@ -441,6 +454,10 @@ def test_hostile_pages_through_the_pipeline_never_run_load_or_leak(
         for rel in pages:
             page.goto(base + rel)
             page.wait_for_load_state("load")
+            if page.locator("details.raw-diff").count():
+                page.click("details.raw-diff > summary")
+            if page.locator("details.link-only").count():
+                page.click("details.link-only > summary")
             if page.locator("label[for=view-side]").count():
                 page.click("label[for=view-side]")
             if rel == "index.html":
@@ -472,3 +489,85 @@ def written_title(out: Path, rel: str) -> str:
     """The page's <title> as published (hostile text in it is escaped, shown as text)."""
     raw = open_text(out, rel)
     return html.unescape(raw[raw.index("<title>") + 7 : raw.index("</title>")])
+
+
+# --- accessibility: axe-core on every page type, phones, screenshots -------------------------
+# axe-core is the npm package, pinned; `make test` installs it (scripts/install-axe.sh).
+
+AXE_VERSION = "4.14.1"
+RUN_AXE = """async () => {
+  for (const d of document.querySelectorAll("details")) d.open = true;  /* check hidden parts too */
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ")),
+  }));
+}"""
+
+
+def axe_script() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    default = cache / "policywatch" / f"axe-core-{AXE_VERSION}"
+    path = Path(os.environ.get("POLICYWATCH_AXE_DIR") or default)
+    script = path / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.is_file():
+        pytest.fail(f"no axe-core at {script}: run `bash scripts/install-axe.sh` (make test does)")
+    return script
+
+
+def page_types(out: Path) -> dict[str, str]:
+    """One page of each type, by type."""
+    changes = sorted(str(p.relative_to(out)) for p in (out / "changes").glob("*.html"))
+    text = {p: (out / p).read_text(encoding="utf-8") for p in changes}
+    return {
+        "index": "index.html",
+        "category": str(next((out / "categories").glob("*.html")).relative_to(out)),
+        "change (legal basis)": next(p for p in changes if 'id="why"' in text[p]),
+        "change (link health)": next(p for p in changes if "What changed" not in text[p]),
+        "document": str(next((out / "documents").glob("*.html")).relative_to(out)),
+        "version": str(next((out / "versions").glob("*.html")).relative_to(out)),
+        "links": "links.html",
+    }
+
+
+def test_every_page_type_has_no_serious_axe_violation(browser: Any, built: Path) -> None:
+    script = axe_script()
+    pages = page_types(built)
+    found: dict[str, list[dict[str, Any]]] = {}
+    with serve(built) as base, context(browser, base, bypass_csp=True) as (ctx, watch):
+        page = ctx.new_page()
+        for kind, rel in pages.items():
+            page.goto(base + rel)
+            page.add_script_tag(path=str(script))
+            violations = page.evaluate(RUN_AXE)
+            bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+            if bad:
+                found[f"{kind} ({rel})"] = bad
+        assert found == {}, found
+    watch.check()
+
+
+def test_every_page_type_reads_at_390_px_and_screenshots(browser: Any, built: Path) -> None:
+    pages = page_types(built)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(built) as base, context(browser, base) as (ctx, watch):
+        page = ctx.new_page()
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(base + "index.html")
+        page.screenshot(path=str(ARTIFACTS / "index.png"), full_page=True)
+        for name, kind in (
+            ("change-legal-basis", "change (legal basis)"),
+            ("change-link-health", "change (link health)"),
+        ):
+            page.goto(base + pages[kind])
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        for kind, rel in pages.items():
+            page.goto(base + rel)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{kind} ({rel}) scrolls sideways on a phone: {width} px"
+        page.goto(base + pages["change (legal basis)"])
+        page.screenshot(path=str(ARTIFACTS / "change-legal-basis-phone.png"), full_page=True)
+    watch.check()
+    for name in ("index", "change-legal-basis", "change-link-health"):
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000

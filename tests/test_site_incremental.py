@@ -22,7 +22,7 @@ def inodes(out: Path) -> dict[str, int]:
     return {
         str(p.relative_to(out)): p.stat().st_ino
         for p in out.rglob("*")
-        if p.is_file() and p.name not in (incremental.MANIFEST, atomic.MARKER)
+        if p.is_file() and p.name not in (incremental.MANIFEST, atomic.MARKER, atomic.STAMP)
     }
 
 

@@ -61,11 +61,11 @@
       meta.appendChild(docLink);
       meta.appendChild(document.createTextNode(" · "));
     }
-    meta.appendChild(document.createTextNode("detected "));
+    meta.appendChild(document.createTextNode("recorded "));
     var time = el("time", null, rec.detected_text);
     time.setAttribute("datetime", String(rec.detected || ""));
     meta.appendChild(time);
-    if (rec.effective) meta.appendChild(document.createTextNode(" · effective " + rec.effective));
+    meta.appendChild(document.createTextNode(" · effective " + (rec.effective || "date not stated")));
     if (rec.has_diff) {
       meta.appendChild(document.createTextNode(" · "));
       var counts = el("span", "counts");
@@ -92,6 +92,27 @@
     return !docFilter || documentSlug === docFilter;
   }
 
+  /* Search: every word of the query must occur in the change's title, summary, document,
+     categories or dates (case and accents ignored). Runs on index.json: nothing leaves. */
+  function fold(text) {
+    var s = String(text || "").toLowerCase();
+    return s.normalize ? s.normalize("NFD").replace(/[\u0300-\u036f]/g, "") : s;
+  }
+
+  function words(query) {
+    return fold(query).split(/\s+/).filter(function (w) { return w.length > 0; });
+  }
+
+  function found(haystack, wanted) {
+    var text = fold(haystack);
+    return wanted.every(function (w) { return text.indexOf(w) >= 0; });
+  }
+
+  function recordText(r) {
+    var cats = Array.isArray(r.categories) ? r.categories.join(" ") : "";
+    return [r.title, r.summary, r.document_title, cats, r.effective, r.detected_text].join(" ");
+  }
+
   function setupFilters() {
     var form = document.getElementById("filters");
     var list = document.getElementById("change-list");
@@ -99,6 +120,7 @@
     if (!form || !list || !status) return;
     var category = form.elements.namedItem("category");
     var docSelect = form.elements.namedItem("document");
+    var search = form.elements.namedItem("q");
     var original = Array.prototype.slice.call(list.children);
     var loading = null;
 
@@ -118,50 +140,57 @@
       });
     }
 
-    function remember(cat, doc) {
+    function remember(cat, doc, q) {
       var params = new URLSearchParams();
       if (cat) params.set("category", cat);
       if (doc) params.set("document", doc);
+      if (q) params.set("q", q);
       var query = params.toString();
       try {
         window.history.replaceState(null, "", query ? "?" + query : window.location.pathname);
       } catch (e) { /* some file:// contexts refuse it */ }
     }
 
-    function show(items, total, cat, doc) {
+    function show(items, total, cat, doc, q) {
       list.replaceChildren.apply(list, items);
       var what = [];
       if (cat) what.push("category \u201c" + cat + "\u201d");
       if (doc) what.push("document \u201c" + (docSelect.selectedOptions[0] || {}).textContent + "\u201d");
-      status.textContent = total + " change" + (total === 1 ? "" : "s") + " in " + what.join(" and ") +
+      status.textContent = total + " change" + (total === 1 ? "" : "s") +
+        (what.length ? " in " + what.join(" and ") : "") +
+        (q ? " matching \u201c" + q + "\u201d" : "") +
         (items.length < total ? " (the newest " + items.length + " shown)" : "") + ".";
     }
 
     function update() {
       var cat = category.value;
       var doc = docSelect.value;
-      remember(cat, doc);
-      if (!cat && !doc) {
+      var q = search ? search.value.trim() : "";
+      var wanted = words(q);
+      remember(cat, doc, q);
+      if (!cat && !doc && !wanted.length) {
         list.replaceChildren.apply(list, original);
         status.textContent = "";
         return;
       }
       load().then(function (records) {
         if (cat !== category.value || doc !== docSelect.value) return;  /* changed meanwhile */
+        if (search && q !== search.value.trim()) return;
         if (records) {
           var hits = records.filter(function (r) {
             var cats = Array.isArray(r.categories) ? r.categories : [];
-            return matches(cats, r.document, cat, doc);
+            return matches(cats, r.document, cat, doc) && found(recordText(r), wanted);
           });
           var items = hits.slice(0, MAX_SHOWN).map(changeItem).filter(Boolean);
-          show(items, hits.length, cat, doc);
+          show(items, hits.length, cat, doc, q);
         } else {
           var kept = original.filter(function (li) {
             var cats = [];
             try { cats = JSON.parse(li.getAttribute("data-categories") || "[]"); } catch (e) { cats = []; }
-            return matches(cats, li.getAttribute("data-document"), cat, doc);
+            return matches(cats, li.getAttribute("data-document"), cat, doc) &&
+              found(li.textContent, wanted);
           });
-          show(kept, kept.length, cat, doc);
+          show(kept, kept.length, cat, doc, q);
         }
       });
     }
@@ -169,10 +198,18 @@
     var params = new URLSearchParams(window.location.search);
     select(category, params.get("category") || "");
     select(docSelect, params.get("document") || "");
+    if (search) {
+      search.value = params.get("q") || "";
+      var timer = null;
+      search.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(update, 150);
+      });
+    }
     form.addEventListener("change", update);
     form.addEventListener("submit", function (e) { e.preventDefault(); update(); });
     form.hidden = false;
-    if (category.value || docSelect.value) update();
+    if (category.value || docSelect.value || (search && search.value)) update();
   }
 
   function start() {

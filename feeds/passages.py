@@ -1,0 +1,253 @@
+"""A change's folded hunks as passages a reader can take in: rendered from Markdown (headings,
+lists, tables, links) with insertions and deletions marked inside, the passages the
+summary names first, and passages that only move a link target or page furniture set
+apart to be folded into one line. Pure functions.
+
+Everything here is crawled text: it is rendered with raw HTML off, then sanitised by nh3
+to a short list of tags, and only absolute http(s) links survive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from changes.diff import Hunk
+from feeds import text
+from feeds.summary import Block
+
+_MD = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+# Private-use characters mark where insertions and deletions start and end while the
+# Markdown is rendered; crawled text cannot hold them (they are removed first).
+INS_OPEN, INS_CLOSE, DEL_OPEN, DEL_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
+_MARKERS = re.compile("[\ue000-\ue003]")
+_BR = "\ue004"  # a <br> kept by the recorded Markdown inside table cells
+_TAG = re.compile(r"<[^>]*>")
+_REPLACE = {
+    INS_OPEN: "<ins>",
+    INS_CLOSE: "</ins>",
+    DEL_OPEN: "<del>",
+    DEL_CLOSE: "</del>",
+    _BR: "<br>",
+}
+TAGS = {
+    "p", "br", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "thead",
+    "tbody", "tr", "th", "td", "a", "em", "strong", "code", "pre", "blockquote", "ins",
+    "del", "hr",
+}  # fmt: skip
+
+# Which summary block a passage belongs to, in the order a reader wants them.
+TOPICS = (
+    ("Legal bases", "legal-basis"),
+    ("Opt-out and objection links", "opt-out"),
+    ("Effective date", "dates"),
+    ("AI", "ai"),
+)
+_LINK = re.compile(r"!?\[((?:[^\[\]\\]|\\.)*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_FURNITURE = re.compile(r"(?i)\b(return to top|back to top|play video|learn more|see more)\b")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One folded hunk, ready for a page."""
+
+    hunk: Hunk
+    position: int  # 0-based place in the text (the order of the stored diff)
+    html: Markup  # rendered Markdown, <ins>/<del> inside, sanitised
+    link_only: bool  # only link targets or page furniture changed
+    topic: str | None = None  # legal-basis | opt-out | dates | ai: the summary names it
+    anchor: str = ""
+
+    @property
+    def line(self) -> int:
+        return self.hunk.new_line
+
+
+@dataclass(frozen=True)
+class Passages:
+    """A change's passages: those that change words (ordered), then link-only ones."""
+
+    words: list[Passage]
+    link_only: list[Passage]
+    targets: dict[tuple[int, int], str] = field(default_factory=dict)  # (block, line) -> anchor
+
+
+def _side(hunk: Hunk, keep: str) -> str:
+    return "".join(chunk for op, chunk in hunk.ops if op in ("=", keep))
+
+
+def visible(markdown: str) -> str:
+    """What a reader sees of ``markdown``: link texts without targets, no furniture, no
+    Markdown punctuation, whitespace collapsed."""
+    shown = _LINK.sub(lambda m: m.group(1), markdown)
+    shown = _FURNITURE.sub(" ", shown)
+    shown = re.sub(r"[\\*_#|`>\[\]()=-]+", " ", shown.replace("<br>", " "))
+    return " ".join(shown.split()).lower()
+
+
+def is_link_only(hunk: Hunk) -> bool:
+    """True if the old and the new side read the same once link targets and page furniture
+    ("Return to top", "Play video") are set aside: the words did not change."""
+    return visible(_side(hunk, "-")) == visible(_side(hunk, "+"))
+
+
+def _marked_markdown(hunk: Hunk) -> str:
+    """The hunk's Markdown with both sides' text, markers around each changed chunk, line
+    by line (a marker never spans a line, so never a block)."""
+    out: list[str] = []
+    for op, chunk in hunk.ops:
+        chunk = _MARKERS.sub("", text.clean(chunk))
+        if op == "=":
+            out.append(chunk)
+            continue
+        start, end = (INS_OPEN, INS_CLOSE) if op == "+" else (DEL_OPEN, DEL_CLOSE)
+        for piece in chunk.splitlines(keepends=True):
+            body = piece.rstrip("\n")
+            newline = piece[len(body) :]
+            out.append(f"{start}{body}{end}{newline}" if body.strip() else piece)
+    return "".join(out)
+
+
+def _tables(markdown: str) -> str:
+    """Table rows cut from their table (no delimiter row above) get an empty header so they
+    render as a table; the empty header is dropped after rendering."""
+    lines = markdown.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        is_row = line.lstrip().startswith("|")
+        has_delim = i + 1 < len(lines) and re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", lines[i + 1])
+        starts_table = is_row and (not out or not out[-1].lstrip().startswith("|"))
+        if starts_table and not has_delim:
+            cells = max(1, line.strip().strip("|").count("|") + 1)
+            out.append("|" + " \ue005 |" * cells)
+            out.append("|" + " --- |" * cells)
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+_ENCODED = {marker: "".join(f"%{b:02X}" for b in marker.encode()) for marker in _REPLACE}
+_ENCODED_DELETION = re.compile(
+    re.escape(_ENCODED[DEL_OPEN]) + ".*?" + re.escape(_ENCODED[DEL_CLOSE]), re.I
+)
+_EMPTY = re.compile(r"<(ins|del)></\1>|<a rel=\"[^\"]*\"></a>")
+
+
+def _new_target(tag: str) -> str:
+    """A tag whose attributes hold markers: deleted parts dropped, inserted parts kept."""
+    tag = _ENCODED_DELETION.sub("", tag)
+    tag = re.sub(f"{DEL_OPEN}.*?{DEL_CLOSE}", "", tag)
+    for marker, encoded in _ENCODED.items():
+        tag = re.sub(re.escape(encoded), "", tag, flags=re.I).replace(marker, "")
+    return tag
+
+
+def _href_ok(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "href":
+        return text.safe_url(value)
+    return value
+
+
+def render_markdown(markdown: str) -> Markup:
+    """Markdown (crawled) as sanitised HTML; markers become <ins>/<del>."""
+    rendered = _MD.render(_tables(markdown.replace("<br>", _BR)))
+    rendered = re.sub(
+        r"<thead>\s*<tr>(?:\s*<th[^>]*>\s*\ue005\s*</th>)+\s*</tr>\s*</thead>", "", rendered
+    )
+    rendered = rendered.replace("\ue005", "")
+    # markers inside a tag (a link target, percent-encoded there): keep the new target
+    rendered = _TAG.sub(lambda m: _new_target(m.group(0)), rendered)
+    rendered = rendered.replace(_BR + "* ", _BR + "\u2022 ")  # Meta's lists in table cells
+    for marker, tag in _REPLACE.items():
+        rendered = rendered.replace(marker, tag)
+    clean = nh3.clean(
+        rendered,
+        tags=TAGS,
+        attributes={"a": {"href"}, "th": {"scope"}},
+        attribute_filter=_href_ok,
+        url_schemes={"http", "https"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    # quotes in text as entities, as everywhere else on the site (inert either way)
+    clean = re.sub(r"(^|>)([^<]*)", lambda m: m.group(1) + m.group(2).replace('"', "&#34;"), clean)
+    previous = None
+    while previous != clean:  # what a moved link leaves behind: empty marks, empty anchors
+        previous, clean = clean, _EMPTY.sub("", clean)
+    return Markup(clean)
+
+
+def render_hunk(hunk: Hunk) -> Markup:
+    """A hunk as formatted text with its insertions and deletions marked inside."""
+    return render_markdown(_marked_markdown(hunk))
+
+
+def _terms(block: Block, line_index: int) -> list[str]:
+    """The strings that tie a summary line to the text: quoted words, values, URLs."""
+    line = block.lines[line_index]
+    found = re.findall(r"\u201c([^\u201d]{4,})\u201d", line.plain)
+    for piece in line.pieces:
+        value = piece.text.strip().strip("\u201c\u201d")
+        if len(value) >= 4 and not value.endswith(":") and piece.text != line.pieces[0].text:
+            found.append(value)
+    if block.label == "AI":
+        found += ["AI", "artificial intelligence"]
+    return found
+
+
+def _plain(markdown: str) -> str:
+    """Text to match summary terms in: link targets, escapes and emphasis dropped."""
+    shown = _LINK.sub(lambda m: m.group(1), markdown.replace("<br>", " "))
+    shown = re.sub(r"[\\*_`|]+", " ", shown)
+    return " ".join(shown.lower().split())
+
+
+def _matches(term: str, passage: Passage) -> bool:
+    sides = [_side(passage.hunk, "-"), _side(passage.hunk, "+")]
+    if term == "AI":
+        return any(re.search(r"\bAI\b", side) for side in sides)
+    words = _plain(term).split()
+    wanted = " ".join(words[:6])  # a long purpose: its first words are enough
+    return bool(wanted) and any(wanted in _plain(side) for side in sides)
+
+
+def passages(hunks: Sequence[Hunk], blocks: Sequence[Block] = ()) -> Passages:
+    """The hunks as passages: word-changing ones ordered by the first summary topic they
+    carry (legal bases, opt-out links, dates, AI, then the rest, each in text order), then
+    the link-only ones; and for each summary line the anchor of its passage."""
+    found = [
+        Passage(h, i, render_hunk(h), is_link_only(h), anchor=f"passage-{i + 1}")
+        for i, h in enumerate(hunks)
+    ]
+    rank = {topic: n for n, (_, topic) in enumerate(TOPICS)}
+    topics: dict[int, str] = {}
+    targets: dict[tuple[int, int], str] = {}
+    for b, block in enumerate(blocks):
+        topic = dict(TOPICS).get(block.label)
+        for li in range(len(block.lines)):
+            terms = _terms(block, li)
+            hit = next(
+                (p for t in terms for p in found if not p.link_only and _matches(t, p)),
+                None,
+            ) or next((p for t in terms for p in found if _matches(t, p)), None)
+            if hit is None:
+                continue
+            targets[(b, li)] = hit.anchor
+            if topic and (hit.position not in topics or rank[topic] < rank[topics[hit.position]]):
+                topics[hit.position] = topic
+    with_topics = [
+        Passage(p.hunk, p.position, p.html, p.link_only, topics.get(p.position), p.anchor)
+        for p in found
+    ]
+    words = sorted(
+        (p for p in with_topics if not p.link_only),
+        key=lambda p: (rank.get(p.topic or "", len(rank)), p.position),
+    )
+    return Passages(words, [p for p in with_topics if p.link_only], targets)

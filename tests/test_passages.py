@@ -1,0 +1,108 @@
+"""Change pages show passages as formatted text, the ones the summary names first, and fold
+passages that only move a link target or page furniture (feeds/passages.py)."""
+
+from __future__ import annotations
+
+import re
+
+from changes.diff import Hunk, hunks, word_diff
+from feeds.passages import is_link_only, passages, render_hunk, render_markdown
+from feeds.summary import blocks
+
+FILL = "\n\n".join(f"Unchanged paragraph number {i}." for i in range(12))
+OLD = f"""# Privacy Policy
+
+## How we use information
+
+* We show you ads
+* We [improve our Products\\[3\\]](#annotation-3)
+
+{FILL}
+
+| Purpose | Legal basis |
+| --- | --- |
+| Develop and improve AI at Meta | Consent<br><br>* We use posts |
+
+{FILL}
+
+[Return to top](#)
+
+{FILL}
+
+[Play Video](https://www.facebook.com/watch/?v=1)
+
+{FILL}
+
+This policy is effective from April 7, 2025.
+"""
+NEW = (
+    OLD.replace("Consent<br>", "Legitimate interests<br>")
+    .replace("[Return to top](#)", "Return to top")
+    .replace("watch/?v=1", "watch/?v=2")
+    .replace("April 7, 2025", "May 27, 2025")
+    .replace("We show you ads", "We show you **personalised** ads")
+)
+SUMMARY = {
+    "bases": [
+        {
+            "action": "added",
+            "basis": "legitimate interests",
+            "purpose": "Develop and improve AI at Meta",
+        }
+    ],
+    "date": {"from": "April 7, 2025", "to": "May 27, 2025"},
+}
+
+
+def folded() -> list[Hunk]:
+    return hunks(word_diff(OLD, NEW), context_lines=2)
+
+
+def test_passages_render_markdown_with_edits_inside() -> None:
+    found = passages(folded(), blocks(SUMMARY))
+    html = "".join(p.html for p in found.words)
+    assert "<li>We show you <ins><strong>personalised</strong></ins> ads</li>" in html or (
+        "<ins>" in html and "<strong>personalised</strong>" in html
+    )
+    assert "<table>" in html and "<td>Develop and improve AI at Meta</td>" in html
+    assert "<del>Consent</del><ins>Legitimate interests</ins><br><br>\u2022 We use posts" in html
+    assert "<del>April 7</del><ins>May 27</ins>, 2025" in html
+    assert "|" not in re.sub(r"<[^>]+>", "", html)  # no raw table syntax
+    assert "==" not in html and "](" not in html  # no raw Markdown links or underlines
+
+
+def test_link_only_passages_are_folded_apart() -> None:
+    found = passages(folded(), blocks(SUMMARY))
+    assert len(found.link_only) == 2  # "Return to top" lost its link; a video link moved
+    assert all(is_link_only(p.hunk) for p in found.link_only)
+    video = next(p for p in found.link_only if "Play Video" in p.html)
+    assert 'href="https://www.facebook.com/watch/?v=2"' in video.html  # the new target
+    assert "v=1" not in video.html and "\ue000" not in video.html
+
+
+def test_summary_topics_first_and_each_summary_line_links_its_passage() -> None:
+    found = passages(folded(), blocks(SUMMARY))
+    assert [p.topic for p in found.words] == ["legal-basis", "dates", None]
+    legal, date, other = found.words
+    assert "Legitimate interests" in legal.html and "May 27" in date.html
+    assert other.position < legal.position  # the ads edit comes first in the text...
+    assert found.targets == {(0, 0): legal.anchor, (1, 0): date.anchor}  # ...not on the page
+
+
+def test_rendered_passages_stay_sanitised() -> None:
+    hostile = Hunk(
+        ops=(
+            ("=", "<script>alert(1)</script> [x](javascript:alert(1)) [ok](https://ok.example/)\n"),
+            ("+", "<img src=x onerror=alert(1)> ![p](https://evil.example/p.png)"),
+        ),
+        old_line=1,
+        new_line=1,
+    )
+    html = render_hunk(hostile)
+    assert (
+        "<script" not in html and "<img" not in html and "javascript:" not in html.split("&lt;")[0]
+    )
+    assert 'href="javascript' not in html
+    assert '<a href="https://ok.example/" rel="noopener noreferrer nofollow">ok</a>' in html
+    assert "&lt;script&gt;" in html
+    assert "\ue000" not in render_markdown("a \ue000b\ue001 c")
