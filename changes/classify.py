@@ -145,8 +145,8 @@ def classify(
     if (
         bases["purposes"]
         or bases["processing"]
-        or stated_added
-        or stated_removed
+        or bases["bases_added"]  # a basis newly named: the category, without a claim
+        or bases["bases_removed"]
         or prose
         or prose_mentions(added, removed, lang)
     ):
