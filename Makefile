@@ -4,14 +4,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test install chromium feed-tools axe lint clean
+.PHONY: demo test test-postgres install chromium feed-tools axe lint clean
 
 demo: $(STAMP)  ## install, then replay real Meta history through a local stand-in and publish
 	$(BIN)/policywatch demo
 
+# Run again on PostgreSQL: the tests of storage, the pipeline and concurrency.
+PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.py tests/test_blobstore.py
+
 test: $(STAMP) chromium feed-tools axe  ## install (+ Chromium, jing, newsboat, axe-core for the tests), lint, run every test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	POLICYWATCH_TEST_DB= $(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-postgres
+
+test-postgres: $(STAMP)  ## the database tests on PostgreSQL (POLICYWATCH_TEST_DB, or a throwaway cluster)
+	bash scripts/install-postgres.sh $(BIN)/python -m pytest -q $(PG_TESTS)
 
 install: $(STAMP)
 
@@ -27,7 +34,7 @@ feed-tools:  ## Debian's jing and newsboat for the feed tests (validity, a real 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "policywatch needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,postgres,s3]'
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 

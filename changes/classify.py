@@ -364,7 +364,7 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _audience(text: str | None) -> str:
+def _audience_suffix(text: str | None) -> str:
     """`` for people over the age of majority`` when a row names whom it applies to.
 
     Meta splits some purposes by age: without it two titles would read the same.
@@ -384,7 +384,7 @@ def _basis_phrase(entries: list[dict[str, Any]]) -> str:
         phrase = f"{name} now relies on {', '.join(first['added'])}"
     else:
         phrase = f"{name} no longer relies on {', '.join(first['removed'])}"
-    phrase += _audience(first.get("for"))
+    phrase += _audience_suffix(first.get("for"))
     more = len(entries) - 1
     return phrase + (
         f" (and {more} more legal-basis change{'s' if more > 1 else ''})" if more else ""

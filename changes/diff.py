@@ -20,7 +20,8 @@ from difflib import SequenceMatcher
 
 import fast_diff_match_patch as fast_dmp
 
-from changes.extract import WORD_RE, word_count
+from changes.extract import word_count
+from changes.plain import WORD_RE
 
 __all__ = [
     "DiffStats",
@@ -41,7 +42,7 @@ Op = tuple[str, str]
 _KINDS = ("=", "-", "+")
 
 # A word (with inner apostrophes/hyphens), a whitespace run, or any other single character.
-_TOKEN = re.compile(r"\w+(?:['’\-]\w+)*|\s+|[^\w\s]")
+_TOKEN = re.compile(rf"{WORD_RE.pattern}|\s+|[^\w\s]")
 
 # Lines with the blank lines after them: blank lines are too common to align on.
 _PARAGRAPH_LINES = re.compile(r"[^\n]*\n(?:[ \t]*\n)*|[^\n]+\Z")

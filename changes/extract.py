@@ -22,6 +22,7 @@ from lxml.cssselect import CSSSelector
 
 from changes import markdown
 from changes.links import canonical_url, canonicalise_markdown
+from changes.plain import WORD_RE
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -64,9 +65,6 @@ DROP_TAGS: tuple[str, ...] = (
 )
 
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
-
-# Words: letters/digits with inner apostrophes or hyphens ("don't", "opt-out").
-WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from config.documents import language
+
 __all__ = ["LANGS", "fold", "lang_of", "load", "patterns"]
 
 #: Languages the lexicons cover.
@@ -30,7 +32,7 @@ def load(name: str) -> dict[str, Any]:
 
 def lang_of(lang: str | None) -> tuple[str, ...]:
     """The lexicon languages for ``lang`` (``"fr_FR"`` -> ``("fr",)``; unknown -> all)."""
-    code = (lang or "").replace("-", "_").split("_")[0].lower()
+    code = language(lang)
     return (code,) if code in LANGS else LANGS
 
 

@@ -21,7 +21,8 @@ _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>])")
 _LEAD = re.compile(r"^\s*(?:[*+-]|\d{1,3}[.)]|#{1,6})\s+")
 _BREAK = re.compile(r"<br>")
-_WORD = re.compile(r"\w+(?:['’\-]\w+)*")
+#: Words: letters/digits with inner apostrophes or hyphens ("don't", "opt-out").
+WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*")
 
 
 @lru_cache(maxsize=1 << 16)  # policies repeat most lines from one version to the next
@@ -45,4 +46,4 @@ def plain(markdown: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of ``text`` (letters/digits, inner apostrophes and hyphens kept)."""
-    return _WORD.findall(text)
+    return WORD_RE.findall(text)

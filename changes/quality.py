@@ -1,4 +1,6 @@
-"""Is a fetched page the document, or a failure dressed as content? (DESIGN.md rule 2)
+"""Is a fetched page the document, or a failure dressed as content?
+
+See docs/ARCHITECTURE.md, "The life of one crawl", step 4 (fetch -> version).
 
 Pure functions over the final URL, the raw HTML and the extracted text.
 """

@@ -1,4 +1,6 @@
-"""What a newly extracted text means for a document's history (DESIGN.md rule 3).
+"""What a newly extracted text means for a document's history.
+
+See docs/decisions/0007-partial-renders-and-flapping.md for why a shrunken text is held.
 
 Pure: the caller passes what it knows of the current and held versions; the decision
 says what to store. A suspicious text (most of the words gone, or the selector no longer

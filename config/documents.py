@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def language(locale: str | None) -> str:
+    """The language of a locale: ``fr_FR`` (or ``fr-FR``) -> ``fr``; "" if none."""
+    return (locale or "").replace("-", "_").split("_")[0].lower()
+
+
 @dataclass(frozen=True)
 class DocumentSpec:
     """One tracked document as configured (storage keeps a copy of it as a Document row)."""
@@ -24,7 +29,7 @@ class DocumentSpec:
     @property
     def lang(self) -> str:
         """The language of the locale: ``fr_FR`` -> ``fr``."""
-        return self.locale.split("_")[0].lower()
+        return language(self.locale)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
 from changes.classify import CATEGORIES, same_words
 from changes.dates import iso_date
 from changes.legalbasis import legal_bases
@@ -20,6 +18,7 @@ from flows.archive import read_archive
 from flows.replay import ReplayResult, replay
 from storage.blobs import get_text
 from storage.db import open_db
+from storage.history import changes_by_id
 from storage.models import Change, Version
 
 __all__ = ["CORPUS", "CorpusDocument", "DocumentReport", "KnownEvent", "replay_document"]
@@ -152,9 +151,7 @@ def replay_document(db_url: str, doc: CorpusDocument) -> DocumentReport:
                 texts[version_id] = get_text(session, version.text_blob)
             return texts[version_id]
 
-        changes = {
-            c.id: c for c in session.scalars(select(Change).where(Change.id.in_(result.change_ids)))
-        }
+        changes = changes_by_id(session, result.change_ids)
         for before, step in zip(result.steps, result.steps[1:], strict=False):
             if step.raw_hash == before.raw_hash:
                 continue

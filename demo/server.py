@@ -28,6 +28,7 @@ class FakeMeta:
         self.replies: dict[str, Reply] = {}
         self.hits: dict[str, int] = {}
         self.headers: dict[str, dict[str, str]] = {}  # the last request's headers, by path
+        self.log: list[tuple[float, str]] = []  # (time.time() on arrival, path) of each request
         self._lock = threading.Lock()
         owner = self
 
@@ -36,6 +37,7 @@ class FakeMeta:
                 with owner._lock:
                     reply = owner.replies.get(self.path) or Reply(404, b"<h1>Not found</h1>")
                     owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
+                    owner.log.append((time.time(), self.path))
                     owner.headers[self.path] = dict(self.headers.items())
                 if reply.delay:
                     time.sleep(reply.delay)

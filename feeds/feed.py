@@ -6,7 +6,7 @@ with no new change writes byte-identical files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -210,10 +210,3 @@ def write_feeds(
     for rel, key, spec, chosen, make in todo:
         out.write(rel, make(spec, [entry(c) for c in chosen], base_url), key)
     return written
-
-
-def entries_for(
-    changes: Sequence[ChangeView], folded: Mapping[int, list[Hunk]], base_url: str, tag_base: str
-) -> list[Entry]:
-    """The entries of ``changes`` (newest first), in the same order."""
-    return [build_entry(c, folded[c.id], base_url, tag_base) for c in changes]

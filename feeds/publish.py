@@ -41,7 +41,10 @@ class PublishResult:
 
 
 class StoredData:
-    """Loads stored diffs (folded, never recomputed: rule 5) and texts for the pages."""
+    """Loads stored diffs (folded, never recomputed) and texts for the pages.
+
+    A diff is computed once, when the change is stored (pipeline.detect.record_change).
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session

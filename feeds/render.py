@@ -1,7 +1,8 @@
 """The stored diff of a change, folded into hunks, and the Jinja2 environment that renders it.
 
-Feeds and pages never recompute a diff (DESIGN.md, rule 5): they read the ops stored with
-the change and fold them with ``changes.diff.hunks``.
+Feeds and pages never recompute a diff: they read the ops stored with the change (by
+``pipeline.detect.record_change``, docs/decisions/0005-replaying-archived-history.md) and
+fold them with ``changes.diff.hunks``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 
 from changes.diff import Hunk, hunks, ops_from_json
 from feeds import categories, diffview, fragments, story, summary, text
 from feeds.views import category_page
-from storage.blobs import get_text
-from storage.models import Change
 
 CONTEXT_LINES = 2
 ELLIPSIS = "\u2026"
@@ -31,13 +29,6 @@ ELLIPSIS = "\u2026"
 def fold(diff_json: str, context_lines: int = CONTEXT_LINES) -> list[Hunk]:
     """A stored word diff (``ops_to_json``), unchanged stretches folded away."""
     return hunks(ops_from_json(diff_json), context_lines=context_lines)
-
-
-def load_hunks(session: Session, change: Change, context_lines: int = CONTEXT_LINES) -> list[Hunk]:
-    """The change's stored word diff, unchanged stretches folded away."""
-    if change.diff_blob is None:  # link-health and source-health changes have no text diff
-        return []
-    return fold(get_text(session, change.diff_blob), context_lines)
 
 
 def _head(s: str, n: int) -> str:
@@ -146,7 +137,6 @@ def environment() -> Environment:
     env.globals["gdpr_url"] = story.GDPR
     env.globals["describe"] = categories.describe
     env.globals["opt_out_text"] = story.OPT_OUT
-    env.globals["summary_items"] = text.summary_items
     env.globals["summarise"] = summary.blocks
     env.globals["side_rows"] = diffview.rows
     env.globals["category_page"] = category_page

@@ -149,21 +149,17 @@ def _generic(key: str, value: Any) -> Block:
     return Block(label, tuple(_line(line) for line in lines))
 
 
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | tuple | Mapping) and not value)
-
-
 def blocks(summary: Mapping[str, Any] | None) -> list[Block]:
     """The summary as blocks, known keys first in a fixed order, then the others as stored."""
     if not isinstance(summary, Mapping):
         return []
     out: list[Block] = []
     for key, render in KNOWN.items():
-        if key in summary and not _empty(summary[key]):
+        if key in summary and not text.is_empty(summary[key]):
             block = render(summary[key])
             out.append(block if block is not None else _generic(key, summary[key]))
     for key, value in summary.items():
-        if key in KNOWN or key in SHOWN_ELSEWHERE or _empty(value):
+        if key in KNOWN or key in SHOWN_ELSEWHERE or text.is_empty(value):
             continue
         out.append(_generic(str(key), value))
     return out

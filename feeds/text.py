@@ -98,13 +98,15 @@ def _label(key: str) -> str:
     return words[:1].upper() + words[1:] if words else key
 
 
-def _empty(value: Any) -> bool:
+def is_empty(value: Any) -> bool:
+    """None, or an empty string, list or mapping: nothing to show."""
     return value is None or (isinstance(value, str | list | tuple | Mapping) and not value)
 
 
 def _flat(value: Any) -> str:
     if isinstance(value, Mapping):
-        return "; ".join(f"{_label(str(k))}: {_flat(v)}" for k, v in value.items() if not _empty(v))
+        shown = (f"{_label(str(k))}: {_flat(v)}" for k, v in value.items() if not is_empty(v))
+        return "; ".join(shown)
     if isinstance(value, list | tuple):
         return ", ".join(_flat(v) for v in value)
     return str(value)
@@ -114,7 +116,7 @@ def summary_items(summary: Mapping[str, Any] | None) -> list[tuple[str, list[str
     """A change's structured summary as (label, lines) pairs a human can read; empties dropped."""
     items: list[tuple[str, list[str]]] = []
     for key, value in (summary or {}).items():
-        if _empty(value) or key in SHOWN_ELSEWHERE:
+        if is_empty(value) or key in SHOWN_ELSEWHERE:
             continue
         if isinstance(value, list | tuple):
             lines = [clean(_flat(v)) for v in value]

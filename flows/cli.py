@@ -20,6 +20,7 @@ from rich.table import Table
 from config import defaults
 from config.run import RunConfig
 from config.sources import SourcesError, load_sources
+from feeds.remote import is_remote
 from flows.crawl_now import run_monitor
 
 app = typer.Typer(
@@ -42,7 +43,12 @@ SourcesOpt = Annotated[
     Path, typer.Option("--sources", envvar="POLICYWATCH_SOURCES", help="The sources file.")
 ]
 OutOpt = Annotated[
-    Path, typer.Option("--out", envvar="POLICYWATCH_OUT", help="Folder for feeds and site.")
+    str,
+    typer.Option(
+        "--out",
+        envvar="POLICYWATCH_OUT",
+        help="Folder for feeds and site, or object storage (s3://bucket/prefix).",
+    ),
 ]
 BaseOpt = Annotated[
     str,
@@ -87,7 +93,7 @@ def _print_counts(title: str, counts: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _publish(db: str | None, out: Path, base_url: str) -> dict[str, Any]:
+def _publish(db: str | None, out: str, base_url: str) -> dict[str, Any]:
     """Rebuild the feeds and the site from the database (no sources needed)."""
     from pipeline.publishing import publish
 
@@ -112,7 +118,7 @@ def crawl(
     ] = None,
     db: DbOpt = None,
     sources: SourcesOpt = defaults.SOURCES_PATH,
-    out: OutOpt = defaults.OUT_DIR,
+    out: OutOpt = str(defaults.OUT_DIR),
     base_url: BaseOpt = defaults.BASE_URL,
     as_json: JsonOpt = False,
 ) -> None:
@@ -148,7 +154,7 @@ def crawl(
 @app.command()
 def publish(
     db: DbOpt = None,
-    out: OutOpt = defaults.OUT_DIR,
+    out: OutOpt = str(defaults.OUT_DIR),
     base_url: BaseOpt = defaults.BASE_URL,
     as_json: JsonOpt = False,
 ) -> None:
@@ -169,7 +175,7 @@ def publish(
 def check_links(
     db: DbOpt = None,
     sources: SourcesOpt = defaults.SOURCES_PATH,
-    out: OutOpt = defaults.OUT_DIR,
+    out: OutOpt = str(defaults.OUT_DIR),
     base_url: BaseOpt = defaults.BASE_URL,
     as_json: JsonOpt = False,
 ) -> None:
@@ -202,11 +208,12 @@ def check_links(
 
 @app.command()
 def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Documents, their last fetch and its outcome, versions, held versions and changes.
+    """Documents, their last fetch and its outcome, versions, held versions and changes; and
+    when any process last sent a request to each host (kept with a crawl delay set).
 
     Example: [bold]policywatch status --json | jq '.[] | select(.last_error)'[/]
     """
-    from flows.report import status_rows
+    from flows.report import host_rows, status_rows
 
     rows = status_rows(db or defaults.db_url())
     if as_json:
@@ -239,6 +246,15 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
             str(r["changes"]),
         )
     console.print(table)
+    hosts = host_rows(db or defaults.db_url())
+    if hosts:
+        by_host = Table(title="politeness: last request per host, any process (UTC)")
+        by_host.add_column("host", overflow="fold")
+        by_host.add_column("last request (UTC)", no_wrap=True)
+        for h in hosts:
+            last = h["last_request"]
+            by_host.add_row(h["host"], last[:19].replace("T", " ") if last else "never")
+        console.print(by_host)
     _print_undelivered(db or defaults.db_url())
 
 
@@ -263,13 +279,36 @@ def _print_undelivered(db_url: str) -> None:
     console.print(table)
 
 
+def _worker_settings(db: str | None, sources: Path, out: str, base_url: str) -> None:
+    """Settings for the flow runs this process starts: its environment, with absolute paths
+    (a deployment's parameters name no machine's paths; flows/serving.py)."""
+    url = db or defaults.db_url()
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
+    os.environ["POLICYWATCH_DB"] = url
+    os.environ["POLICYWATCH_SOURCES"] = str(sources.resolve())
+    # not resolve(): --out may be a symlink (feeds.atomic)
+    os.environ["POLICYWATCH_OUT"] = out if is_remote(out) else os.path.abspath(out)
+    os.environ["POLICYWATCH_BASE_URL"] = base_url
+
+
+def _need_prefect_server(command: str) -> None:
+    if not os.environ.get("PREFECT_API_URL"):
+        raise _fail(
+            "PREFECT_API_URL is not set. Scheduled runs need a Prefect server:\n"
+            "  prefect server start &\n"
+            "  export PREFECT_API_URL=http://127.0.0.1:4200/api\n"
+            f"then run `policywatch {command}` again."
+        )
+
+
 @app.command()
 def serve(
     cron: Annotated[str, typer.Option(help="When to run (cron, UTC).")] = defaults.CRON,
     name: Annotated[str, typer.Option(help="Deployment name.")] = "policywatch",
     db: DbOpt = None,
     sources: SourcesOpt = defaults.SOURCES_PATH,
-    out: OutOpt = defaults.OUT_DIR,
+    out: OutOpt = str(defaults.OUT_DIR),
     base_url: BaseOpt = defaults.BASE_URL,
 ) -> None:
     """Serve the monitor flow as a Prefect deployment on a cron schedule (default every 6 h).
@@ -281,33 +320,51 @@ def serve(
       policywatch serve --cron "0 */6 * * *"
 
     Start a run by hand from the Prefect UI or with
-    [bold]prefect deployment run monitor/policywatch[/]. Stopping (Ctrl-C, SIGTERM)
-    pauses the schedule.
+    [bold]prefect deployment run monitor/policywatch[/]. Several serve processes (on one
+    machine or many) may serve the same deployment: the runs take --db, --sources, --out and
+    --base-url from the process that runs them, one run at a time. Stopping one (Ctrl-C,
+    SIGTERM) leaves the deployment scheduled; pause it with
+    [bold]prefect deployment schedule pause monitor/policywatch <schedule id>[/].
     """
-    if not os.environ.get("PREFECT_API_URL"):
-        raise _fail(
-            "PREFECT_API_URL is not set. Scheduled runs need a Prefect server:\n"
-            "  prefect server start &\n"
-            "  export PREFECT_API_URL=http://127.0.0.1:4200/api\n"
-            "then run `policywatch serve` again."
-        )
+    _need_prefect_server("serve")
     _check_sources(sources)
     from flows.serving import serve as serve_deployment
 
-    url = db or defaults.db_url()
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        url = f"sqlite:///{Path(url.removeprefix('sqlite:///')).resolve()}"
-    params = {
-        "db": url,
-        "sources": str(sources.resolve()),
-        "out": os.path.abspath(out),  # not resolve(): --out may be a symlink
-        "base_url": base_url,
-        "trigger": "scheduled",
-    }
-    err.print(f"serving monitor/{name} on cron {cron!r}; Ctrl-C or SIGTERM stops and pauses it")
+    _worker_settings(db, sources, out, base_url)
+    err.print(f"serving monitor/{name} on cron {cron!r}; Ctrl-C or SIGTERM stops this process")
     # A SIGTERM that comes before Prefect's runner is up must still stop cleanly.
     signal.signal(signal.SIGTERM, _interrupt)
-    serve_deployment(name, cron, params)
+    serve_deployment(name, cron)
+
+
+@app.command()
+def deploy(
+    pool: Annotated[str, typer.Option("--pool", help="The Prefect work pool (type process).")],
+    cron: Annotated[str, typer.Option(help="When to run (cron, UTC).")] = defaults.CRON,
+    name: Annotated[str, typer.Option(help="Deployment name.")] = "policywatch",
+) -> None:
+    """Register the monitor flow for a Prefect work pool: workers on any machine run it.
+
+    The deployment loads the flow from the installed package (flows.monitor), with no
+    working directory of this machine; each worker takes its settings from its own
+    environment: POLICYWATCH_DB, POLICYWATCH_SOURCES, POLICYWATCH_OUT, POLICYWATCH_BASE_URL.
+    One run at a time (later ones wait).
+
+      prefect work-pool create policywatch --type process
+      policywatch deploy --pool policywatch
+      POLICYWATCH_DB=postgresql+psycopg://... prefect worker start --pool policywatch
+    """
+    _need_prefect_server("deploy")
+    from flows.serving import deploy as deploy_to_pool
+
+    try:
+        deployment_id = deploy_to_pool(name, cron, pool)
+    except Exception as exc:  # Prefect's errors: no such pool, server unreachable...
+        raise _fail(f"could not register monitor/{name} for pool {pool!r}: {exc}") from exc
+    console.print(
+        f"deployment monitor/{name} ({deployment_id}) for work pool {pool!r}, cron {cron!r}.\n"
+        f"Start workers with: prefect worker start --pool {pool}"
+    )
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -340,7 +397,7 @@ def replay(
     ] = True,
     db: DbOpt = None,
     sources: SourcesOpt = defaults.SOURCES_PATH,
-    out: OutOpt = defaults.OUT_DIR,
+    out: OutOpt = str(defaults.OUT_DIR),
     base_url: BaseOpt = defaults.BASE_URL,
     as_json: JsonOpt = False,
 ) -> None:

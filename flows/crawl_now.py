@@ -11,13 +11,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from config.sources import load_sources
+from spiders.events import FetchEvent
 
 
 def run_monitor(
     documents: list[str],
     db: str,
     sources: Path,
-    out: Path,
+    out: str,
     base_url: str,
     trigger: str,
     show_progress: bool = True,
@@ -40,9 +41,9 @@ def run_monitor(
     ) as bar:
         task_id = bar.add_task("starting Prefect…", total=total)
 
-        def on_fetch(event: dict[str, Any]) -> None:
-            outcome = event.get("error") or event.get("status")
-            bar.update(task_id, advance=1, description=f"{event['document']}: {outcome}")
+        def on_fetch(event: FetchEvent) -> None:
+            outcome = event.error or event.status
+            bar.update(task_id, advance=1, description=f"{event.document}: {outcome}")
 
         progress.set_listener(on_fetch)
         try:

@@ -13,8 +13,17 @@ from prefect.cache_policies import NO_CACHE
 
 from config import defaults
 from config.run import RunConfig, sources_of, tracked_documents
+from feeds.remote import is_remote
 from flows import progress
-from pipeline import detect, link_checks, publishing, source_health, spider_process, versions
+from pipeline import (
+    detect,
+    link_checks,
+    publishing,
+    retention,
+    source_health,
+    spider_process,
+    versions,
+)
 from pipeline.runs import run
 from pipeline.versions import Transition
 
@@ -27,6 +36,11 @@ def crawl_task(cfg: RunConfig, run_id: int) -> int:
 @task(name="derive versions", cache_policy=NO_CACHE)
 def derive_task(cfg: RunConfig, run_id: int) -> tuple[dict[str, int], list[Transition]]:
     return versions.derive_versions(cfg, run_id)
+
+
+@task(name="drop unchanged bodies", cache_policy=NO_CACHE)
+def retention_task(cfg: RunConfig, run_id: int) -> int:
+    return retention.drop_unchanged_bodies(cfg, run_id)
 
 
 @task(name="detect changes", cache_policy=NO_CACHE)
@@ -56,21 +70,34 @@ def notify_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
     return notify_step(cfg.db_url, sources_of(cfg).notify, cfg.base_url, run_id)
 
 
+def _location(out: str) -> str:
+    """An absolute folder, or object storage as given (feeds.remote)."""
+    return out if is_remote(out) else os.path.abspath(out)  # not resolve(): out is a symlink
+
+
 @flow(name="monitor", log_prints=True)
 def monitor(
     documents: list[str] | None = None,
     db: str | None = None,
-    sources: str = str(defaults.SOURCES_PATH),
-    out: str = str(defaults.OUT_DIR),
-    base_url: str = defaults.BASE_URL,
+    sources: str | None = None,
+    out: str | None = None,
+    base_url: str | None = None,
     trigger: str = "manual",
 ) -> dict[str, Any]:
-    """Fetch the documents (all if none named), store versions and changes, publish feeds."""
+    """Fetch the documents (all if none named), store versions and changes, publish feeds.
+
+    Settings not given come from the environment of the process that runs the flow
+    (POLICYWATCH_DB, POLICYWATCH_SOURCES, POLICYWATCH_OUT, POLICYWATCH_BASE_URL), so a
+    deployment names no machine's paths (flows/serving.py).
+    """
+    env = os.environ.get
     cfg = RunConfig(
         db_url=db or defaults.db_url(),
-        sources_path=str(Path(sources).resolve()),
-        out_dir=os.path.abspath(out),  # not resolve(): out is a symlink
-        base_url=base_url,
+        sources_path=str(
+            Path(sources or env("POLICYWATCH_SOURCES") or defaults.SOURCES_PATH).resolve()
+        ),
+        out_dir=_location(out or env("POLICYWATCH_OUT") or str(defaults.OUT_DIR)),
+        base_url=base_url or env("POLICYWATCH_BASE_URL") or defaults.BASE_URL,
         documents=list(documents or []),
         trigger=trigger,
     )
@@ -80,6 +107,7 @@ def monitor(
         derived, transitions = derive_task(cfg, current.id)
         counts.update(derived)
         counts["changes"] = changes_task(cfg, current.id, transitions)
+        counts["bodies_dropped"] = retention_task(cfg, current.id)
         counts["source_alerts"] = health_task(cfg, current.id)
         counts.update(check_links_task(cfg, current.id))
         publish_task(cfg)

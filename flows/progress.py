@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-Listener = Callable[[dict[str, Any]], None]
+from spiders.events import FetchEvent
+
+Listener = Callable[[FetchEvent], None]
 _listener: Listener | None = None
 
 
@@ -14,6 +15,6 @@ def set_listener(listener: Listener | None) -> None:
     _listener = listener
 
 
-def emit(event: dict[str, Any]) -> None:
+def emit(event: FetchEvent) -> None:
     if _listener is not None:
         _listener(event)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from typing import Any
-
-from sqlalchemy import func, select
+from urllib.parse import urlsplit
 
 from feeds.timeline import failing_now
 from storage.db import open_db
+from storage.hosts import last_requests
 from storage.models import Change, Version
-from storage.repo import count_by_document, documents, fetch_outcomes, last_fetch
+from storage.repo import (
+    count_by_document,
+    documents,
+    failed_fetches,
+    fetch_outcomes,
+    held_by_document,
+    last_fetch,
+)
 
 
 def status_rows(db_url: str) -> list[dict[str, Any]]:
@@ -17,17 +24,14 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
     with sessions() as session:
         versions = count_by_document(session, Version)
         changes = count_by_document(session, Change)
-        held = dict(
-            session.execute(
-                select(Version.document_id, func.count())
-                .where(Version.state == "held")
-                .group_by(Version.document_id)
-            ).all()
-        )
+        held = held_by_document(session)
+        hosts = dict(last_requests(session))
         failing = failing_now(fetch_outcomes(session))
         rows = []
         for doc in documents(session):
             fail = failing.get(doc.id)
+            host = urlsplit(doc.url).hostname or ""
+            last_request = hosts.get(host)
             fetch = last_fetch(session, doc.id)
             outcome = None
             if fetch is not None:
@@ -45,21 +49,29 @@ def status_rows(db_url: str) -> list[dict[str, Any]]:
                     "versions": versions.get(doc.id, 0),
                     "held": held.get(doc.id, 0),
                     "changes": changes.get(doc.id, 0),
+                    "host": host,
+                    # the last request to the host by any process (with a crawl delay set)
+                    "host_last_request": last_request.isoformat(timespec="seconds")
+                    if last_request
+                    else None,
                 }
             )
         return rows
 
 
+def host_rows(db_url: str) -> list[dict[str, Any]]:
+    """Each host crawled with a delay, and when any process last started a request to it."""
+    with open_db(db_url)() as session:
+        return [
+            {"host": host, "last_request": at.isoformat(timespec="seconds") if at else None}
+            for host, at in last_requests(session)
+        ]
+
+
 def run_failures(db_url: str, run_id: int) -> list[dict[str, Any]]:
     """The failed fetches of one run: document, error type, HTTP status and detail."""
-    from storage.models import Fetch
-
     with open_db(db_url)() as session:
-        rows = session.scalars(
-            select(Fetch)
-            .where(Fetch.run_id == run_id, Fetch.error.is_not(None))
-            .order_by(Fetch.document_id, Fetch.id)
-        )
+        rows = failed_fetches(session, run_id)
         return [
             {
                 "document": f.document_id,

@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from changes.classify import Earlier, classify
 from changes.diff import diff_stats, ops_to_json, word_diff
 from changes.newsroom import new_post_title, post_name
@@ -17,7 +15,7 @@ from config.run import RunConfig
 from pipeline.versions import Transition
 from storage.blobs import get_text
 from storage.db import open_db
-from storage.history import add_change
+from storage.history import add_change, change_between
 from storage.models import Change, Document, Version
 
 
@@ -42,7 +40,7 @@ def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
     old_text = get_text(session, old.text_blob) if old else ""
     new_text = get_text(session, new.text_blob)
     post = doc.kind == "newsroom"
-    earlier = _same_transition(session, old.id, new.id) if old else None
+    earlier = change_between(session, old.id, new.id) if old else None
     if earlier is not None and earlier.diff_blob:  # a page flipping: this diff exists already
         diff_json = get_text(session, earlier.diff_blob)
         added, removed = earlier.words_added, earlier.words_removed
@@ -89,9 +87,3 @@ def record_change(session: Any, t: Transition, run_id: int | None) -> Change:
         technical=t.technical,
         alert=verdict.alert,
     )
-
-
-def _same_transition(session: Any, from_id: int, to_id: int) -> Change | None:
-    """An earlier change between the same two versions, whose diff can be reused."""
-    stmt = select(Change).where(Change.from_version_id == from_id, Change.to_version_id == to_id)
-    return session.scalars(stmt.limit(1)).first()

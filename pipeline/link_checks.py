@@ -26,12 +26,13 @@ from changes.optout import optout_links
 from config.documents import DocumentSpec
 from config.run import RunConfig, sources_of
 from config.sources import Sources
-from pipeline.spider_process import FetchEvent, run_spider
+from pipeline.spider_process import run_spider
+from spiders.events import LinkEvent, SpiderEvent
 from spiders.items import LinkTarget
 from storage import links as store
 from storage.blobs import get_blob, get_text
 from storage.db import open_db
-from storage.models import Document, Link, LinkCheck
+from storage.models import Document, Link
 from storage.repo import documents
 
 log = logging.getLogger(__name__)
@@ -124,34 +125,26 @@ def _name(session: Session, link: Link) -> tuple[str, str]:
     return f"{label} \u201c{first.anchor}\u201d in {doc.title}", doc.id
 
 
-def record_check(session: Session, event: FetchEvent, run_id: int | None) -> bool:
+def record_check(session: Session, event: LinkEvent, run_id: int | None) -> bool:
     """Store one check's outcome; True if it changed the link's confirmed outcome (news)."""
-    link = session.get(Link, event["link_id"])
+    link = session.get(Link, event.link_id)
     assert link is not None
     html = None
-    if event.get("blob"):
-        html = html_to_unicode(None, get_blob(session, event["blob"]))[1]
-    health = classify_check(
-        event.get("status"),
-        event.get("final_url"),
-        html,
-        event.get("error"),
-        event.get("error_detail"),
-    )
-    at = datetime.fromisoformat(event["started_at"])
+    if event.blob:
+        html = html_to_unicode(None, get_blob(session, event.blob))[1]
+    health = classify_check(event.status, event.final_url, html, event.error, event.error_detail)
+    at = datetime.fromisoformat(event.started_at)
     previous = store.last_check(session, link.id)
-    session.add(
-        LinkCheck(
-            link_id=link.id,
-            run_id=run_id,
-            checked_at=at,
-            locale=link.locale,
-            http_status=event.get("status"),
-            final_url=event.get("final_url"),
-            outcome=health.outcome,
-            evidence=health.evidence,
-            blob_hash=event.get("blob"),
-        )
+    store.add_check(
+        session,
+        link,
+        run_id,
+        at,
+        event.status,
+        event.final_url,
+        health.outcome,
+        health.evidence,
+        event.blob,
     )
     settled = settle(link.outcome, previous.outcome if previous else None, health.outcome)
     old = link.outcome
@@ -164,8 +157,8 @@ def record_check(session: Session, event: FetchEvent, run_id: int | None) -> boo
             "locale": link.locale,
             "outcome": f"{old} -> {health.outcome}",
             "evidence": health.evidence,
-            "http_status": event.get("status"),
-            "final_url": event.get("final_url"),
+            "http_status": event.status,
+            "final_url": event.final_url,
         }
         title = headline(name, link.locale, health.outcome, health.evidence)
         store.add_link_change(session, link, document_id, at, run_id, title, summary)
@@ -187,7 +180,7 @@ def check_links(cfg: RunConfig, run_id: int | None) -> dict[str, int]:
             len(skipped),
             ", ".join(f"{host} ({n})" for host, n in sorted(hosts.items())),
         )
-    events: list[FetchEvent] = []
+    events: list[SpiderEvent] = []
     if checked:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "links.json"
@@ -196,9 +189,9 @@ def check_links(cfg: RunConfig, run_id: int | None) -> dict[str, int]:
     changed = 0
     with sessions.begin() as session:
         for event in events:
-            if event.get("event") == "link":
+            if isinstance(event, LinkEvent):
                 changed += record_check(session, event, run_id)
-    checks = sum(1 for e in events if e.get("event") == "link")
+    checks = sum(1 for e in events if isinstance(e, LinkEvent))
     return {
         "links": len(checked) + len(skipped),
         "checked": checks,

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-
 from changes.source_health import Failure, describe_source, source_alert
 from config.run import RunConfig, sources_of
 from storage.db import open_db
-from storage.models import Change, Document, Fetch
+from storage.models import Document
+from storage.source_health import (
+    add_source_health_change,
+    documents_fetched,
+    failures_since_success,
+    last_source_health,
+)
 
 
 def source_health(cfg: RunConfig, run_id: int) -> int:
@@ -21,29 +25,10 @@ def source_health(cfg: RunConfig, run_id: int) -> int:
     threshold = timedelta(hours=sources_of(cfg).crawl.alert_after_hours)
     added = 0
     with open_db(cfg.db_url).begin() as session:
-        fetched = session.scalars(
-            select(Fetch.document_id)
-            .join(Document, Document.id == Fetch.document_id)
-            .where(Fetch.run_id == run_id, Document.kind != "form")  # forms: see check_links
-            .distinct()
-        ).all()
-        for document_id in sorted(fetched):
-            last_ok = session.scalar(
-                select(func.max(Fetch.id)).where(
-                    Fetch.document_id == document_id, Fetch.error.is_(None)
-                )
-            )
-            rows = session.scalars(
-                select(Fetch)
-                .where(Fetch.document_id == document_id, Fetch.id > (last_ok or 0))
-                .order_by(Fetch.id)
-            ).all()
+        for document_id in documents_fetched(session, run_id):
+            rows = failures_since_success(session, document_id)
             failures = [Failure(f.started_at, f.error or "error") for f in rows]
-            last = session.scalars(
-                select(Change)
-                .where(Change.document_id == document_id, Change.kind == "source-health")
-                .order_by(Change.id.desc())
-            ).first()
+            last = last_source_health(session, document_id)
             down = last is not None and last.summary.get("state") == "down"
             state = source_alert(failures, down, threshold)
             if state is None:
@@ -52,16 +37,6 @@ def source_health(cfg: RunConfig, run_id: int) -> int:
             assert doc is not None
             now = datetime.now(UTC)
             desc = describe_source(doc.title, state, failures, now)
-            session.add(
-                Change(
-                    kind="source-health",
-                    document_id=document_id,
-                    detected_at=now,
-                    run_id=run_id,
-                    title=desc.title,
-                    categories=["source-health"],
-                    summary=desc.summary,
-                )
-            )
+            add_source_health_change(session, document_id, now, run_id, desc.title, desc.summary)
             added += 1
     return added

@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from config.run import RunConfig
-
-FetchEvent = dict[str, Any]
+from spiders.events import FetchEvent, SpiderEvent, parse_event
 
 
 class CrawlError(RuntimeError):
@@ -31,9 +28,9 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
         args += ["--doc", doc_id]
     fetched = 0
 
-    def on_event(event: FetchEvent) -> None:
+    def on_event(event: SpiderEvent) -> None:
         nonlocal fetched
-        if event.get("event") == "fetch":
+        if isinstance(event, FetchEvent):
             fetched += 1
             if on_fetch:
                 on_fetch(event)
@@ -42,8 +39,8 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
     return fetched
 
 
-def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[FetchEvent], None]) -> None:
-    """``python -m spiders.crawl`` with ``args``; each JSON line it prints goes to ``on_event``."""
+def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[SpiderEvent], None]) -> None:
+    """``python -m spiders.crawl`` with ``args``; each event it prints goes to ``on_event``."""
     cmd = [sys.executable, "-m", "spiders.crawl", "--db", cfg.db_url]
     cmd += ["--sources", cfg.sources_path, *args]
     with tempfile.TemporaryFile("w+") as err:
@@ -51,11 +48,9 @@ def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[FetchEvent],
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env) as proc:
             assert proc.stdout is not None
             for line in proc.stdout:
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                on_event(event)
+                event = parse_event(line)
+                if event is not None:
+                    on_event(event)
         if proc.returncode != 0:
             err.seek(0)
             tail = err.read()[-2000:]

@@ -18,9 +18,10 @@ from scrapy.crawler import CrawlerProcess
 
 from config.documents import DocumentSpec
 from config.sources import CrawlSettings, Sources, SourcesError, load_sources
+from spiders import politeness
 from spiders.items import LinkTarget
 from spiders.meta_spider import MetaSpider
-from spiders.pipelines import StoragePipeline
+from spiders.pipelines import NOT_STORED
 from storage.db import make_engine, make_sessionmaker
 from storage.repo import posts_to_follow
 
@@ -46,6 +47,8 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> di
         "LOG_LEVEL": "WARNING",
         "LOG_INSTALL_ROOT_HANDLER": True,
         "ITEM_PIPELINES": {"spiders.pipelines.StoragePipeline": 100},
+        # the delay per host across processes and machines (a lease in the database)
+        "DOWNLOADER_MIDDLEWARES": {"spiders.politeness.HostLeaseMiddleware": politeness.ORDER},
         "POLICYWATCH_DB": db_url,
         "POLICYWATCH_RUN": run_id or 0,
     }
@@ -90,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
 
         settings.update(browser.settings(sources.hosts(), sources.crawl.timeout))
     process = CrawlerProcess(settings)
+    crawler = process.create_crawler(MetaSpider)
     process.crawl(
-        MetaSpider,
+        crawler,
         documents=documents,
         allowed_hosts=sources.hosts(),
         links=links,
@@ -99,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         timeout=sources.crawl.timeout,
     )
     process.start()
-    if StoragePipeline.failures:
-        print(f"error: {StoragePipeline.failures} item(s) could not be stored", file=sys.stderr)
+    lost = crawler.stats.get_value(NOT_STORED, 0) if crawler.stats else 0
+    if lost:
+        print(f"error: {lost} item(s) could not be stored", file=sys.stderr)
         return 1
     return 0
 

@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 from config.documents import DocumentSpec, FeedSettings
 from spiders.items import HEADERS_KEPT, LinkFetchItem, LinkTarget, PostItem
 from spiders.newsroom import matched_keywords, parse_feed, post_spec
+from spiders.outcomes import FetchError, fetch_error
 from storage.repo import FetchRecord
 
 MAX_REDIRECTS = 5
@@ -26,23 +27,6 @@ def accept_language(locale: str) -> str:
     tag = locale.replace("_", "-")
     lang = tag.split("-")[0]
     return f"{tag},{lang};q=0.9,en;q=0.5" if lang != "en" else f"{tag},en;q=0.9"
-
-
-def error_type(failure: Failure) -> str:
-    """Map a download failure to the error types DESIGN.md names."""
-    name = type(failure.value).__name__
-    text = f"{name} {failure.value}".lower()
-    if "timeout" in text or "timedout" in text:
-        return "timeout"
-    if name == "DownloadCancelledError" or "max size" in text:
-        return "too-large"
-    if "dns" in text or "resolve" in text:
-        return "dns"
-    if "refused" in text or "connection" in text or "lost" in text:
-        return "connection"
-    if "dataloss" in text:
-        return "truncated"
-    return "error"
 
 
 class MetaSpider(scrapy.Spider):
@@ -123,6 +107,8 @@ class MetaSpider(scrapy.Spider):
         }
         headers = fields.pop("headers", {})
         values.update(fields)
+        if values["error"] is not None:
+            values["error"] = str(values["error"])  # stored as its plain value
         if isinstance(target, LinkTarget):
             return LinkFetchItem(link_id=target.link_id, locale=target.locale, **values)
         return FetchRecord(document_id=target.id, headers=headers, **values)
@@ -139,14 +125,16 @@ class MetaSpider(scrapy.Spider):
             target = urljoin(response.url, response.headers["Location"].decode("latin-1"))
             host = (urlsplit(target).hostname or "").lower()
             if urlsplit(target).scheme not in ("http", "https") or host not in self.allowed_hosts:
-                yield self._item(meta, **base, error="offsite-redirect", error_detail=target)
+                yield self._item(
+                    meta, **base, error=FetchError.OFFSITE_REDIRECT, error_detail=target
+                )
             elif meta["hops"] >= MAX_REDIRECTS:
-                yield self._item(meta, **base, error="redirect-loop", error_detail=target)
+                yield self._item(meta, **base, error=FetchError.REDIRECT_LOOP, error_detail=target)
             else:
                 yield self._request(meta["target"], target, meta["started"], meta["hops"] + 1)
             return
         if response.status >= 400:
-            kind = "http-5xx" if response.status >= 500 else "http-4xx"
+            kind = FetchError.HTTP_5XX if response.status >= 500 else FetchError.HTTP_4XX
             body = response.body if isinstance(meta["target"], LinkTarget) else None
             detail = f"HTTP {response.status}"
             yield self._item(meta, **base, body=body, error=kind, error_detail=detail)
@@ -177,12 +165,15 @@ class MetaSpider(scrapy.Spider):
         refused = self.refused.get(request.meta["origin"])
         if refused:
             yield self._item(
-                request.meta, final_url=request.url, error="offsite-redirect", error_detail=refused
+                request.meta,
+                final_url=request.url,
+                error=FetchError.OFFSITE_REDIRECT,
+                error_detail=refused,
             )
             return
         yield self._item(
             request.meta,
             final_url=request.url,
-            error=error_type(failure),
+            error=fetch_error(failure.value),
             error_detail=f"{type(failure.value).__name__}: {failure.value}"[:500],
         )

@@ -1,9 +1,11 @@
-"""Writes to a document's history: versions (accepted, held, dropped) and changes."""
+"""A document's history: versions (accepted, held, dropped) and changes, written and found."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.blobs import put_text
@@ -75,6 +77,20 @@ def set_current(session: Session, document_id: str, version_id: int) -> None:
         raise KeyError(f"no document {document_id}")
     doc.current_version_id = version_id
     session.flush()
+
+
+def change_between(session: Session, from_id: int, to_id: int) -> Change | None:
+    """An earlier change between the same two versions (a page flipping), if any."""
+    stmt = select(Change).where(Change.from_version_id == from_id, Change.to_version_id == to_id)
+    return session.scalars(stmt.limit(1)).first()
+
+
+def changes_by_id(session: Session, ids: Iterable[int]) -> dict[int, Change]:
+    """The changes with these ids, by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {c.id: c for c in session.scalars(select(Change).where(Change.id.in_(wanted)))}
 
 
 def add_change(

@@ -83,6 +83,33 @@ def last_check(session: Session, link_id: int) -> LinkCheck | None:
     ).first()
 
 
+def add_check(
+    session: Session,
+    link: Link,
+    run_id: int | None,
+    at: datetime,
+    http_status: int | None,
+    final_url: str | None,
+    outcome: str,
+    evidence: str,
+    blob_hash: str | None,
+) -> LinkCheck:
+    """Store one check of a link, read in the link's locale."""
+    check = LinkCheck(
+        link_id=link.id,
+        run_id=run_id,
+        checked_at=at,
+        locale=link.locale,
+        http_status=http_status,
+        final_url=final_url,
+        outcome=outcome,
+        evidence=evidence,
+        blob_hash=blob_hash,
+    )
+    session.add(check)
+    return check
+
+
 def add_link_change(
     session: Session,
     link: Link,

@@ -1,7 +1,7 @@
 """SQLAlchemy models: what policywatch keeps.
 
 Raw bodies (Blob) are kept apart from the text derived from them (Version), so that
-extraction can be re-run over history (DESIGN.md, rule 1).
+extraction can be re-run over history (docs/decisions/0003-what-counts-as-noise.md).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from config.documents import language
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -73,7 +75,7 @@ class Document(Base):
     @property
     def lang(self) -> str:
         """The language of the locale, for classification: ``fr_FR`` -> ``fr``."""
-        return self.locale.split("_")[0].lower()
+        return language(self.locale)
 
 
 class Run(Base):
@@ -90,14 +92,15 @@ class Run(Base):
 
 
 class Blob(Base):
-    """Content-addressed bytes (sha256 of the raw bytes), stored compressed, once."""
+    """Content-addressed bytes (sha256 of the raw bytes), stored compressed, once: in ``data``,
+    or in the blob store (storage.blobstore) when ``data`` is None."""
 
     __tablename__ = "blob"
 
     hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)
     codec: Mapped[str] = mapped_column(String(10))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: in the blob store
 
 
 class Fetch(Base):
@@ -119,6 +122,8 @@ class Fetch(Base):
     error_detail: Mapped[str | None] = mapped_column(Text)
     processed: Mapped[bool] = mapped_column(Boolean, default=False)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
+    # its body was dropped by the retention rule (storage.retention): same text as kept ones
+    body_pruned: Mapped[bool] = mapped_column(Boolean, default=False)
 
     document: Mapped[Document] = relationship()
 
@@ -241,6 +246,20 @@ class LinkCheck(Base):
     blob_hash: Mapped[str | None] = mapped_column(ForeignKey("blob.hash"))  # the page, kept
 
     link: Mapped[Link] = relationship()
+
+
+class HostLease(Base):
+    """Politeness for the whole installation: one request at a time to a host, and at least
+    the crawl delay between the end of one and the start of the next, whichever process or
+    machine sends them (storage.hosts)."""
+
+    __tablename__ = "host_lease"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))  # who sends a request now
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a crashed holder's end
+    free_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the next request may start then
+    last_request_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Installation(Base):

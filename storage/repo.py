@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from config.documents import DocumentSpec
+from storage import upsert
 from storage.blobs import put_blob
 from storage.models import (
     Blob,
@@ -30,15 +32,30 @@ def now() -> datetime:
 
 
 def sync_documents(session: Session, specs: Iterable[DocumentSpec]) -> None:
-    """Insert or update documents from the sources file; history is never deleted."""
-    for spec in specs:
-        doc = session.get(Document, spec.id) or Document(id=spec.id)
-        doc.service, doc.title, doc.kind = spec.service, spec.title, spec.kind
-        doc.url, doc.page_url, doc.locale = spec.url, spec.page_url, spec.locale
-        doc.render, doc.select, doc.remove = spec.render, list(spec.select), list(spec.remove)
-        doc.group_id = spec.group_id
-        session.add(doc)
+    """Insert or update documents from the sources file; history is never deleted.
+
+    One upsert per document (INSERT ... ON CONFLICT DO UPDATE): two processes starting
+    together on new documents both succeed, whichever writes first.
+    """
     session.flush()
+    for spec in specs:
+        values = {
+            "service": spec.service,
+            "title": spec.title,
+            "kind": spec.kind,
+            "url": spec.url,
+            "page_url": spec.page_url,
+            "locale": spec.locale,
+            "render": spec.render,
+            "select": list(spec.select),
+            "remove": list(spec.remove),
+            "group_id": spec.group_id,
+        }
+        stmt = upsert.insert(session, Document).values(id=spec.id, **values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+        loaded = session.identity_map.get(identity_key(Document, spec.id))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def spec_of(doc: Document) -> DocumentSpec:
@@ -199,10 +216,29 @@ def last_fetch(session: Session, document_id: str) -> Fetch | None:
     ).first()
 
 
+def failed_fetches(session: Session, run_id: int) -> Sequence[Fetch]:
+    """The failed fetches of one run, by document then id."""
+    return session.scalars(
+        select(Fetch)
+        .where(Fetch.run_id == run_id, Fetch.error.is_not(None))
+        .order_by(Fetch.document_id, Fetch.id)
+    ).all()
+
+
 def count_by_document(session: Session, model: Any) -> dict[str, int]:
     """Rows of ``model`` (Version, Change, Fetch) per document id."""
     rows = session.execute(
         select(model.document_id, func.count()).group_by(model.document_id)
+    ).all()
+    return {doc_id: n for doc_id, n in rows}
+
+
+def held_by_document(session: Session) -> dict[str, int]:
+    """Held (suspect) versions per document id."""
+    rows = session.execute(
+        select(Version.document_id, func.count())
+        .where(Version.state == "held")
+        .group_by(Version.document_id)
     ).all()
     return {doc_id: n for doc_id, n in rows}
 

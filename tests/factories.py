@@ -1,5 +1,6 @@
-"""Building a real SQLite database for tests: documents, versions and changes by hand (the
-site and feed tests), or one whole monitoring run over a fake site (``run_steps``).
+"""Building a real SQLite database for tests: one factory per model (documents, runs,
+fetches, versions and blobs, changes, links with their sightings and checks) for the site
+and feed tests, or one whole monitoring run over a fake site (``run_steps``).
 
 Kept here: tests/conftest.py belongs to the lead. A test module takes the ``session``
 fixture with ``session = factories.session``.
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -18,9 +18,10 @@ from changes.diff import ops_to_json, word_diff
 from config.documents import DocumentSpec
 from config.run import RunConfig, tracked_documents
 from pipeline import detect, publishing, runs, spider_process, versions
+from storage import repo
 from storage.blobs import put_text, sha256
 from storage.db import open_db
-from storage.models import Change, Version
+from storage.models import Change, Fetch, Link, LinkCheck, LinkSighting, Run, Version
 from storage.repo import sync_documents
 
 T1 = datetime(2024, 6, 10, 9, 0, tzinfo=UTC)
@@ -96,10 +97,136 @@ def add_change(
     return change
 
 
+def add_run(session: Session, trigger: str = "manual", at: datetime = T1) -> Run:
+    """A run, still running (``storage.repo.finish_run`` ends it)."""
+    return repo.start_run(session, trigger, at)
+
+
+def add_fetch(
+    session: Session,
+    doc_id: str,
+    started: datetime,
+    error: str | None = None,
+    http_status: int | None = None,
+    error_detail: str | None = None,
+    url: str = "https://x",
+) -> Fetch:
+    """A fetch attempt without a body: a failure (``error``) or a bare status."""
+    fetch = Fetch(
+        document_id=doc_id,
+        url=url,
+        started_at=started,
+        error=error,
+        http_status=http_status,
+        error_detail=error_detail,
+    )
+    session.add(fetch)
+    session.flush()
+    return fetch
+
+
+def add_link(
+    session: Session,
+    url: str,
+    kind: str,
+    outcome: str | None,
+    outcome_since: datetime | None,
+    first_seen: datetime = T1,
+    last_seen: datetime = T3,
+) -> Link:
+    """An opt-out / objection link and its confirmed outcome."""
+    link = Link(
+        url=url,
+        kind=kind,
+        first_seen=first_seen,
+        last_seen=last_seen,
+        outcome=outcome,
+        outcome_since=outcome_since,
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+def add_sighting(
+    session: Session,
+    link: Link,
+    doc_id: str,
+    anchor: str,
+    context: str,
+    last_seen: datetime = T3,
+    present: bool = True,
+    first_seen: datetime = T1,
+) -> LinkSighting:
+    """Where a link appears: its document, anchor text and context."""
+    sighting = LinkSighting(
+        link_id=link.id,
+        document_id=doc_id,
+        anchor=anchor,
+        context=context,
+        first_seen=first_seen,
+        last_seen=last_seen,
+        present=present,
+    )
+    session.add(sighting)
+    session.flush()
+    return sighting
+
+
+def add_check(
+    session: Session,
+    link: Link,
+    at: datetime,
+    outcome: str,
+    evidence: str | None,
+    http_status: int | None = 200,
+    final_url: str | None = None,
+) -> LinkCheck:
+    """One check of a link."""
+    check = LinkCheck(
+        link_id=link.id,
+        checked_at=at,
+        http_status=http_status,
+        final_url=final_url,
+        outcome=outcome,
+        evidence=evidence,
+    )
+    session.add(check)
+    session.flush()
+    return check
+
+
+def add_health_change(
+    session: Session,
+    kind: str,
+    doc_id: str,
+    at: datetime,
+    title: str,
+    categories: list[str],
+    summary: dict[str, object],
+    link: Link | None = None,
+    alert: bool = True,
+) -> Change:
+    """A ``link-health`` or ``source-health`` change: no versions, no diff."""
+    change = Change(
+        kind=kind,
+        document_id=doc_id,
+        link_id=link.id if link else None,
+        detected_at=at,
+        title=title,
+        categories=categories,
+        summary=summary,
+        alert=alert,
+    )
+    session.add(change)
+    session.flush()
+    return change
+
+
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    """A session on a fresh SQLite file, rolled back at the end."""
-    maker = open_db(f"sqlite:///{tmp_path}/t.db")
+def session(db_url: str) -> Iterator[Session]:
+    """A session on a fresh database (``db_url``), rolled back at the end."""
+    maker = open_db(db_url)
     with maker() as s:
         yield s
         s.rollback()

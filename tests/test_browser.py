@@ -33,7 +33,9 @@ def js_page(site: FakeMeta) -> str:
 }}, 300);</script></body></html>"""
 
 
-def test_javascript_page_is_captured_in_browser_mode_only(tmp_path: Path, site: FakeMeta) -> None:
+def test_javascript_page_is_captured_in_browser_mode_only(
+    tmp_path: Path, db_url: str, site: FakeMeta
+) -> None:
     site.page("/policy", js_page(site))
     site.redirect("/moved", site.url("/elsewhere", host="localhost"))
     site.page("/elsewhere", js_page(site))
@@ -46,7 +48,7 @@ def test_javascript_page_is_captured_in_browser_mode_only(tmp_path: Path, site: 
         ],
         timeout=5.0,
     )
-    cfg = RunConfig(db_url=f"sqlite:///{tmp_path / 'pw.db'}", sources_path=str(sources))
+    cfg = RunConfig(db_url=db_url, sources_path=str(sources))
     run_id = start_run(cfg)
     assert spider_process.crawl(cfg, run_id) == 3
     counts, _ = versions.derive_versions(cfg, run_id)

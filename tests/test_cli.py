@@ -19,11 +19,13 @@ EDITED = POLICY.replace("May 27, 2025", "June 16, 2025") + "\n\nWe train AI at M
 
 
 @pytest.mark.usefixtures("prefect")
-def test_crawl_detects_an_edit_and_a_rerun_adds_nothing(site: FakeMeta, tmp_path: Path) -> None:
+def test_crawl_detects_an_edit_and_a_rerun_adds_nothing(
+    site: FakeMeta, tmp_path: Path, db_url: str
+) -> None:
     sources = write_sources(
         tmp_path / "sources.toml", [{"id": "fb", "url": site.url("/privacy/policy/printable/")}]
     )
-    common = ["--sources", str(sources), "--db", f"sqlite:///{tmp_path / 'pw.db'}"]
+    common = ["--sources", str(sources), "--db", db_url]
     common += ["--out", str(tmp_path / "public")]
     runner = CliRunner()
 
@@ -57,6 +59,8 @@ def test_crawl_detects_an_edit_and_a_rerun_adds_nothing(site: FakeMeta, tmp_path
         "versions": 2,
         "held": 0,
         "changes": 1,
+        "host": "127.0.0.1",
+        "host_last_request": None,  # no crawl delay: no lease, nothing to keep apart
     }
     feed = feedparser.parse((tmp_path / "public" / "feed.atom").read_bytes())
     (entry,) = feed.entries

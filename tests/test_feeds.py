@@ -283,7 +283,7 @@ def test_feeds_never_recompute_diffs(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
-        raise AssertionError("publish recomputed a diff (DESIGN.md rule 5)")
+        raise AssertionError("publish recomputed a diff (pipeline.detect stores it once)")
 
     monkeypatch.setattr(diff_module, "word_diff", forbidden)
     assert publish(world.session, tmp_path / "public", BASE).changes == 3

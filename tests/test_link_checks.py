@@ -31,10 +31,12 @@ LOGIN = (
 )
 
 
-def config(tmp_path: Path, site: FakeMeta, docs: list[dict[str, object]]) -> RunConfig:
+def config(
+    tmp_path: Path, db_url: str, site: FakeMeta, docs: list[dict[str, object]]
+) -> RunConfig:
     sources = write_sources(tmp_path / "sources.toml", docs, timeout=1.0)
     return RunConfig(
-        db_url=f"sqlite:///{tmp_path / 'pw.db'}",
+        db_url=db_url,
         sources_path=str(sources),
         out_dir=str(tmp_path / "public"),
         base_url="https://pw.example/",
@@ -51,7 +53,7 @@ def health(cfg: RunConfig) -> dict[tuple[str, str], str | None]:
 
 
 def test_forms_that_break_give_one_entry_each_after_confirmation(
-    tmp_path: Path, site: FakeMeta
+    tmp_path: Path, db_url: str, site: FakeMeta
 ) -> None:
     for name in ("a", "b", "c", "d"):
         site.page(f"/help/contact/{name}", FORM)
@@ -62,7 +64,7 @@ def test_forms_that_break_give_one_entry_each_after_confirmation(
         for n in "abcd"
     ]
     forms[0] |= {"locales": ["fr_FR"], "locale_url": site.url("/help/contact/a?locale={locale}")}
-    cfg = config(tmp_path, site, forms)
+    cfg = config(tmp_path, db_url, site, forms)
 
     first = check(cfg)
     assert first == {"links": 5, "checked": 5, "skipped": 0, "link_changes": 0}
@@ -111,7 +113,7 @@ def test_forms_that_break_give_one_entry_each_after_confirmation(
 
 
 def test_links_in_texts_are_sighted_and_offsite_ones_never_fetched(
-    tmp_path: Path, site: FakeMeta
+    tmp_path: Path, db_url: str, site: FakeMeta
 ) -> None:
     filler = " ".join(f"word{i}" for i in range(60))
     policy = (
@@ -124,7 +126,7 @@ def test_links_in_texts_are_sighted_and_offsite_ones_never_fetched(
     site.page("/policy", policy)
     site.page("/help/contact/x", FORM)
     site.page("/elsewhere", FORM)
-    cfg = config(tmp_path, site, [{"id": "policy", "url": site.url("/policy")}])
+    cfg = config(tmp_path, db_url, site, [{"id": "policy", "url": site.url("/policy")}])
     run_id = start_run(cfg)
     spider_process.crawl(cfg, run_id)
     versions.derive_versions(cfg, run_id)

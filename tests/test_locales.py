@@ -28,7 +28,7 @@ CONTRACT_FR = "<h2>Exécution d’un contrat</h2><ul><li>Fournir les Produits Me
 INTERESTS_FR = "<h2>Intérêts légitimes</h2><ul><li>Développer et améliorer l’IA chez Meta</li></ul>"
 
 
-def test_each_locale_is_its_own_document(tmp_path: Path, site: FakeMeta) -> None:
+def test_each_locale_is_its_own_document(tmp_path: Path, db_url: str, site: FakeMeta) -> None:
     site.page("/policy", page("We process your information."))
     site.page("/policy?locale=fr_FR", page("Nous traitons vos informations.", CONTRACT_FR))
     site.page("/policy?locale=de_DE", page("Wir verarbeiten deine Informationen."))
@@ -44,7 +44,7 @@ def test_each_locale_is_its_own_document(tmp_path: Path, site: FakeMeta) -> None
         ],
     )
     cfg = RunConfig(
-        db_url=f"sqlite:///{tmp_path / 'pw.db'}",
+        db_url=db_url,
         sources_path=str(sources),
         out_dir=str(tmp_path / "public"),
         base_url="https://pw.example/",

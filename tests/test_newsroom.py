@@ -53,7 +53,9 @@ OBJECT = (
 PAUSE = "Update on June 14: we are pausing our plans to train AI with EU users' content."
 
 
-def test_new_and_edited_posts_are_newsroom_entries(tmp_path: Path, site: FakeMeta) -> None:
+def test_new_and_edited_posts_are_newsroom_entries(
+    tmp_path: Path, db_url: str, site: FakeMeta
+) -> None:
     feed_xml = rss(site, AI_POST, OTHER_POST)
     site.set("/news/feed/", Reply(200, feed_xml, {"Content-Type": "application/rss+xml"}))
     site.page(AI_POST[1], post(AI_POST[0], "We will train AI at Meta on public content."))
@@ -74,7 +76,7 @@ def test_new_and_edited_posts_are_newsroom_entries(tmp_path: Path, site: FakeMet
         ],
     )
     cfg = RunConfig(
-        db_url=f"sqlite:///{tmp_path / 'pw.db'}",
+        db_url=db_url,
         sources_path=str(sources),
         out_dir=str(tmp_path / "public"),
         base_url="https://pw.example/",

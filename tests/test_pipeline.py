@@ -42,10 +42,10 @@ V2 = page(
 
 
 class Env:
-    def __init__(self, tmp_path: Path, site: FakeMeta) -> None:
+    def __init__(self, tmp_path: Path, site: FakeMeta, db_url: str) -> None:
         self.tmp = tmp_path
         self.site = site
-        self.db = f"sqlite:///{tmp_path / 'pw.db'}"
+        self.db = db_url
         self.out = tmp_path / "public"
         self.sources = tmp_path / "sources.toml"
 
@@ -71,8 +71,8 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path, site: FakeMeta) -> Env:
-    return Env(tmp_path, site)
+def env(tmp_path: Path, site: FakeMeta, db_url: str) -> Env:
+    return Env(tmp_path, site, db_url)
 
 
 def test_edit_is_one_change_in_feeds_and_site_and_a_rerun_adds_nothing(env: Env) -> None:

@@ -20,12 +20,12 @@ from feeds import atomic
 from feeds.publish import publish
 from storage.db import open_db
 from storage.models import Change
-from tests import test_site
+from tests import factories, site_helpers
 from tests.factories import T3, add_change, add_version
-from tests.test_site import BASE, NEWER
+from tests.site_helpers import BASE, NEWER
 
-session = test_site.session  # a real SQLite file (tmp_path/t.db) with two changes
-changes = test_site.changes
+session = factories.session  # a real database (the db_url fixture) with two changes
+changes = site_helpers.changes
 
 POLLER = """
 import json, os, sys, time
@@ -72,15 +72,13 @@ def _add_third_change(session: Session, second: Change) -> Change:
 
 
 def test_an_older_publish_finishing_last_does_not_replace_a_newer_site(
-    changes: tuple[Change, Change], session: Session, tmp_path: Path
+    changes: tuple[Change, Change], session: Session, tmp_path: Path, db_url: str
 ) -> None:
     out = tmp_path / "public"
     publish(session, out, BASE)
     ctx = multiprocessing.get_context("spawn")
     have_read, go, outcome = ctx.Event(), ctx.Event(), ctx.Queue()
-    slow = ctx.Process(
-        target=_gated_publish, args=(f"sqlite:///{tmp_path}/t.db", str(out), have_read, go, outcome)
-    )
+    slow = ctx.Process(target=_gated_publish, args=(db_url, str(out), have_read, go, outcome))
     slow.start()
     try:
         assert have_read.wait(120), "the slow publish never read the database"

@@ -43,8 +43,7 @@ V2_TOKENS = V2.replace("h=AT1", "h=AT9")  # the same text, a rotated link token
 ARGS = ["--title", "Test Policy", "--url", "https://www.facebook.com/privacy/policy/"]
 
 
-def run(tmp_path: Path, *args: str) -> dict[str, object]:
-    db = f"sqlite:///{tmp_path / 'pw.db'}"
+def run(tmp_path: Path, db: str, *args: str) -> dict[str, object]:
     result = CliRunner().invoke(
         app,
         ["replay", *args, "--db", db, "--out", str(tmp_path / "public"), "--json"],
@@ -54,22 +53,24 @@ def run(tmp_path: Path, *args: str) -> dict[str, object]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def changes(tmp_path: Path) -> list[Change]:
-    with open_db(f"sqlite:///{tmp_path / 'pw.db'}")() as session:
+def changes(db: str) -> list[Change]:
+    with open_db(db)() as session:
         return list(session.scalars(select(Change).order_by(Change.id)))
 
 
-def test_a_folder_of_dated_markdown_is_replayed_dated_as_recorded(tmp_path: Path) -> None:
+def test_a_folder_of_dated_markdown_is_replayed_dated_as_recorded(
+    tmp_path: Path, db_url: str
+) -> None:
     folder = tmp_path / "history"
     folder.mkdir()
     (folder / "2025-05-01.md").write_text(V1)
     (folder / "2025-05-28T00-30-56.md").write_text(V2)
     (folder / "2025-06-01T06-00.md").write_text(V2_TOKENS)
     (folder / "notes.json").write_text("{}")  # not a version: ignored
-    report = run(tmp_path, str(folder), "--doc", "test-policy", *ARGS)
+    report = run(tmp_path, db_url, str(folder), "--doc", "test-policy", *ARGS)
     assert report["versions"] == 3 and report["new"] == 2 and report["same"] == 1
     assert report["changes"] == 1 and report["alerts"] == 1
-    (change,) = changes(tmp_path)
+    (change,) = changes(db_url)
     assert change.detected_at == datetime(2025, 5, 28, 0, 30, 56, tzinfo=UTC)
     assert change.categories == ["text", "legal-basis", "dates", "ai"]
     assert "now relies on legitimate interests" in change.title
@@ -113,7 +114,7 @@ def _git(repo: Path, *args: str, date: str | None = None) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
 
 
-def test_a_git_history_skips_the_archives_technical_commits(tmp_path: Path) -> None:
+def test_a_git_history_skips_the_archives_technical_commits(tmp_path: Path, db_url: str) -> None:
     repo = tmp_path / "versions"
     repo.mkdir()
     _git(repo, "init", "-q")
@@ -135,9 +136,11 @@ def test_a_git_history_skips_the_archives_technical_commits(tmp_path: Path) -> N
         _git(repo, "commit", "-q", "--allow-empty", "-m", message, date=date)
     versions = read_archive(repo, "Facebook/Privacy Policy.md")
     assert [v.technical for v in versions] == [False, True, False, True]
-    report = run(tmp_path, str(repo), "--file", "Facebook/Privacy Policy.md", "--doc", "fb", *ARGS)
+    report = run(
+        tmp_path, db_url, str(repo), "--file", "Facebook/Privacy Policy.md", "--doc", "fb", *ARGS
+    )
     assert report["changes"] == 2 and report["technical"] == 1 and report["alerts"] == 1
-    technical, news = changes(tmp_path)
+    technical, news = changes(db_url)
     assert technical.technical and not technical.alert
     assert news.alert and news.detected_at.date().isoformat() == "2025-05-28"
 
@@ -173,6 +176,7 @@ def test_a_corpus_archive_marks_technical_versions(tmp_path: Path) -> None:
 )
 def test_bad_input_is_a_clear_error_and_exit_2(
     tmp_path: Path,
+    db_url: str,
     monkeypatch: pytest.MonkeyPatch,
     setup: str | None,
     args: list[str],
@@ -188,7 +192,7 @@ def test_bad_input_is_a_clear_error_and_exit_2(
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
         app,
-        ["replay", *args, "--db", f"sqlite:///{tmp_path / 'pw.db'}", "--no-publish"],
+        ["replay", *args, "--db", db_url, "--no-publish"],
         env={"POLICYWATCH_SOURCES": str(tmp_path / "none.toml")},
     )
     assert result.exit_code == 2
@@ -201,9 +205,9 @@ def test_read_archive_refuses_what_it_cannot_read(tmp_path: Path) -> None:
         read_archive(tmp_path / "a.txt")
 
 
-def test_crawled_and_replayed_texts_share_one_history_function(tmp_path: Path) -> None:
+def test_crawled_and_replayed_texts_share_one_history_function(tmp_path: Path, db_url: str) -> None:
     """A -> B -> A through apply_text: the return is a transition that knows A was recent."""
-    sessions = open_db(f"sqlite:///{tmp_path / 'pw.db'}")
+    sessions = open_db(db_url)
     spec = DocumentSpec("d", "S", "T", "policy", "https://x/", None, "en_US", "http", (), ())
     start = datetime(2025, 1, 1, tzinfo=UTC)
     with sessions() as session:
@@ -224,11 +228,11 @@ def test_crawled_and_replayed_texts_share_one_history_function(tmp_path: Path) -
 
 
 def test_readme_example_replays_a_shipped_archive_into_a_document_of_sources(
-    tmp_path: Path,
+    tmp_path: Path, db_url: str
 ) -> None:
     root = Path(__file__).resolve().parent.parent
     archive = root / "demo" / "data" / "whatsapp-privacy-policy-en.tar.xz"
-    db = f"sqlite:///{tmp_path / 'pw.db'}"
+    db = db_url
     result = CliRunner().invoke(
         app,
         ["replay", str(archive), "--doc", "whatsapp-privacy-policy-eea", "--db", db, "--json"]

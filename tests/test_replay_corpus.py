@@ -4,6 +4,7 @@ Data: demo/data (Platform Governance Archive, ODC-BY 1.0, see demo/data/ATTRIBUT
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,15 @@ from sqlalchemy import select
 from demo.replays import CORPUS, CorpusDocument, DocumentReport, replay_document
 from storage.db import open_db
 from storage.models import Change
+from tests.conftest import fresh_db_url
 
 BY_ARCHIVE = {doc.archive: doc for doc in CORPUS}
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('replay') / 'pw.db'}"
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_db_url(tmp_path_factory.mktemp("replay")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

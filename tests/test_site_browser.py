@@ -29,10 +29,22 @@ from demo.server import FakeMeta
 from feeds.publish import publish
 from spiders.browser import CHROMIUM_ARGS as BROWSER_ARGS
 from storage.db import open_db
-from storage.models import Change, Document, Fetch, Link, LinkCheck, LinkSighting
+from storage.models import Change, Document
 from tests.conftest import write_sources
-from tests.factories import T1, T2, T3, add_change, add_document, add_version
-from tests.test_site import NEW, NEWER, OLD
+from tests.factories import (
+    T1,
+    T2,
+    T3,
+    add_change,
+    add_check,
+    add_document,
+    add_fetch,
+    add_health_change,
+    add_link,
+    add_sighting,
+    add_version,
+)
+from tests.site_helpers import NEW, NEWER, OLD
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # The project's own launch arguments (spiders.browser), plus --headless for the tests.
@@ -131,9 +143,9 @@ def context(browser: Any, base: str, **options: Any) -> Iterator[tuple[Any, Watc
 
 
 @pytest.fixture
-def built(tmp_path: Path) -> Path:
+def built(tmp_path: Path, db_url: str) -> Path:
     """A published site: two text changes, a link-health change, links and a failed fetch."""
-    maker = open_db(f"sqlite:///{tmp_path}/t.db")
+    maker = open_db(db_url)
     with maker() as session:
         add_document(session, "fb-privacy", "Facebook Privacy Policy", "https://www.facebook.com/p")
         add_document(session, "ig-privacy", "Instagram Privacy Policy", "https://instagram.com/p")
@@ -150,54 +162,27 @@ def built(tmp_path: Path) -> Path:
         i1 = add_version(session, "ig-privacy", "Instagram one.", T1)
         i2 = add_version(session, "ig-privacy", "Instagram two.", T2)
         add_change(session, i1, i2, "Instagram one.", "Instagram two.", T1, "IG text", ["text"])
-        link = Link(
-            url="https://www.facebook.com/help/contact/1",
-            kind="objection",
-            first_seen=T1,
-            last_seen=T3,
-            outcome="login-required",
-            outcome_since=T3,
+        form = "https://www.facebook.com/help/contact/1"
+        link = add_link(session, form, "objection", "login-required", T3)
+        add_sighting(session, link, "fb-privacy", "Object", "You can object.")
+        add_check(session, link, T3, "login-required", "Log in")
+        add_health_change(
+            session,
+            "link-health",
+            "fb-privacy",
+            T3 + timedelta(hours=2),
+            "Objection form asks to log in",
+            ["opt-out-links"],
+            {"outcome": "login-required"},
+            link=link,
         )
-        session.add(link)
-        session.flush()
-        session.add(
-            LinkSighting(
-                link_id=link.id,
-                document_id="fb-privacy",
-                anchor="Object",
-                context="You can object.",
-                first_seen=T1,
-                last_seen=T3,
-            )
-        )
-        session.add(
-            LinkCheck(
-                link_id=link.id,
-                checked_at=T3,
-                http_status=200,
-                outcome="login-required",
-                evidence="Log in",
-            )
-        )
-        session.add(
-            Change(
-                kind="link-health",
-                document_id="fb-privacy",
-                link_id=link.id,
-                detected_at=T3 + timedelta(hours=2),
-                title="Objection form asks to log in",
-                categories=["opt-out-links"],
-                summary={"outcome": "login-required"},
-            )
-        )
-        session.add(
-            Fetch(
-                document_id="fb-privacy",
-                url="https://www.facebook.com/p",
-                started_at=T3 + timedelta(hours=3),
-                error="http-5xx",
-                http_status=503,
-            )
+        add_fetch(
+            session,
+            "fb-privacy",
+            T3 + timedelta(hours=3),
+            "http-5xx",
+            503,
+            url="https://www.facebook.com/p",
         )
         session.commit()
         publish(session, tmp_path / "public", "http://127.0.0.1:8000/")
@@ -363,61 +348,37 @@ def hostile_rows(session: Session, beacon: str) -> None:
         "ai": "<svg onload=window.__pwned=1>",
         "other": {"html": "<iframe src=javascript:window.__pwned=1>"},
     }
-    link = Link(
-        url="javascript:window.__pwned='link'",
-        kind="<b>opt-out</b>",
-        first_seen=T1,
-        last_seen=T3,
-        outcome="<script>x</script>",
-        outcome_since=T3,
+    link = add_link(
+        session, "javascript:window.__pwned='link'", "<b>opt-out</b>", "<script>x</script>", T3
     )
-    watched = Link(
-        url=f"{beacon}/objection",
-        kind="objection",
-        first_seen=T1,
-        last_seen=T3,
-        outcome="form",
-        outcome_since=T2,
-    )
-    session.add_all([link, watched])
-    session.flush()
+    watched = add_link(session, f"{beacon}/objection", "objection", "form", T2)
     for lk in (link, watched):
-        session.add(
-            LinkSighting(
-                link_id=lk.id,
-                document_id="evil",
-                anchor="<img src=x onerror=1>",
-                context="<script>window.__pwned=1</script>",
-                first_seen=T1,
-                last_seen=T3,
-            )
+        add_sighting(
+            session, lk, "evil", "<img src=x onerror=1>", "<script>window.__pwned=1</script>"
         )
-        session.add(
-            LinkCheck(
-                link_id=lk.id,
-                checked_at=T3,
-                http_status=200,
-                final_url="javascript:window.__pwned=1",
-                outcome="error",
-                evidence="<svg onload=window.__pwned=1>",
-            )
+        add_check(
+            session,
+            lk,
+            T3,
+            "error",
+            "<svg onload=window.__pwned=1>",
+            final_url="javascript:window.__pwned=1",
         )
-    session.add(
-        Change(
-            kind="link-health",
-            document_id="evil",
-            link_id=link.id,
-            detected_at=T3,
-            title="<script>window.__pwned='title'</script>",
-            categories=[evil],
-            summary={"<b>key</b>": "<img src=x onerror=window.__pwned=1>"},
-        )
+    add_health_change(
+        session,
+        "link-health",
+        "evil",
+        T3,
+        "<script>window.__pwned='title'</script>",
+        [evil],
+        {"<b>key</b>": "<img src=x onerror=window.__pwned=1>"},
+        link=link,
     )
 
 
 @pytest.mark.usefixtures("prefect")
 def test_hostile_pages_through_the_pipeline_never_run_load_or_leak(
-    browser: Any, site: FakeMeta, tmp_path: Path
+    browser: Any, site: FakeMeta, tmp_path: Path, db_url: str
 ) -> None:
     from flows.monitor import monitor
 
@@ -427,7 +388,7 @@ def test_hostile_pages_through_the_pipeline_never_run_load_or_leak(
         tmp_path / "sources.toml",
         [{"id": "evil", "url": site.url("/policy"), "title": "<svg onload=alert(1)> Policy"}],
     )
-    db = f"sqlite:///{tmp_path / 'pw.db'}"
+    db = db_url
     out = tmp_path / "public"
 
     def crawl() -> dict[str, Any]:

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 from feeds import atomic, incremental
 from feeds.publish import publish
 from storage.models import Change
-from tests import test_site
+from tests import factories, site_helpers
 from tests.factories import T1, T2, T3, add_change, add_document, add_version
-from tests.test_site import BASE, NEWER
+from tests.site_helpers import BASE, NEWER
 
-session = test_site.session  # the same fixtures: a real SQLite file, two changes
-changes = test_site.changes
+session = factories.session  # the same fixtures: a real SQLite file, two changes
+changes = site_helpers.changes
 
 
 def inodes(out: Path) -> dict[str, int]:

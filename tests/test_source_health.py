@@ -41,12 +41,12 @@ def test_alert_rules() -> None:
 
 
 def test_a_consent_wall_is_a_failure_and_a_long_one_is_one_change(
-    tmp_path: Path, site: FakeMeta
+    tmp_path: Path, db_url: str, site: FakeMeta
 ) -> None:
     site.page("/p", POLICY)
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
     sources.write_text(sources.read_text().replace("[crawl]", "[crawl]\nalert_after_hours = 0"))
-    cfg = RunConfig(db_url=f"sqlite:///{tmp_path / 'pw.db'}", sources_path=str(sources))
+    cfg = RunConfig(db_url=db_url, sources_path=str(sources))
 
     def run() -> int:
         run_id = start_run(cfg)

@@ -1,0 +1,89 @@
+"""Retention of raw bodies: a page with rotating tokens is a new body on every fetch, even
+when its text did not change. Of each run of fetches that showed the same version, the
+first and the last body are kept (and every body that produced a version, and every
+failure's body, as evidence); the bodies in between are dropped. Their fetches stay, with
+``body_pruned`` set: the history of what was seen when is complete, only the bytes go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, exists, select, union_all, update
+from sqlalchemy.orm import Session
+
+from storage.blobs import store_of
+from storage.models import Blob, Change, Fetch, LinkCheck, Version
+
+
+def bodies_to_drop(fetches: Iterable[tuple[int, int | None, bool]]) -> list[int]:
+    """Ids of the fetches whose body goes, from (fetch id, version id, produced a version) of
+    one document's processed, successful fetches in order: all but the first and the last of
+    each run of the same version, never one that produced its version."""
+    runs: list[list[tuple[int, bool]]] = []
+    last_version: object = object()
+    for fetch_id, version_id, produced in fetches:
+        if version_id != last_version or not runs:
+            runs.append([])
+            last_version = version_id
+        runs[-1].append((fetch_id, produced))
+    return [fid for run in runs for fid, produced in run[1:-1] if not produced]
+
+
+def prune_unchanged_bodies(session: Session, document_ids: Iterable[str]) -> int:
+    """Apply the retention rule to these documents; return how many bodies were dropped."""
+    dropped = 0
+    candidates: set[str] = set()
+    for document_id in document_ids:
+        rows = session.execute(
+            select(Fetch.id, Fetch.version_id, Fetch.blob_hash, Version.id.is_not(None))
+            .outerjoin(Version, Version.fetch_id == Fetch.id)
+            .where(
+                Fetch.document_id == document_id,
+                Fetch.processed.is_(True),
+                Fetch.error.is_(None),
+                Fetch.version_id.is_not(None),
+            )
+            .order_by(Fetch.id)
+        ).all()
+        # pruned fetches have no body; they still break nothing in a run (same version)
+        ids = bodies_to_drop((r[0], r[1], bool(r[3])) for r in rows)
+        with_body = {r[0]: r[2] for r in rows if r[2] is not None}
+        ids = [i for i in ids if i in with_body]
+        if not ids:
+            continue
+        candidates.update(with_body[i] for i in ids)
+        session.execute(
+            update(Fetch)
+            .where(Fetch.id.in_(ids))
+            .values(blob_hash=None, body_pruned=True)
+            .execution_options(synchronize_session=False)
+        )
+        dropped += len(ids)
+    _delete_unreferenced(session, candidates)
+    return dropped
+
+
+def _delete_unreferenced(session: Session, hashes: set[str]) -> None:
+    if not hashes:
+        return
+    refs = union_all(
+        select(Fetch.blob_hash.label("h")).where(Fetch.blob_hash.in_(hashes)),
+        select(Version.text_blob.label("h")).where(Version.text_blob.in_(hashes)),
+        select(Change.diff_blob.label("h")).where(Change.diff_blob.in_(hashes)),
+        select(LinkCheck.blob_hash.label("h")).where(LinkCheck.blob_hash.in_(hashes)),
+    ).subquery()
+    used = set(session.scalars(select(refs.c.h)))
+    gone = sorted(hashes - used)
+    if not gone:
+        return
+    session.execute(
+        delete(Blob)
+        .where(Blob.hash.in_(gone), ~exists().where(Fetch.blob_hash == Blob.hash))
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    store = store_of(session)
+    if store is not None:
+        for digest in gone:
+            store.delete(digest)
