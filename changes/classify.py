@@ -34,18 +34,26 @@ from functools import lru_cache
 from typing import Any
 
 from changes.ai import about_ai, ai_sentences
+from changes.claims import check_claims, stated_bases_check
 from changes.dates import date_changes
 from changes.legalbasis import basis_changes, legal_bases, short_label
+from changes.noise import DEFAULT_PROFILE, without_chrome
 from changes.optout import link_changes, optout_links
 from changes.partial import Blocks, line_ops, restored, vanished
 from changes.plain import plain, words
+from changes.prose_bases import prose_changes, prose_mentions
+from changes.titles import TITLE_LIMIT, edit_phrase
 
 __all__ = ["CATEGORIES", "Classification", "Earlier", "classify", "same_words"]
 
 #: Categories a change can have, in the order titles and feeds list them.
 CATEGORIES: tuple[str, ...] = ("text", "legal-basis", "opt-out", "dates", "ai")
 
-_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+(?=\s|$)|$)")
+# A sentence ends at . ! ? followed by a space, but "27. Mai 2025" does not end one.
+_SENTENCE = re.compile(
+    r"(?:\b\d{1,2}\.(?=\s*(?:Januar|Februar|März|April|Mai|Juni|Juli|August|September"
+    r"|Oktober|November|Dezember)\b)|[^.!?])+(?:[.!?]+(?=\s|$)|$)"
+)
 # Settings links are listed in the summary, but only these kinds make a change "opt-out":
 # settings and help pages are renamed and moved often, objection forms rarely.
 _ALERTING_LINKS = frozenset({"objection", "opt-out", "consent", "form"})
@@ -78,6 +86,7 @@ def classify(
     words_added: int = 0,
     words_removed: int = 0,
     recent: Sequence[Earlier] = (),
+    profile: str = DEFAULT_PROFILE,
 ) -> Classification:
     """Classify the change from ``old`` to ``new`` of the document titled ``document``.
 
@@ -107,23 +116,40 @@ def classify(
             "words": back.words,
             "blocks": back.count,
         }
-    old_eff = _without(old_lines, held)
-    new_eff = _without(new_lines, back)
+    old_eff = without_chrome(_without(old_lines, held), profile)
+    new_eff = without_chrome(_without(new_lines, back), profile)
 
     categories: list[str] = []
     added, removed = _changed_sentences(old_eff, new_eff)
     if _words_of(old_eff) != _words_of(new_eff):
         categories.append("text")
 
-    bases = basis_changes(legal_bases(old_eff, lang), legal_bases(new_eff, lang))
-    purposes = _ai_first(bases["purposes"])
+    old_bases, new_bases = legal_bases(old_eff, lang), legal_bases(new_eff, lang)
+    bases = basis_changes(old_bases, new_bases)
+    checked = check_claims(bases["purposes"], old_bases, new_bases, old_eff, new_eff)
+    purposes = _ai_first(checked.purposes)
     if purposes:
         summary["bases"] = _basis_items(purposes)
+    if checked.reorganised:
+        summary["bases_reorganised"] = {"purposes": len(checked.unconfirmed)}
     if bases["processing"]:
         summary["processing"] = bases["processing"]
-    if bases["bases_added"] or bases["bases_removed"]:
-        summary["bases_stated"] = {"added": bases["bases_added"], "removed": bases["bases_removed"]}
-    if any(bases.values()):
+    stated_added, stated_removed = stated_bases_check(
+        bases["bases_added"], bases["bases_removed"], old_bases, new_bases, old_eff, new_eff, lang
+    )
+    if stated_added or stated_removed:
+        summary["bases_stated"] = {"added": stated_added, "removed": stated_removed}
+    prose = prose_changes(added, removed, old_eff, new_eff, lang)
+    if prose:
+        summary["bases"] = [*summary.get("bases", []), *prose]
+    if (
+        bases["purposes"]
+        or bases["processing"]
+        or bases["bases_added"]  # a basis newly named: the category, without a claim
+        or bases["bases_removed"]
+        or prose
+        or prose_mentions(added, removed, lang)
+    ):
         categories.append("legal-basis")
 
     links = link_changes(optout_links(old_eff, lang), optout_links(new_eff, lang))
@@ -138,6 +164,12 @@ def classify(
     if dates:
         summary.update(dates)
         categories.append("dates")
+    notes = dates.get("announced", {}).get("added", []) if dates else []
+    if notes and summary.get("bases"):  # the new text announces a policy taking effect later
+        when = {"date": notes[0]["date"], "iso": notes[0]["iso"]}
+        for item in summary["bases"]:
+            if item["action"] == "added":
+                item.setdefault("announced", when)
 
     ai = ai_sentences([*added, *removed], lang, limit=1)
     if ai:
@@ -148,16 +180,48 @@ def classify(
         "added": sum(len(words(s)) for s in added),
         "removed": sum(len(words(s)) for s in removed),
     }
-    title, alert = _headline(document, summary, purposes, categories, held, back)
+    title, alert = _headline(
+        document,
+        summary,
+        purposes,
+        categories,
+        held,
+        back,
+        (old_eff, new_eff, added, removed, lang),
+    )
     del summary["words_changed"]
+    shape = _quiet_shape(old, new, old_eff, new_eff)
     returned = next((r for r in recent if r.text == new), None)
-    if returned is not None:
+    if shape and alert and set(categories) <= {"text"} and not held and not back:
+        alert = False
+        summary["no_alert"] = shape
+        title = f"{document}: {shape}"
+    elif returned is not None:
         alert = False
         summary["no_alert"] = f"the text returns to the one last seen {returned.seen}"
         title = f"{document}: back to the text last seen {returned.seen}"
     elif not alert:
         summary["no_alert"] = _quiet_reason(held, back)
     return Classification(title, [c for c in CATEGORIES if c in categories], summary, alert)
+
+
+def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str) -> str | None:
+    """Why an edit is not news, when its words are the same in another sense: only page
+    chrome differs, only numbering and layout, or the same sentences reordered/repeated."""
+    if _words_of(old_eff) == _words_of(new_eff):
+        if _words_of(old) != _words_of(new):
+            return "only page chrome changed (navigation, menus, banners)"
+        return None
+    if _letters(old_eff) == _letters(new_eff):
+        return "only numbering or layout changed; the same words in the same order"
+    if set(_sentences(old_eff)) == set(_sentences(new_eff)):
+        return "the same sentences, reordered or repeated"
+    return None
+
+
+def _letters(text: str) -> list[str]:
+    """The words of a text that have letters, numbering and list markers set aside."""
+    return [w.casefold() for w in _words_of(text) if sum(c.isalpha() for c in w) >= 2]
 
 
 def same_words(old: str, new: str) -> bool:
@@ -216,11 +280,19 @@ def _headline(
     categories: list[str],
     held: Blocks | None,
     back: Blocks | None,
+    edit: tuple[str, str, list[str], list[str], str],
 ) -> tuple[str, bool]:
     """The title, and whether the change is worth an alert at all."""
+    old, new, added, removed, lang = edit
     parts: list[str] = []
     if purposes:
         parts.append(_basis_phrase(purposes))
+    elif summary.get("bases_reorganised"):
+        n = summary["bases_reorganised"]["purposes"]
+        parts.append(
+            f"legal-basis section reorganised: {n} purpose{'s' if n != 1 else ''} could not be"
+            " compared"
+        )
     elif summary.get("processing"):
         parts.append(_processing_phrase(_ai_first(summary["processing"])))
     elif summary.get("bases_stated"):
@@ -239,18 +311,22 @@ def _headline(
             parts.append(f"effective date moved from {date['from']} to {date['to']}")
         else:
             parts.append(f"now states the date {date['to']}")
+    announced = summary.get("announced")
+    if announced and len(parts) < 2 and not date:
+        if announced["added"]:
+            note = announced["added"][0]
+            parts.append(f"update notice \u2018{_clip(note['sentence'], 90)}\u2019 added")
+        else:
+            note = announced["removed"][0]
+            parts.append(f"update notice \u2018{_clip(note['sentence'], 90)}\u2019 removed")
     if summary.get("deadlines") and not parts:
         parts.append("a deadline next to the objection text changed")
     if summary.get("ai") and not parts:
         parts.append(f"AI text changed: \u201c{_clip(summary['ai'])}\u201d")
     if not parts and "text" in categories:
-        changed = summary["words_changed"]
-        if changed["added"] or changed["removed"]:
-            parts.append(f"text changed (+{changed['added']}/-{changed['removed']} words)")
-        else:  # the same sentences, moved or repeated
-            parts.append(
-                f"text moved (+{summary['words_added']}/-{summary['words_removed']} words)"
-            )
+        room = TITLE_LIMIT - len(document) - 2
+        phrase = edit_phrase(old, new, added, removed, lang, room)
+        parts.append(phrase or "the same sentences, moved or repeated")
     if not parts:
         if held:
             return f"{document}: {held.words} words vanished (held as a partial render)", False

@@ -9,21 +9,33 @@ from dataclasses import dataclass
 from changes.lexicon import fold, lang_of, patterns
 from changes.plain import plain
 
-__all__ = ["Deadline", "date_changes", "deadlines", "iso_date", "stated_date"]
+__all__ = [
+    "Announcement",
+    "Deadline",
+    "announcements",
+    "date_changes",
+    "deadlines",
+    "iso_date",
+    "stated_date",
+]
 
 _MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
+_ABBR_EN = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 _MONTHS_FR = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
 _MONTHS_DE = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 
 # "June 26, 2024" | "26 June 2024" | "4 January, 2022" | "4 janvier 2022" | "26. Juni 2024"
-_DATE_EN = rf"(?:(?:{_MONTHS_EN})\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+(?:{_MONTHS_EN}),?\s+\d{{4}})"
+_DATE_EN = (
+    rf"(?:(?:{_MONTHS_EN}|(?:{_ABBR_EN})\.?)\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS_EN}),?\s+\d{{4}})"
+)
 _DATE_FR = rf"\d{{1,2}}(?:er)?\s+(?:{_MONTHS_FR})\s+\d{{4}}"
 _DATE_DE = rf"\d{{1,2}}\.\s*(?:{_MONTHS_DE})\s+\d{{4}}"
 _ANY_DATE = re.compile(rf"(?<!\w)(?:{_DATE_EN}|{_DATE_FR}|{_DATE_DE})(?!\w)", re.I)
 
 _PATTERNS = (
     re.compile(
-        rf"\b(?:Effective(?: from)?|Last (?:revised|updated|modified)|Date of last revision)"
+        rf"\b(?:Effective(?: from| date)?|Last (?:revised|updated|modified)|Date of last revision)"
         rf"(?: on| as of)?:?\s+({_DATE_EN})",
         re.I,
     ),
@@ -45,7 +57,9 @@ _MONTH_NUMBER = {
     m.casefold(): i + 1
     for months in (_MONTHS_EN, _MONTHS_FR, _MONTHS_DE)
     for i, m in enumerate(months.split("|"))
-}
+} | {m.casefold(): i + 1 for i, m in enumerate(_ABBR_EN.replace("|Sept", "").split("|")) if i < 4}
+_MONTH_NUMBER |= {"jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11}
+_MONTH_NUMBER |= {"dec": 12, "1er": 1}
 # A sentence: up to . ! ? or a line end, but "26. Juni 2024" does not end one.
 _SENTENCE = re.compile(
     rf"(?:\b\d{{1,2}}\.(?=\s*(?:{_MONTHS_DE})\b)|[^.!?\n])*(?:[.!?](?=\s|$)|\n|$)", re.I
@@ -75,7 +89,7 @@ def iso_date(written: str | None) -> str | None:
     """``"June 26, 2024"``, ``"26 juin 2024"`` or ``"26. Juni 2024"`` as ``"2024-06-26"``."""
     if not written:
         return None
-    parts = re.findall(r"\d+|[^\W\d]+", written)
+    parts = re.findall(r"\d+|[^\W\d]+", re.sub(r"(?<=\d)(?:st|nd|rd|th|er)\b", "", written))
     numbers = [int(p) for p in parts if p.isdigit()]
     months = [_MONTH_NUMBER[p.casefold()] for p in parts if p.casefold() in _MONTH_NUMBER]
     if len(numbers) != 2 or len(months) != 1:
@@ -115,9 +129,55 @@ def deadlines(text: str, lang: str = "en") -> list[Deadline]:
     return out
 
 
+@dataclass(frozen=True)
+class Announcement:
+    """An update notice with the date it names ("The updates go into effect on ...")."""
+
+    date: str  # as written
+    iso: str | None  # YYYY-MM-DD when it can be read
+    sentence: str
+
+
+def announcements(text: str, lang: str = "en") -> list[Announcement]:
+    """Update notices that name a date: the date is announced, not (yet) the stated one.
+
+    >>> text = "We're updating our Terms. The updates go into effect on April 7, 2025."
+    >>> [(a.iso, a.sentence) for a in announcements(text)]
+    [('2025-04-07', 'The updates go into effect on April 7, 2025.')]
+    """
+    notice = patterns("dates", "notice", None, lang_of(lang))
+    if notice is None:
+        return []
+    out: list[Announcement] = []
+    for line in text.splitlines():
+        if not _ANY_DATE.search(line):
+            continue
+        for sentence in _SENTENCE.findall(plain(line)):
+            folded = fold(sentence).strip()
+            if not notice.search(folded):
+                continue
+            m = _ANY_DATE.search(folded)
+            if m:
+                written = " ".join(m.group(0).split())
+                found = Announcement(written, iso_date(written), folded)
+                if found not in out:
+                    out.append(found)
+    return out
+
+
 def date_changes(old: str, new: str, lang: str = "en") -> dict[str, object]:
-    """The stated date moved (``date``) and deadlines added or removed (``deadlines``)."""
+    """The stated date moved (``date``), deadlines added or removed (``deadlines``) and
+    update notices with a date added or removed (``announced``)."""
     out: dict[str, object] = {}
+    before_notes = {a.sentence: a for a in announcements(old, lang)}
+    after_notes = {a.sentence: a for a in announcements(new, lang)}
+    came = [a for s, a in after_notes.items() if s not in before_notes]
+    went = [a for s, a in before_notes.items() if s not in after_notes]
+    if came or went:
+        out["announced"] = {
+            "added": [{"date": a.date, "iso": a.iso, "sentence": a.sentence} for a in came],
+            "removed": [{"date": a.date, "iso": a.iso, "sentence": a.sentence} for a in went],
+        }
     before, after = stated_date(old), stated_date(new)
     same_day = before and after and iso_date(before) == iso_date(after) is not None
     if before != after and after and not same_day:

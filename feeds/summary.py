@@ -63,11 +63,17 @@ def _bases(value: Any) -> Block | None:
         action = _s(item.get("action")) or "changed"
         basis, purpose = _s(item.get("basis")), _s(item.get("purpose"))
         mark = action if action in ("added", "removed") else "moved"
+        announced = item.get("announced")
+        when = ""
+        if isinstance(announced, Mapping):  # typed in changes/ (see changes/claims.py)
+            action = "announced"
+            when = f" (from {_s(announced.get('date'))})" if announced.get("date") else ""
         lines.append(
             _line(
                 f"{action.capitalize()}: ",
                 Piece(basis or "(unnamed basis)"),
                 f" for \u201c{purpose}\u201d" if purpose else "",
+                when,
                 mark=mark,
             )
         )

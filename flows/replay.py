@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from changes.extract import EXTRACTOR_VERSION, normalise_markdown
 from changes.links import canonical_url
@@ -98,7 +98,7 @@ class ReplayResult:
     versions: int = 0  # archived versions read
     distinct_texts: int = 0  # distinct texts once normalised
     counts: dict[str, int] = field(
-        default_factory=lambda: {"same": 0, "new": 0, "held": 0, "confirmed": 0}
+        default_factory=lambda: {"same": 0, "new": 0, "held": 0, "confirmed": 0, "known": 0}
     )
     change_ids: list[int] = field(default_factory=list)
     changes: int = 0
@@ -125,9 +125,9 @@ def replay(
     never alert. ``on_version(i, version)`` is called after each version (progress).
 
     Commits in batches (:data:`BATCH_SECONDS`), each holding the document's lock, so that a
-    crawl meanwhile waits a moment, never a whole replay. Records older than what an earlier
-    replay of this document already applied are skipped: a replay that was stopped half-way
-    resumes where it stopped instead of applying old texts again.
+    crawl meanwhile waits a moment, never a whole replay. Records no newer than what the
+    document's history already covers are skipped (counted as ``known``): a replay run twice,
+    or stopped half-way, resumes where it stopped instead of applying old texts again.
     """
     started = time.monotonic()
     window = timedelta(days=flap_window_days)
@@ -140,7 +140,7 @@ def replay(
             lock_document(session, spec.id)
             doc = session.get(Document, spec.id)
             session.refresh(doc)
-            applied_until = _replayed_until(session, spec.id)
+            known = _known_until(session, spec.id)
             batch_started = time.monotonic()
             for i, recorded in enumerate(versions):
                 if time.monotonic() - batch_started > BATCH_SECONDS:
@@ -148,8 +148,11 @@ def replay(
                     lock_document(session, spec.id)
                     session.refresh(doc)
                     batch_started = time.monotonic()
-                if applied_until is not None and recorded.recorded_at <= applied_until:
-                    result.counts["skipped"] = result.counts.get("skipped", 0) + 1
+                if known is not None and recorded.recorded_at <= known:
+                    # already in the history (a replay run twice or stopped half-way, or an
+                    # archive that overlaps what was crawled): applying it again would
+                    # invent changes
+                    result.counts["known"] += 1
                     result.versions += 1
                     continue
                 raw = hashlib.sha256(recorded.text.encode("utf-8")).hexdigest()
@@ -188,12 +191,10 @@ def replay(
     return result
 
 
-def _replayed_until(session: Session, document_id: str) -> datetime | None:
-    """The latest time an earlier replay applied to this document, or None."""
+def _known_until(session: Any, document_id: str) -> datetime | None:
+    """The last time the document's history already covers (its versions' last sighting)."""
     return session.scalar(
-        select(func.max(Version.last_seen)).where(
-            Version.document_id == document_id, Version.extractor_version == ARCHIVE_EXTRACTOR
-        )
+        select(func.max(Version.last_seen)).where(Version.document_id == document_id)
     )
 
 

@@ -1,0 +1,148 @@
+"""Check every legal-basis claim against both texts before it is published. Pure, no I/O.
+
+The legal-basis parser reads purposes from tables, lists and headings. When a policy
+changes its layout, one side may yield no purposes (or other ones) although the words are
+still there: comparing the two readings then produces claims that are false ("no longer
+relies on" for a purpose the new text still states). A claim survives only when the texts
+confirm it:
+
+- "P now relies on B": the old reading does not list P under B (under any audience), and
+  P's words are not in the old text unless the old reading found P under another basis;
+- "P no longer relies on B": the new reading does not list P under B, and P's words are
+  gone from the new text unless the new reading found P under another basis;
+- "the text now states B" / "no longer states B": the old (new) text names B nowhere.
+
+When most purposes cannot be confirmed, the legal-basis section was reorganised: the
+change says how many purposes could not be compared and claims nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from changes.legalbasis import BASES, LegalBases, bases_named, basis_name
+from changes.legalbasis import _content as content_words
+from changes.legalbasis import _key as purpose_key
+from changes.plain import plain
+
+__all__ = ["Checked", "check_claims", "stated_bases_check"]
+
+#: Unconfirmed purposes (or more than confirmed ones) from which a section is reorganised.
+REORGANISED_AT = 3
+_PRESENT = 0.85  # share of a purpose's content words on one line for it to be "still there"
+
+
+@dataclass
+class Checked:
+    """Claims confirmed by both texts, and how many purposes could not be compared."""
+
+    purposes: list[dict[str, Any]] = field(default_factory=list)
+    unconfirmed: list[str] = field(default_factory=list)  # purpose labels
+    reorganised: bool = False
+
+
+def _names() -> dict[str, str]:
+    return {basis_name(b): b for b in BASES}
+
+
+def _listed(reading: LegalBases, label: str) -> set[str]:
+    """Bases under which ``reading`` lists the purpose ``label`` (any audience)."""
+    key = purpose_key(label)
+    words = content_words(label)
+    out = set()
+    for basis, purposes in reading.purposes.items():
+        for p in purposes:
+            if p.key == key or (words and _overlap(words, content_words(p.label)) >= 0.9):
+                out.add(basis)
+    return out
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a) if a else 0.0
+
+
+def _present(text_lines: list[frozenset[str]], label: str) -> bool:
+    """Are the words of ``label`` still on one line of a text?"""
+    words = content_words(label)
+    if not words:
+        return False
+    return any(_overlap(words, line) >= _PRESENT for line in text_lines)
+
+
+_PIECE = re.compile(r"<br>|\||(?<=[.;:!?])\s")
+
+
+def _line_words(text: str) -> list[frozenset[str]]:
+    """Content words of each table cell, list item or sentence of ``text`` (a long table
+    row holds most words of any purpose: the words must be together in one piece)."""
+    return [
+        content_words(plain(piece))
+        for line in text.splitlines()
+        if line.strip()
+        for piece in _PIECE.split(line)
+        if piece.strip()
+    ]
+
+
+def check_claims(
+    entries: list[dict[str, Any]],
+    old: LegalBases,
+    new: LegalBases,
+    old_text: str,
+    new_text: str,
+) -> Checked:
+    """Keep the bases added to / removed from each purpose that both texts confirm."""
+    names = _names()
+    checked = Checked()
+    old_lines: list[frozenset[str]] | None = None
+    new_lines: list[frozenset[str]] | None = None
+    for entry in entries:
+        label = str(entry["purpose"])
+        before, after = _listed(old, label), _listed(new, label)
+        added = [b for b in entry["added"] if names.get(b, b) not in before]
+        removed = [b for b in entry["removed"] if names.get(b, b) not in after]
+        if added and not before:  # a new purpose: its words must be new too
+            old_lines = old_lines if old_lines is not None else _line_words(old_text)
+            if _present(old_lines, label):
+                added = []
+        if removed and not after:  # a purpose gone: its words must be gone too
+            new_lines = new_lines if new_lines is not None else _line_words(new_text)
+            if _present(new_lines, label):
+                removed = []
+        if added or removed:
+            checked.purposes.append({**entry, "added": added, "removed": removed})
+        if len(added) < len(entry["added"]) or len(removed) < len(entry["removed"]):
+            checked.unconfirmed.append(label)
+    if len(checked.unconfirmed) >= REORGANISED_AT or (
+        checked.unconfirmed and len(checked.unconfirmed) > len(checked.purposes)
+    ):
+        checked.reorganised = True
+        checked.purposes = []
+    return checked
+
+
+def stated_bases_check(
+    added: list[str],
+    removed: list[str],
+    old: LegalBases,
+    new: LegalBases,
+    old_text: str,
+    new_text: str,
+    lang: str,
+) -> tuple[list[str], list[str]]:
+    """Bases the text newly states (named nowhere in the old text, and with purposes listed
+    under it in the new one) and no longer states (named nowhere in the new text), of those
+    the readings suggest. A basis newly named in passing is not a new basis."""
+    names = _names()
+    old_named = bases_named(old_text, lang) if added else set()
+    new_named = bases_named(new_text, lang) if removed else set()
+    return (
+        [
+            b
+            for b in added
+            if names.get(b, b) not in old_named and new.purposes.get(names.get(b, b))
+        ],
+        [b for b in removed if names.get(b, b) not in new_named],
+    )

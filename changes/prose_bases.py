@@ -1,0 +1,155 @@
+"""Legal bases stated in prose: sentences that tie a purpose to a GDPR basis. Pure, no I/O
+beyond the package's lexicons (prose_bases.toml for the ties, purposes and announcement
+words; legal_bases.toml for the bases themselves).
+
+"We'll use this information on the basis of legitimate interests to develop and improve
+generative AI models" states a basis (legitimate interests), a purpose as the sentence
+words it ("develop and improve generative AI models") and that it is announced. A claim
+is made only when the other text does not already state the same purpose with the same
+basis in some sentence (a reworded or moved sentence is not a new basis).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from changes.dates import iso_date
+from changes.legalbasis import BASES, basis_name
+from changes.lexicon import fold, lang_of, patterns
+from changes.plain import plain, words
+
+__all__ = ["ProseBasis", "prose_bases", "prose_changes", "prose_mentions"]
+
+_NEAR = 120  # characters between a tie ("on the basis of") and the basis it ties
+_SAME = 0.8  # share of a purpose's content words that makes another sentence "the same"
+_STOP = frozenset(
+    "the and for our your you with that this from are can will use using information data "
+    "pour les des nous vos votre und die der das wir ihre deine".split()
+)
+_DATE = re.compile(
+    r"\b(?:\d{1,2}(?:st|nd|rd|th|er)?\.?\s+[^\W\d]+,?\s+\d{4}|[^\W\d]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})\b"
+)
+
+
+@dataclass(frozen=True)
+class ProseBasis:
+    """One purpose tied to one basis by one sentence."""
+
+    basis: str  # one of legalbasis.BASES
+    purpose: str  # as the sentence states it
+    announced: bool  # future or announced ("we'll", "from June 26, 2024")
+    date: str | None  # a date the sentence names, as written
+    sentence: str
+
+
+def _content(text: str) -> frozenset[str]:
+    return frozenset(w.casefold() for w in words(text) if len(w) > 2 and w.casefold() not in _STOP)
+
+
+@lru_cache(maxsize=1 << 14)
+def prose_bases(sentence: str, lang: str = "en") -> tuple[ProseBasis, ...]:
+    """The (purpose, basis) pairs ``sentence`` states.
+
+    >>> [(p.basis, p.purpose, p.announced) for p in prose_bases(
+    ...     "We'll use this information on the basis of legitimate interests to develop "
+    ...     "and improve generative AI models for AI at Meta.")]
+    [('legitimate-interests', 'develop and improve generative AI models for AI at Meta', True)]
+    """
+    langs = lang_of(lang)
+    text = fold(plain(sentence))
+    tie = patterns("prose_bases", "tie", None, langs)
+    not_a_claim = patterns("prose_bases", "not", None, langs)
+    ties = [m.end() for m in tie.finditer(text)] if tie else []
+    if not ties or (not_a_claim and not_a_claim.search(text)):
+        return ()
+    bases: list[str] = []
+    for end in ties:  # each tie names the basis nearest to it
+        near = []
+        for basis in BASES:
+            mention = patterns("legal_bases", "mention", basis, langs)
+            for m in mention.finditer(text) if mention else ():
+                distance = m.start() - end if m.start() >= end else end - m.end() + _NEAR // 2
+                if distance <= _NEAR:
+                    near.append((distance, basis))
+        if near and min(near)[1] not in bases:
+            bases.append(min(near)[1])
+    purpose_pattern = patterns("prose_bases", "purpose", None, langs)
+    found = list(purpose_pattern.finditer(text)) if purpose_pattern else []
+    after = [m for m in found if m.start() >= ties[0]]
+    chosen = (after or found)[:1]
+    if not bases or not chosen:
+        return ()
+    purpose = next(g for g in chosen[0].groups() if g).strip(" ,")
+    if (
+        any(
+            (m := patterns("legal_bases", "mention", b, langs)) and m.search(purpose) for b in BASES
+        )
+        or len(_content(purpose)) < 2
+    ):
+        return ()
+    announced_pattern = patterns("prose_bases", "announced", None, langs)
+    announced = bool(announced_pattern and announced_pattern.search(text))
+    date = next((m.group(0) for m in _DATE.finditer(text) if iso_date(m.group(0))), None)
+    return tuple(ProseBasis(b, purpose, announced, date, text) for b in bases)
+
+
+def prose_mentions(added: Sequence[str], removed: Sequence[str], lang: str = "en") -> bool:
+    """Does a changed sentence tie something to a basis (even without a clear purpose)?"""
+    langs = lang_of(lang)
+    tie = patterns("prose_bases", "tie", None, langs)
+    if tie is None:
+        return False
+    for sentence in (*added, *removed):
+        text = fold(plain(sentence))
+        if tie.search(text) and any(
+            (p := patterns("legal_bases", "mention", b, langs)) and p.search(text) for b in BASES
+        ):
+            return True
+    return False
+
+
+def _stated_in(text: str, claim: ProseBasis, lang: str) -> bool:
+    """Does ``text`` state ``claim``'s basis with most of its purpose's words on one line?"""
+    mention = patterns("legal_bases", "mention", claim.basis, lang_of(lang))
+    want = _content(claim.purpose)
+    if mention is None or not want:
+        return False
+    for line in text.splitlines():
+        folded = fold(plain(line))
+        if mention.search(folded) and len(want & _content(folded)) >= _SAME * len(want):
+            return True
+    return False
+
+
+def prose_changes(
+    added: Sequence[str], removed: Sequence[str], old: str, new: str, lang: str = "en"
+) -> list[dict[str, Any]]:
+    """Claims (summary ``bases`` items) from sentences only in ``new`` / only in ``old``,
+    each checked against the other text."""
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for action, sentences, other in (("added", added, old), ("removed", removed, new)):
+        for sentence in sentences:
+            for claim in prose_bases(sentence, lang):
+                key = (action, claim.basis, claim.purpose.casefold())
+                if key in seen or _stated_in(other, claim, lang):
+                    continue
+                seen.add(key)
+                item: dict[str, Any] = {
+                    "action": action,
+                    "basis": basis_name(claim.basis),
+                    "purpose": claim.purpose,
+                    "stated": "prose",
+                    "sentence": claim.sentence[:300],
+                }
+                if claim.announced and action == "added":
+                    item["announced"] = {"date": claim.date, "iso": iso_date(claim.date)}
+                out.append(item)
+    reworded = {i["basis"] for i in out if i["action"] == "added"} & {
+        i["basis"] for i in out if i["action"] == "removed"
+    }
+    return [i for i in out if i["basis"] not in reworded]

@@ -1,0 +1,1 @@
+"""Evaluation of what policywatch says about real histories, against gold labels."""

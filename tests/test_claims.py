@@ -1,0 +1,192 @@
+"""Claims a journalist can quote (issue #8): prose legal bases in EN/FR/DE, every claim
+checked against both texts, reorganised legal-basis sections, titles that tell, page
+chrome kept quiet, announced dates. The lexicons' test sentences run as data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from changes.classify import classify
+from changes.dates import announcements
+from changes.lexicon import load
+from changes.noise import is_chrome
+from changes.prose_bases import prose_bases
+from changes.titles import TITLE_LIMIT
+
+
+def _cases(name: str, table: str = "case") -> list[Any]:
+    cases = load(f"{name}.tests")[table]
+    return [
+        pytest.param(c, id=f"{c.get('lang', c.get('profile'))}-{i}") for i, c in enumerate(cases)
+    ]
+
+
+@pytest.mark.parametrize("case", _cases("prose_bases"))
+def test_prose_basis_sentences(case: dict[str, Any]) -> None:
+    found = prose_bases(case["text"], case["lang"])
+    if case["basis"] == "none":
+        assert found == (), case["source"]
+        return
+    assert [p.basis for p in found] == [case["basis"]], (case["source"], found)
+    assert case["purpose"].casefold() in found[0].purpose.casefold(), found[0].purpose
+    assert found[0].announced is case["announced"], found[0]
+
+
+@pytest.mark.parametrize("case", _cases("dates", "notice"))
+def test_announced_dates(case: dict[str, Any]) -> None:
+    assert [a.iso for a in announcements(case["text"], case["lang"])] == [case["date"]]
+
+
+@pytest.mark.parametrize("case", _cases("dates", "no_notice"))
+def test_not_announcements(case: dict[str, Any]) -> None:
+    assert announcements(case["text"] + " 1 May 2025", case["lang"]) == []
+
+
+@pytest.mark.parametrize("case", _cases("noise"))
+def test_noise_profiles(case: dict[str, Any]) -> None:
+    assert is_chrome(case["line"], case["profile"]) is case["chrome"], case["source"]
+
+
+_POLICY = """Privacy Policy
+==============
+
+Effective May 1, 2025
+
+How we use information for AI
+-----------------------------
+
+We use information to provide our services.
+"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence", "basis", "words"),
+    [
+        (
+            "en",
+            "From May 27, 2025, we'll use public posts on the basis of legitimate interests "
+            "to develop and improve generative AI models for AI at Meta.",
+            "legitimate interests",
+            "develop and improve generative AI models",
+        ),
+        (
+            "fr",
+            "À partir du 27 mai 2025, nous nous fonderons sur nos intérêts légitimes pour "
+            "développer et améliorer l'IA chez Meta.",
+            "legitimate interests",
+            "développer et améliorer",
+        ),
+        (
+            "de",
+            "Ab dem 27. Mai 2025 werden wir uns auf unsere berechtigten Interessen stützen, "
+            "um KI bei Meta zu entwickeln.",
+            "legitimate interests",
+            "KI bei Meta",
+        ),
+    ],
+)
+def test_prose_announcement_is_a_checked_legal_basis_claim(
+    lang: str, sentence: str, basis: str, words: str
+) -> None:
+    new = _POLICY.replace("to provide our services.", f"to provide our services. {sentence}")
+    c = classify(_POLICY, new, document="Policy", lang=lang)
+    assert "legal-basis" in c.categories and c.alert
+    (item,) = c.summary["bases"]
+    assert item["basis"] == basis and item["action"] == "added"
+    assert words.casefold() in item["purpose"].casefold()
+    assert item["announced"]["iso"] == "2025-05-27"
+    assert len(c.title) <= TITLE_LIMIT
+    # the same sentence moved elsewhere is no new claim
+    moved = new.replace(sentence, "") + f"\n{sentence}\n"
+    assert "bases" not in classify(new, moved, document="Policy", lang=lang).summary
+
+
+_TABLE = """Legal bases
+===========
+
+Legitimate interests
+--------------------
+
+| Purpose | Why and how we process your information |
+| --- | --- |
+| Develop and improve AI at Meta | We train models on public posts. |
+| Promote safety and security | We detect abuse. |
+| Provide measurement and analytics | We count views. |
+| Communicate with you | We send notices. |
+"""
+
+_LIST = """Legal bases
+===========
+
+Legitimate interests
+--------------------
+
+* * *
+
+Develop and improve AI at Meta
+
+Why and how we process your information: We train models on public posts.
+
+* * *
+
+Promote safety and security
+
+Why and how we process your information: We detect abuse.
+
+* * *
+
+Provide measurement and analytics
+
+Why and how we process your information: We count views.
+
+* * *
+
+Communicate with you
+
+Why and how we process your information: We send notices.
+"""
+
+
+def test_relaid_legal_basis_section_claims_nothing() -> None:
+    c = classify(_TABLE, _LIST, document="Policy")
+    assert "bases" not in c.summary or not any(
+        i["action"] == "removed" for i in c.summary["bases"]
+    ), c.summary.get("bases")
+    assert "no longer relies" not in c.title
+
+
+def test_titles_tell_what_changed() -> None:
+    new = _POLICY.replace(
+        "to provide our services.",
+        "to provide our services. We keep your messages for ninety days after you delete them.",
+    )
+    c = classify(_POLICY, new, document="Policy")
+    assert c.title.startswith("Policy: in \u2018How we use information for AI\u2019, added:")
+    assert "ninety days" in c.title and "words" not in c.title
+    long = _POLICY.replace("to provide our services.", "to provide " + "our services " * 60 + ".")
+    assert len(classify(_POLICY, long, document="Policy").title) <= TITLE_LIMIT
+
+
+def test_update_notice_is_an_announced_date() -> None:
+    new = _POLICY.replace(
+        "Effective May 1, 2025\n",
+        "Effective May 1, 2025\n\nWe're updating our Privacy Policy. "
+        "The updates go into effect on April 7, 2026.\n",
+    )
+    c = classify(_POLICY, new, document="Policy")
+    assert "dates" in c.categories and c.alert
+    assert c.summary["announced"]["added"][0]["iso"] == "2026-04-07"
+    assert "update notice" in c.title
+
+
+def test_chrome_reorders_and_numbering_stay_quiet() -> None:
+    chrome = _POLICY + "\nEnglish (US)\nDeutsch\nFrançais (France)\n"
+    assert not classify(_POLICY, chrome, document="Policy").alert
+    numbered = _POLICY.replace("How we use information for AI", "1. How we use information for AI")
+    assert not classify(_POLICY, numbered, document="Policy").alert
+    twice = _POLICY + "\nWe use information to provide our services.\n"
+    assert not classify(_POLICY, twice, document="Policy").alert
+    real = _POLICY.replace("provide our services", "sell your data")
+    assert classify(_POLICY, real, document="Policy").alert

@@ -1,0 +1,66 @@
+"""The evaluation of issue #8 with its thresholds: every history with a gold file
+(eval/gold) replayed through the real pipeline into real SQLite, its changes scored
+against labels people wrote by reading the texts (bench/eval_meaning.py prints the table).
+Histories: Platform Governance Archive, ODC-BY 1.0 (demo/data, eval/corpus)."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval.meaning import CATEGORIES, DocumentScore, evaluate, gold_documents, is_vague, total
+
+
+@pytest.fixture(scope="module")
+def scores() -> list[DocumentScore]:
+    return evaluate(jobs=2)
+
+
+def test_every_corpus_history_has_gold_labels() -> None:
+    assert len(gold_documents()) == 12
+
+
+def test_every_history_is_replayed_and_scored(scores: list[DocumentScore]) -> None:
+    assert [s.document for s in scores] == gold_documents()
+    t = total(scores)
+    assert t.changes > 500 and t.alerts > 100 and t.labelled_days > 300
+
+
+# Targets of issue #8 not met yet on the whole corpus (measured at landing: see
+# docs/decisions/0012 and `python bench/eval_meaning.py --details` for every failure).
+# strict: the day a target is met, the test fails until its marker is removed.
+NOT_MET = pytest.mark.xfail(
+    strict=True, reason="issue #8 target not met yet on the corpus (bench/eval_meaning.py)"
+)
+
+
+@NOT_MET
+def test_no_false_legal_basis_claim(scores: list[DocumentScore]) -> None:
+    assert total(scores).false_claims == []
+
+
+@NOT_MET
+def test_every_category_is_found(scores: list[DocumentScore]) -> None:
+    t = total(scores)
+    for name in CATEGORIES:
+        recall = t.categories[name].recall
+        assert recall is not None and recall >= 0.95, (name, recall, t.categories[name])
+
+
+def test_titles_say_what_changed(scores: list[DocumentScore]) -> None:
+    t = total(scores)
+    assert t.vague_share <= 0.10, t.vague_titles
+
+
+@NOT_MET
+def test_noise_stays_quiet(scores: list[DocumentScore]) -> None:
+    t = total(scores)
+    assert t.noise_share <= 0.05, t.noise_alerts
+
+
+def test_every_stored_change_is_labelled(scores: list[DocumentScore]) -> None:
+    assert total(scores).unlabelled_days == []
+
+
+def test_vague_means_word_counts_only() -> None:
+    assert is_vague("Policy: text changed (+3/-1 words)")
+    assert not is_vague("Policy: in 'Ads', added: \u201cWe show ads.\u201d")
