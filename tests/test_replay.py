@@ -89,20 +89,20 @@ def test_a_folder_of_dated_markdown_is_replayed_dated_as_recorded(
         assert len(feedparser.parse(feed.read_bytes()).entries) == 1
 
 
-def test_replaying_a_history_twice_adds_nothing(tmp_path: Path) -> None:
+def test_replaying_a_history_twice_adds_nothing(tmp_path: Path, db_url: str) -> None:
     folder = tmp_path / "history"
     folder.mkdir()
     (folder / "2025-05-01.md").write_text(V1)
     (folder / "2025-05-28T00-30-56.md").write_text(V2)
-    first = run(tmp_path, str(folder), "--doc", "test-policy", *ARGS)
-    again = run(tmp_path, str(folder), "--doc", "test-policy", *ARGS)
+    first = run(tmp_path, db_url, str(folder), "--doc", "test-policy", *ARGS)
+    again = run(tmp_path, db_url, str(folder), "--doc", "test-policy", *ARGS)
     assert first["changes"] == 1 and again["changes"] == 0 and again["known"] == 2
-    assert len(changes(tmp_path)) == 1
-    with open_db(f"sqlite:///{tmp_path / 'pw.db'}")() as session:
+    assert len(changes(db_url)) == 1
+    with open_db(db_url)() as session:
         assert len(list(session.scalars(select(Version)))) == 2
     # a later record of the same archive is still applied
     (folder / "2025-06-02.md").write_text(V1)
-    later = run(tmp_path, str(folder), "--doc", "test-policy", *ARGS)
+    later = run(tmp_path, db_url, str(folder), "--doc", "test-policy", *ARGS)
     assert later["known"] == 2 and later["changes"] == 1
 
 
