@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import soupsieve
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
 from w3lib.encoding import html_to_unicode
 
 from changes.extract import extract, word_count
@@ -103,8 +104,8 @@ def check_entry(path: Path, entry: dict[str, Any]) -> tuple[str, Sources]:
         raise AddError(f"{path}: cannot read ({exc.strerror})") from exc
     for selector in [*entry.get("select", []), *entry.get("remove", [])]:
         try:
-            soupsieve.compile(selector)
-        except (soupsieve.SelectorSyntaxError, ValueError) as exc:
+            CSSSelector(selector)  # the extractor's own selector engine (changes/extract.py)
+        except SelectorError as exc:
             raise AddError(f"{selector!r} is not a valid CSS selector") from exc
     text = new_entry_text(current, entry)
     try:
