@@ -1,12 +1,13 @@
 """Fetches -> versions and changes, one document transaction at a time, nothing lost or doubled.
 
-For each stored fetch not yet processed, oldest first, :func:`process_fetch`:
+For each stored fetch not yet processed, oldest first (:func:`derive_document`):
 
-1. reads its body and turns it into text outside any write transaction (decoding,
+1. :func:`read_page` reads its body and turns it into text outside any write transaction (decoding,
    extraction: the slow, fallible part). A page that cannot be read becomes a typed
    failure of that fetch (``not-html``, ``bad-encoding``, ``unparsable``, ``empty``...)
    and every other fetch goes on;
-2. in ONE short transaction holding the document's lock (storage.locks), re-reads the
+2. :func:`apply_fetch`, in ONE short transaction holding the document's lock
+   (storage.locks), re-reads the
    document's state, applies the text (new version, current pointer), diffs and
    classifies the transition and stores the change, and marks the fetch processed.
    Either all of it is committed or none of it: a kill, a full disk or a lock timeout at

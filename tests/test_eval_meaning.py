@@ -26,7 +26,7 @@ def test_every_history_is_replayed_and_scored(scores: list[DocumentScore]) -> No
 
 
 # Targets of issue #8 not met yet on the whole corpus (measured at landing: see
-# docs/decisions/0012 and `python bench/eval_meaning.py --details` for every failure).
+# docs/decisions/0013 and `python bench/eval_meaning.py --details` for every failure).
 # strict: the day a target is met, the test fails until its marker is removed.
 NOT_MET = pytest.mark.xfail(
     strict=True, reason="issue #8 target not met yet on the corpus (bench/eval_meaning.py)"
