@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cli.app import app
 from config.documents import DocumentSpec
 from flows.archive import ArchiveError, read_archive
-from flows.cli import app
 from pipeline.versions import apply_text
 from storage.db import open_db
 from storage.models import Change, Document, Version
