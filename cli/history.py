@@ -70,8 +70,8 @@ def replay(
       [bold]policywatch replay ../pga-versions --file "Facebook/Privacy Policy.md" \\
         --doc fb-pp --title "Facebook Privacy Policy" --url https://www.facebook.com/privacy/policy/[/]
     """
-    from flows.archive import ArchiveError, read_archive
-    from flows.replay import replay as run_replay
+    from pipeline.archive import ArchiveError, read_archive
+    from pipeline.replay import replay as run_replay
 
     spec = _replay_spec(doc, sources, title, url, locale, service)
     try:

@@ -52,7 +52,7 @@ def crawl(
         print_counts(f"run {result['run_id']}", {k: result.get(k, 0) for k in keys})
         console.print(f"feeds and site: {result['out_dir']}")
     if all_failed:
-        from flows.report import run_failures
+        from cli.report import run_failures
 
         failures = run_failures(db_url, result["run_id"])
         for f in failures:

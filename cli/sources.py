@@ -53,7 +53,7 @@ def add(
 
       [bold]policywatch add https://www.facebook.com/privacy/genai --id fb-genai --select "#root"[/]
     """
-    from flows.add import AddError, append_entry, check_entry, service_of, try_entry
+    from pipeline.add import AddError, append_entry, check_entry, service_of, try_entry
 
     entry: dict[str, Any] = {
         "id": doc_id,

@@ -17,7 +17,7 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: [bold]policywatch status --json | jq '.[] | select(.last_error)'[/]
     """
-    from flows.report import host_rows, status_rows
+    from cli.report import host_rows, status_rows
     from storage.db import DatabaseUrlError, check_url
 
     try:
@@ -69,7 +69,7 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
 def _print_undelivered(db_url: str) -> None:
     """Notifications not delivered yet (pending, or given up), per target, if any."""
-    from flows.report import undelivered_rows
+    from cli.report import undelivered_rows
 
     rows = undelivered_rows(db_url)
     if not rows:
