@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.installed-stamp
 demo: $(STAMP)  ## install, then replay real Meta history through a local stand-in and publish
 	$(BIN)/policywatch demo
 
-# Run again on PostgreSQL: the tests of storage, the pipeline and concurrency.
-PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.py tests/test_blobstore.py
+# Run again on PostgreSQL: the tests of storage, the pipeline and concurrency, and the fault
+# tests (commit points, kills, heartbeats, re-derivation; their SQLite-only cases are marked).
+PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.py tests/test_blobstore.py \
+	tests/test_faults_commit.py tests/test_faults_kill.py tests/test_faults_heartbeat.py tests/test_rederive.py
 
 test: $(STAMP) chromium feed-tools axe  ## install (+ Chromium, jing, newsboat, axe-core for the tests), lint, run every test
 	$(BIN)/ruff check .
