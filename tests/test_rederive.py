@@ -5,6 +5,7 @@ stand-in server into a real database, the extractor upgraded in-process."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,24 @@ def test_pruned_bodies_are_skipped_and_said(
     (result,) = history.rederive("c").results
     assert result.outcome == "no-body" and "retention" in result.detail, result
     assert len(history.changes(document_id="c")) == 0
+
+
+def test_the_command(history: History, upgraded: None, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    args = ["rederive", "--db", history.db, "--sources", str(history.sources)]
+    args += ["--out", str(tmp_path / "public")]
+    shown = CliRunner().invoke(app, [*args, "--json", "--no-publish"])
+    assert shown.exit_code == 0, shown.output
+    result = json.loads(shown.output)
+    assert (result["technical"], result["same"], result["extractor"]) == (3, 0, "3")
+    outcomes = {r["document"]: r["outcome"] for r in result["results"]}
+    assert outcomes == dict.fromkeys("abc", "technical")
+    shown = CliRunner().invoke(app, args)  # again, with the site published
+    assert shown.exit_code == 0 and "rederive with extractor 3" in shown.output, shown.output
+    assert (tmp_path / "public" / "index.html").exists()
+    wrong = CliRunner().invoke(app, [*args, "a", "nope"])
+    assert wrong.exit_code == 2 and "no document nope" in wrong.output
+    assert len(wrong.output.strip().splitlines()) == 1 and "Traceback" not in wrong.output
