@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -92,16 +91,17 @@ def rederive(
     sources = load_sources(Path(sources_path))
     wanted = list(dict.fromkeys(documents))
     report = RederiveReport(extractor=running_extractor())
+    sessions = open_db(db_url)
+    with sessions() as session:  # a name neither stored nor configured: before any run
+        document_ids(session, wanted, also=[d.id for d in sources.documents])
     with runs.run(db_url, "rederive", sources.documents) as current:
         report.run_id = current.id
-        sessions = open_db(db_url)
         with sessions() as session:
             ids = document_ids(session, wanted)
         cfg = RunConfig(db_url=db_url, sources_path=sources_path, documents=[])
         report.derived = derive_versions(cfg, current.id, only=ids)
-        window = timedelta(days=cfg.flap_window_days)
         for n, doc_id in enumerate(ids, 1):
-            result = rederive_document(sessions, doc_id, sources, window, current.id)
+            result = rederive_document(sessions, doc_id, sources, current.id)
             report.results.append(result)
             if progress:
                 progress(n, len(ids), result)
@@ -109,10 +109,11 @@ def rederive(
     return report
 
 
-def document_ids(session: Session, wanted: list[str]) -> list[str]:
-    """``wanted`` (checked to exist), or every document of the database, by id."""
+def document_ids(session: Session, wanted: list[str], also: Iterable[str] = ()) -> list[str]:
+    """``wanted`` (checked to exist, in the database or in ``also``), or every document of
+    the database, by id."""
     known = list(session.scalars(select(Document.id).order_by(Document.id)))
-    missing = [d for d in wanted if d not in set(known)]
+    missing = [d for d in wanted if d not in {*known, *also}]
     if missing:
         raise UnknownDocuments(", ".join(missing))
     return wanted or known
@@ -122,7 +123,6 @@ def rederive_document(
     sessions: sessionmaker[Session],
     document_id: str,
     sources: Sources,
-    window: timedelta,
     run_id: int | None,
 ) -> DocumentResult:
     """One document: its current version's body extracted again and applied (see module)."""
