@@ -90,8 +90,12 @@ class History:
                         Change.technical,
                     ).order_by(Change.id)  # fmt: skip
                 ).all(),
-                "current": s.execute(select(Document.id, Document.current_version_id)).all(),
-                "fetches": s.execute(select(Fetch.id, Fetch.processed, Fetch.version_id)).all(),
+                "current": s.execute(
+                    select(Document.id, Document.current_version_id).order_by(Document.id)
+                ).all(),
+                "fetches": s.execute(
+                    select(Fetch.id, Fetch.processed, Fetch.version_id).order_by(Fetch.id)
+                ).all(),
             }
 
     def changes(self, **where: Any) -> list[Change]:
