@@ -102,13 +102,16 @@ def _name(node: Any) -> str:
 
 def _serialised(root: Any) -> bytes:
     """``root`` with only the attributes the converter reads, links stripped of their
-    tokens (:func:`link_key`), as XML (the root's tail left out)."""
+    tokens (:func:`link_key`), as XML (the root's tail left out). Changes the tree."""
+    unread = {name for el in root.iter() for name in el.keys()} - READ_ATTRS
+    if unread:
+        etree.strip_attributes(root, *unread)
     for link in root.iter("a", "area", "img"):
         key = "src" if link.tag == "img" else "href"
         value = link.get(key)
         if value is not None:
             link.set(key, link_key(value))
-    return etree.tostring(_ONLY_READ(root), encoding="utf-8")
+    return etree.tostring(root, encoding="utf-8", with_tail=False)
 
 
 def link_key(url: str) -> str:
@@ -145,17 +148,3 @@ def _always_dropped(name: str) -> bool:
 
 
 _CDN = re.compile(r"\.(fbcdn\.net|cdninstagram\.com|whatsapp\.net)[:/?#]", re.IGNORECASE)
-_READ_ORDER = tuple(sorted(READ_ATTRS))
-_ONLY_READ = etree.XSLT(
-    etree.XML(
-        """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
-  <xsl:template match="*">
-    <xsl:copy>
-      <xsl:copy-of select="READ"/>
-      <xsl:apply-templates select="node()"/>
-    </xsl:copy>
-  </xsl:template>
-  <xsl:template match="comment()|text()|processing-instruction()"><xsl:copy/></xsl:template>
-</xsl:stylesheet>""".replace("READ", "|".join(f"@{name}" for name in _READ_ORDER))
-    )
-)
