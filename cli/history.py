@@ -223,7 +223,7 @@ def rederive(
     A text that comes out different becomes a new version and a [bold]technical[/] change,
     never an alert (the page did not change, the extraction did); the same text changes
     nothing, so running it twice is harmless. Published changes are never rewritten
-    (docs/decisions/0014-rederive-moves-forward.md). Texts whose bodies were dropped by
+    (docs/decisions/0015-rederive-moves-forward.md). Texts whose bodies were dropped by
     retention, and histories replayed from an archive, are skipped and listed.
 
     Example: [bold]policywatch rederive facebook-privacy-policy --db sqlite:///var/pw.db[/]
