@@ -71,7 +71,7 @@ def sight_links(session: Session, sources: Sources, at: datetime) -> int:
         version = doc.current_version
         if version is None:
             continue
-        for mention in optout_links(get_text(session, version.text_blob), doc.lang):
+        for mention in optout_links(get_text(session, version.text_blob), doc.language):
             link = store.upsert_link(session, mention.url, doc.locale, mention.kind, at)
             store.sight(session, link, doc.id, mention.text, mention.context, version.id, at)
             present[doc.id].add(link.id)
