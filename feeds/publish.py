@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk
-from feeds import feed, health, render, site, timeline
+from feeds import feed, health, outputs, render, site, timeline
 from feeds.atomic import Stamp, generation
 from feeds.incremental import Output
+from feeds.outputs import Publication
 from feeds.views import ChangeView, DocumentView, VersionView
 from storage import published, repo
 from storage.blobs import get_text
@@ -36,6 +37,7 @@ class PublishResult:
     written: int = 0  # files rendered by this publish
     reused: int = 0  # files reused unchanged from the previous publish
     outcome: str = "published"  # or "unchanged" (site in place kept), "superseded" (newer)
+    outputs: dict[str, list[Path]] = field(default_factory=dict)  # feeds/outputs/, by name
 
 
 class StoredData:
@@ -150,6 +152,8 @@ def publish(
             site_title, data.documents, data.categories, tag_base, rights=attribution
         )
         written = feed.write_feeds(out, base, specs, data.changes, entry, limit, stored.prepare)
+        publication = Publication(out, data, base, specs, entry, stored.prepare, limit)
+        extra = {name: write(publication) for name, write in outputs.registered().items()}
         if out.same_as_previous:
             build.unchanged = True  # nothing new: the site in place stays, no tree is built
         else:
@@ -158,6 +162,7 @@ def publish(
     return PublishResult(
         out_dir=final,
         feeds=[final / rel for rel in written],
+        outputs={name: [final / rel for rel in files] for name, files in extra.items()},
         pages=pages,
         changes=len(data.changes),
         written=out.written,

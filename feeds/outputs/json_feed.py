@@ -1,0 +1,66 @@
+"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) beside every Atom/RSS feed:
+``feed.json``, ``documents/<slug>.json``, ``categories/<name>.json``, with the same entries
+(same ids, titles, links and HTML content) for tools that read JSON rather than XML."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from itertools import islice
+
+from feeds import text
+from feeds.feed import Entry, FeedSpec
+from feeds.outputs import Publication, output
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def render_json_feed(spec: FeedSpec, entries: Sequence[Entry], base_url: str) -> bytes:
+    """The JSON Feed document of ``spec`` listing ``entries`` in the order given."""
+    feed = {
+        "version": VERSION,
+        "title": text.clean(spec.title),
+        "home_page_url": base_url + spec.page,
+        "feed_url": f"{base_url}{spec.path}.json",
+        "description": text.clean(spec.subtitle),
+        "authors": [{"name": text.clean(spec.author), "url": base_url}],
+        "language": "en",
+        "items": [
+            {
+                "id": e.id,
+                "url": e.link,
+                "title": e.title,
+                "content_html": e.content,
+                "date_published": e.updated.isoformat(),
+                "date_modified": e.updated.isoformat(),
+                "tags": list(e.categories),
+            }
+            for e in entries
+        ],
+    }
+    if spec.rights:
+        feed["_policywatch"] = {"rights": text.clean(spec.rights)}
+    return (json.dumps(feed, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+@output("json-feed")
+def write_json_feeds(publication: Publication) -> list[str]:
+    """``<feed>.json`` for every feed of the site; reused when its changes did not change."""
+    out, base = publication.out, publication.base_url
+    written: list[str] = []
+    todo: list[tuple[str, str, FeedSpec, list]] = []
+    for spec in publication.feeds:
+        chosen = list(
+            islice((c for c in publication.site.changes if spec.wants(c)), publication.limit)
+        )
+        rel = f"{spec.path}.json"
+        key = out.key("json-feed", spec, base, [c.fingerprint for c in chosen])
+        if not out.keep(rel, key):
+            todo.append((rel, key, spec, chosen))
+        written.append(rel)
+    if todo:
+        publication.prepare(list({c.id: c for *_, chosen in todo for c in chosen}.values()))
+    for rel, key, spec, chosen in todo:
+        entries = [publication.entry(c) for c in chosen]
+        out.write(rel, render_json_feed(spec, entries, base), key)
+    return written
