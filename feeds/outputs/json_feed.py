@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from itertools import islice
 
-from feeds import text
+from feeds import feed, text
 from feeds.feed import Entry, FeedSpec
 from feeds.outputs import Publication, output
 
@@ -46,21 +45,14 @@ def render_json_feed(spec: FeedSpec, entries: Sequence[Entry], base_url: str) ->
 @output("json-feed")
 def write_json_feeds(publication: Publication) -> list[str]:
     """``<feed>.json`` for every feed of the site; reused when its changes did not change."""
-    out, base = publication.out, publication.base_url
-    written: list[str] = []
-    todo: list[tuple[str, str, FeedSpec, list]] = []
-    for spec in publication.feeds:
-        chosen = list(
-            islice((c for c in publication.site.changes if spec.wants(c)), publication.limit)
-        )
-        rel = f"{spec.path}.json"
-        key = out.key("json-feed", spec, base, [c.fingerprint for c in chosen])
-        if not out.keep(rel, key):
-            todo.append((rel, key, spec, chosen))
-        written.append(rel)
-    if todo:
-        publication.prepare(list({c.id: c for *_, chosen in todo for c in chosen}.values()))
-    for rel, key, spec, chosen in todo:
-        entries = [publication.entry(c) for c in chosen]
-        out.write(rel, render_json_feed(spec, entries, base), key)
-    return written
+    p = publication
+    return feed.write_feeds(
+        p.out,
+        p.base_url,
+        p.feeds,
+        p.site.changes,
+        p.entry,
+        p.limit,
+        p.prepare,
+        formats={"json": render_json_feed},
+    )
