@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from feeds import feed, text
 from feeds.feed import Entry, FeedSpec
 from feeds.outputs import Publication, output
+from feeds.site import safe_json
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -39,7 +39,7 @@ def render_json_feed(spec: FeedSpec, entries: Sequence[Entry], base_url: str) ->
     }
     if spec.rights:
         feed["_policywatch"] = {"rights": text.clean(spec.rights)}
-    return (json.dumps(feed, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return (safe_json(feed) + "\n").encode("utf-8")  # no raw "<" even where HTML is read
 
 
 @output("json-feed")
