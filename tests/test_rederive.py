@@ -208,7 +208,7 @@ def test_pruned_bodies_are_skipped_and_said(
     with open_db(history.db)() as s:
         pruned = s.scalar(select(func.count()).where(Fetch.document_id == "b",
                                                      Fetch.body_pruned))  # fmt: skip
-    assert pruned == 1
+    assert pruned and pruned >= 1  # the middle body (and the last too when only tokens differ)
     report = history.rederive("b")
     (result,) = report.results
     assert result.outcome == "technical" and f"{pruned} pruned" in result.detail, result
