@@ -85,7 +85,7 @@ def sight_links(session: Session, sources: Sources, at: datetime) -> int:
         version = doc.current_version
         if version is None:
             continue
-        for mention in optout_links(get_text(session, version.text_blob), doc.lang):
+        for mention in optout_links(get_text(session, version.text_blob), doc.language):
             key = (mention.url, doc.locale)
             found.append((key, mention.kind, mention.text, mention.context, version.id))
     for found in mentions.values():
