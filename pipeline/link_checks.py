@@ -60,23 +60,44 @@ def _tracked(session: Session, sources: Sources) -> list[tuple[Document, Documen
 
 
 def sight_links(session: Session, sources: Sources, at: datetime) -> int:
-    """Record every opt-out link of the current texts and every form; return how many."""
+    """Record every opt-out link of the current texts and every form; return how many.
+
+    A document whose present sightings were all made on its current version (its text has
+    not changed since) only has them seen again, in bulk; the others have their text read
+    for links. Rows are read in a few queries and written with one flush.
+    """
     tracked = _tracked(session, sources)
+    known = store.sightings_by_document(session, [doc.id for doc, _ in tracked])
     present: dict[str, set[int]] = defaultdict(set)
+    unchanged: list[str] = []
+    mentions: dict[str, list[store.Mention]] = {}
     for doc, spec in tracked:
+        shown = [row for row in known[doc.id] if row.present]
+        if shown and all(row.version_id == doc.current_version_id for row in shown):
+            unchanged.append(doc.id)
+            present[doc.id] = {row.link_id for row in shown}
+            continue
+        found = mentions.setdefault(doc.id, [])
         if spec is not None and spec.kind == "form":
-            link = store.upsert_link(session, canonical_url(spec.url), spec.locale, "form", at)
-            store.sight(session, link, doc.id, spec.title, "", doc.current_version_id, at)
-            present[doc.id].add(link.id)
+            url = canonical_url(spec.url)
+            found.append(
+                store.Mention(url, spec.locale, "form", spec.title, "", doc.current_version_id)
+            )
         version = doc.current_version
         if version is None:
             continue
-        for mention in optout_links(get_text(session, version.text_blob), doc.lang):
-            link = store.upsert_link(session, mention.url, doc.locale, mention.kind, at)
-            store.sight(session, link, doc.id, mention.text, mention.context, version.id, at)
-            present[doc.id].add(link.id)
-    for doc in documents(session):
-        store.unsight_others(session, doc.id, present.get(doc.id, set()))
+        for mention in optout_links(get_text(session, version.text_blob), doc.language):
+            found.append(
+                store.Mention(
+                    mention.url, doc.locale, mention.kind, mention.text, mention.context, version.id
+                )
+            )
+    present.update(store.record_sightings(session, mentions, known, at))
+    for doc in documents(session):  # documents no longer tracked: their links are gone
+        if doc.id not in known:
+            store.unsight_others(session, doc.id, set())
+    store.touch_sightings(session, unchanged, at)
+    session.flush()
     return sum(len(ids) for ids in present.values())
 
 
