@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,17 +34,13 @@ from config.run import RunConfig
 from config.sources import Sources, load_sources
 from pipeline import runs
 from pipeline.derive import PageText, derive_versions, read_page, seen_at
-from pipeline.reextract import (
-    Reextracted,
-    apply_reextracted,
-    body_fetch,
-    replayed,
-    running_extractor,
-)
+from pipeline.reextract import Reextracted, apply_reextracted, replayed, running_extractor
 from storage.blobs import get_blob
 from storage.db import open_db
+from storage.history import body_fetch, pruned_fetches
 from storage.locks import document_transaction
-from storage.models import Document, Fetch, Version
+from storage.models import Document, Version
+from storage.repo import documents as stored_documents
 
 #: What happened to one document; ``technical``: a technical change was stored.
 OUTCOMES = ("technical", "same", "no-version", "archive", "no-body", "failed", "deferred")
@@ -112,7 +107,7 @@ def rederive(
 def document_ids(session: Session, wanted: list[str], also: Iterable[str] = ()) -> list[str]:
     """``wanted`` (checked to exist, in the database or in ``also``), or every document of
     the database, by id."""
-    known = list(session.scalars(select(Document.id).order_by(Document.id)))
+    known = [doc.id for doc in stored_documents(session)]
     missing = [d for d in wanted if d not in {*known, *also}]
     if missing:
         raise UnknownDocuments(", ".join(missing))
@@ -163,8 +158,3 @@ def rederive_document(
     if pruned:
         detail += f" ({pruned} pruned bodies of the same text skipped)"
     return DocumentResult(document_id, outcome, detail, change_id)
-
-
-def pruned_fetches(session: Session, version_id: int) -> int:
-    stmt = select(func.count()).where(Fetch.version_id == version_id, Fetch.body_pruned)
-    return session.scalar(stmt) or 0

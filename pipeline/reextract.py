@@ -21,7 +21,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import changes.extract
@@ -44,21 +43,6 @@ def stale(version: Version | None, extractor: str | None = None) -> bool:
     if version is None or replayed(version):
         return False
     return version.extractor_version != (extractor or running_extractor())
-
-
-def body_fetch(session: Session, version_id: int) -> Fetch | None:
-    """The newest fetch that showed ``version_id`` and still has its body."""
-    stmt = (
-        select(Fetch)
-        .where(
-            Fetch.version_id == version_id,
-            Fetch.blob_hash.is_not(None),
-            Fetch.error.is_(None),
-        )
-        .order_by(Fetch.id.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.blobs import put_text
-from storage.models import Change, Document, Version
+from storage.models import Change, Document, Fetch, Version
 from storage.repo import held_versions, version_by_hash
 
 
@@ -149,3 +149,24 @@ def next_seq(session: Session, document_id: str) -> int:
     """The number the document's next text transition gets: one more than the last."""
     last = session.scalar(select(func.max(Change.seq)).where(Change.document_id == document_id))
     return (last or 0) + 1
+
+
+def body_fetch(session: Session, version_id: int) -> Fetch | None:
+    """The newest fetch that showed ``version_id`` and still has its body."""
+    stmt = (
+        select(Fetch)
+        .where(
+            Fetch.version_id == version_id,
+            Fetch.blob_hash.is_not(None),
+            Fetch.error.is_(None),
+        )
+        .order_by(Fetch.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def pruned_fetches(session: Session, version_id: int) -> int:
+    """How many fetches that showed ``version_id`` had their body dropped by retention."""
+    stmt = select(func.count()).where(Fetch.version_id == version_id, Fetch.body_pruned)
+    return session.scalar(stmt) or 0
