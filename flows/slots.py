@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 PREFIX = "policywatch-derive-"
 #: Seconds a task waits for a document another run is deriving; then it leaves the
@@ -43,8 +43,13 @@ def ensure_limit(name: str) -> None:
     each time, as the Prefect server a process talks to may change)."""
     with get_client(sync_client=True) as client:
         try:
+            client.read_global_concurrency_limit_by_name(name)
+            return
+        except ObjectNotFound:
+            pass
+        try:
             client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
-        except ObjectAlreadyExists:
+        except ObjectAlreadyExists:  # another process made it in between
             pass
 
 
