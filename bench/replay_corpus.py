@@ -2,7 +2,7 @@
 
 Run: ``python bench/replay_corpus.py [--db sqlite:///path.db]`` (default: a temporary
 SQLite file). Each document is replayed in-process through the same steps a crawl uses
-(flows.replay -> pipeline.versions.apply_text / pipeline.detect.record_change), then a
+(pipeline.replay -> pipeline.versions.apply_text / pipeline.detect.record_change), then a
 table shows per document:
 recorded versions, distinct texts, changes stored, alerts raised and by category, versions
 that differ from the one before only in link targets and whether any of them alerted, held

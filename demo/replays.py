@@ -14,8 +14,8 @@ from changes.dates import iso_date
 from changes.legalbasis import legal_bases
 from config.documents import DocumentSpec
 from demo.corpus import DATA
-from flows.archive import read_archive
-from flows.replay import ReplayResult, replay
+from pipeline.archive import read_archive
+from pipeline.replay import ReplayResult, replay
 from storage.blobs import get_text
 from storage.db import open_db
 from storage.history import changes_by_id

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from eval.meaning import archive_path, score_document
-from flows.archive import read_archive
-from flows.replay import replay
+from pipeline.archive import read_archive
+from pipeline.replay import replay
 from storage.blobs import get_text
 from storage.db import open_db
 from storage.models import Change, Version

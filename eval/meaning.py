@@ -1,7 +1,7 @@
 """Measure what policywatch says about real histories against gold labels read by people.
 
 Every history with a gold file (``eval/gold/<archive stem>.toml``, format in the module
-docstring of :mod:`eval.gold`) is replayed through :func:`flows.replay.replay` (the steps a
+docstring of :mod:`eval.gold`) is replayed through :func:`pipeline.replay.replay` (the steps a
 crawl uses) into a fresh database, and its stored changes are compared with the labels,
 grouped by recorded day (the ``at`` of a label is the day of the version a change leads to):
 
@@ -31,8 +31,8 @@ from typing import Any
 from sqlalchemy import select
 
 from changes.legalbasis import BASES, basis_name
-from flows.archive import read_archive
-from flows.replay import replay
+from pipeline.archive import read_archive
+from pipeline.replay import replay
 from storage.db import open_db
 from storage.models import Change
 from storage.repo import DocumentSpec

@@ -29,7 +29,7 @@ from storage.repo import documents
 
 __all__ = ["ExportError", "GitExport", "document_paths", "export_git"]
 
-TECHNICAL_SUBJECT = "Apply technical or declaration upgrade on"  # flows.archive reads it
+TECHNICAL_SUBJECT = "Apply technical or declaration upgrade on"  # pipeline.archive reads it
 AUTHOR = "policywatch <policywatch@users.noreply.github.com>"
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _ATTRIBUTION = Path(__file__).resolve().parent.parent / "demo" / "data" / "ATTRIBUTION.md"

@@ -2,7 +2,7 @@
 
 :func:`apply_text` is the one place where crawled and replayed texts become versions
 (docs/decisions/0005-replaying-archived-history.md); ``pipeline.derive`` feeds it the
-fetches, ``flows.replay`` an archive. A move of the current version is a
+fetches, ``pipeline.replay`` an archive. A move of the current version is a
 :class:`Transition`, which ``pipeline.detect`` diffs in the same transaction.
 """
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cli.app import app
 from config.sources import load_sources
 from demo.pages import meta_page
 from demo.server import FakeMeta
-from flows.cli import app
 
 POLICY = "# Privacy and generative AI\n\n" + "We use your public posts to train AI. " * 40
 HEADER = """# The documents policywatch tracks (a comment that must survive `add`).

@@ -9,9 +9,9 @@ import feedparser
 import pytest
 from typer.testing import CliRunner
 
+from cli.app import app
 from demo.pages import meta_page
 from demo.server import FakeMeta
-from flows.cli import app
 from tests.conftest import write_sources
 
 POLICY = "# Privacy Policy\n\nEffective May 27, 2025\n\n" + "We collect information. " * 80

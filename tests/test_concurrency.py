@@ -12,9 +12,9 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
+from cli.app import app
 from config.run import RunConfig
 from demo.server import FakeMeta
-from flows.cli import app
 from storage.db import make_engine, open_db
 from storage.hosts import last_requests
 from storage.migrate import head_revisions

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 from storage.blobs import get_text
 from storage.db import open_db
 from storage.models import Change, Document, Version

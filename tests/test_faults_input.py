@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 from tests.conftest import write_sources
 
 POLICYWATCH = Path(sys.executable).with_name("policywatch")

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from changes.decode import PageRejected, decode_page
 from changes.extract import MAX_DEPTH, UnparsablePage, extract
+from cli.report import status_rows
 from config.run import RunConfig
 from config.sources import load_sources
 from demo.server import FakeMeta, Reply
-from flows.report import status_rows
 from pipeline import derive, runs, spider_process
 from storage.blobs import get_text
 from storage.db import open_db

@@ -9,9 +9,9 @@ import feedparser
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cli.app import app
 from config.run import RunConfig, sources_of
 from demo.server import FakeMeta
-from flows.cli import app
 from pipeline import derive, link_checks, spider_process
 from storage.db import open_db
 from storage.models import Change, Link, LinkCheck, LinkSighting

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cli.app import app
 from config.notify import NotifyConfigError, NotifyTarget, parse_targets
 from demo.pages import meta_page
 from demo.server import FakeMeta
-from flows.cli import app
 from notify.deliver import backoff, deliver, next_digest
 from notify.message import ChangeNote, change_message, sanitise
 from storage.db import open_db

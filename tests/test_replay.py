@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cli.app import app
 from config.documents import DocumentSpec
-from flows.archive import ArchiveError, read_archive
-from flows.cli import app
+from pipeline.archive import ArchiveError, read_archive
 from pipeline.versions import apply_text
 from storage.db import open_db
 from storage.models import Change, Document, Version
@@ -260,7 +260,7 @@ def test_the_fast_normaliser_is_exactly_normalise_markdown(
 ) -> None:
     from changes.extract import normalise_markdown
     from demo.corpus import load_history
-    from flows.replay import Normaliser
+    from pipeline.replay import Normaliser
 
     history = load_history(name)[150 : 150 + window] if window else load_history(name)
     fast = Normaliser(base)

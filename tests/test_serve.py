@@ -17,9 +17,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from cli.app import app
 from config.run import RunConfig
 from demo.server import FakeMeta
-from flows.cli import app
 from tests.conftest import write_sources
 from tests.factories import run_steps
 

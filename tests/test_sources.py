@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.app import app
 from config.sources import SourcesError, load_sources, parse_sources
-from flows.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 

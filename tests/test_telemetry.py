@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import json, sys
 if sys.argv[1] == "project":
-    from flows.cli import app  # what the `policywatch` console script imports first
+    from cli.app import app  # what the `policywatch` console script imports first
     import flows.monitor  # defines the flow
 else:
     from prefect import flow

@@ -22,7 +22,7 @@ from changes.extract import EXTRACTOR_VERSION, normalise_markdown
 from changes.links import canonical_url
 from config.defaults import FLAP_WINDOW_DAYS
 from config.documents import DocumentSpec
-from flows.archive import ArchivedVersion
+from pipeline.archive import ArchivedVersion
 from pipeline.detect import record_change
 from pipeline.runs import run
 from pipeline.versions import apply_text
