@@ -11,7 +11,7 @@ demo: $(STAMP)  ## install, then replay real Meta history through a local stand-
 
 # Run again on PostgreSQL: the tests of storage, the pipeline and concurrency.
 PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.py tests/test_blobstore.py \
-            tests/test_parallel_derive.py
+            tests/test_parallel_derive.py tests/test_feed_validity.py
 
 test: $(STAMP) chromium feed-tools axe  ## install (+ Chromium, jing, newsboat, axe-core for the tests), lint, run every test
 	$(BIN)/ruff check .

@@ -2,7 +2,8 @@
 workers, two machines on one Prefect server) never derive the same document at the same time.
 
 Each document has a global concurrency limit of one slot, ``policywatch-derive-<id>``,
-created on first use by whichever process needs it first. Deriving a document holds its slot
+created on first use by whichever process needs it first (only on a Prefect server that
+others may share: see :func:`shared_server`). Deriving a document holds its slot
 through a lease that Prefect renews while the task runs, so a worker that dies gives the slot
 back when its lease runs out (five minutes). The per-document database lock
 (storage/locks.py) is what keeps the history right whoever writes it; the slot keeps two
@@ -20,6 +21,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.settings import PREFECT_API_URL
 
 PREFIX = "policywatch-derive-"
 #: Seconds a task waits for a document another run is deriving; then it leaves the
@@ -53,10 +55,21 @@ def ensure_limit(name: str) -> None:
             pass
 
 
+def shared_server() -> bool:
+    """Whether this process talks to a Prefect server that others may share
+    (PREFECT_API_URL). Without one, Prefect starts a temporary API server for this process
+    alone, whose slots no other run can see: taking them would cost API calls for nothing."""
+    return bool(PREFECT_API_URL.value())
+
+
 @contextmanager
 def one_at_a_time(document_id: str, wait_seconds: float = WAIT_SECONDS) -> Iterator[bool]:
     """Hold the document's slot for the duration, waiting for it while another run holds it:
-    yields True; or False, holding nothing, if the slot stayed taken for ``wait_seconds``."""
+    yields True; or False, holding nothing, if the slot stayed taken for ``wait_seconds``.
+    On a temporary API server of this process alone, holds nothing and yields True."""
+    if not shared_server():
+        yield True
+        return
     name = limit_name(document_id)
     ensure_limit(name)
     with ExitStack() as stack:
