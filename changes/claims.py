@@ -12,8 +12,17 @@ confirm it:
   gone from the new text unless the new reading found P under another basis;
 - "the text now states B" / "no longer states B": the old (new) text names B nowhere.
 
-When most purposes cannot be confirmed, the legal-basis section was reorganised: the
-change says how many purposes could not be compared and claims nothing.
+A purpose gone from every basis whose words now mostly belong to a purpose listed under
+another basis was folded into it: "no longer relies on" would be half the story, so it is
+not claimed (it is one of the purposes that could not be compared). When most purposes
+cannot be confirmed, the legal-basis section was reorganised: the change says how many
+purposes could not be compared and claims nothing.
+
+Processing steps are checked the same way (``check_steps``): a step "added" whose words
+were already on one line of the old text, or that rewords steps the same purpose lost, is
+no change (a list re-laid out, two bullets merged into one); nor is a step "removed" whose
+words are still in the new text. A sentence stating a basis (changes/prose_bases.py) that
+repeats a claim the tables already make is not a second claim (``without_repeats``).
 """
 
 from __future__ import annotations
@@ -27,11 +36,14 @@ from changes.legalbasis import _content as content_words
 from changes.legalbasis import _key as purpose_key
 from changes.plain import plain
 
-__all__ = ["Checked", "check_claims", "stated_bases_check"]
+__all__ = ["Checked", "check_claims", "check_steps", "stated_bases_check", "without_repeats"]
 
 #: Unconfirmed purposes (or more than confirmed ones) from which a section is reorganised.
 REORGANISED_AT = 3
 _PRESENT = 0.85  # share of a purpose's content words on one line for it to be "still there"
+_FOLDED = 0.6  # share of a vanished purpose's words in a purpose under another basis
+_REWORDED = 0.8  # share of a step's words in the steps its purpose lost (or gained)
+_REPEAT = 0.5  # share of the shorter purpose's words that makes a prose claim a repeat
 
 
 @dataclass
@@ -57,6 +69,18 @@ def _listed(reading: LegalBases, label: str) -> set[str]:
             if p.key == key or (words and _overlap(words, content_words(p.label)) >= 0.9):
                 out.add(basis)
     return out
+
+
+def _folded(reading: LegalBases, label: str, bases: list[str]) -> bool:
+    """Does ``reading`` list, under a basis other than ``bases``, a purpose holding most of
+    the words of ``label`` (the purpose was folded into another one)?"""
+    words = content_words(label)
+    return any(
+        _overlap(words, content_words(p.label)) >= _FOLDED
+        for basis, purposes in reading.purposes.items()
+        if basis not in bases
+        for p in purposes
+    )
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
@@ -109,7 +133,9 @@ def check_claims(
                 added = []
         if removed and not after:  # a purpose gone: its words must be gone too
             new_lines = new_lines if new_lines is not None else _line_words(new_text)
-            if _present(new_lines, label):
+            if _present(new_lines, label) or _folded(
+                new, label, [names.get(b, b) for b in removed]
+            ):
                 removed = []
         if added or removed:
             checked.purposes.append({**entry, "added": added, "removed": removed})
@@ -146,3 +172,61 @@ def stated_bases_check(
         ],
         [b for b in removed if names.get(b, b) not in new_named],
     )
+
+
+def _words_of(items: list[str]) -> frozenset[str]:
+    return frozenset().union(*(content_words(i) for i in items)) if items else frozenset()
+
+
+def check_steps(
+    entries: list[dict[str, Any]], old_text: str, new_text: str
+) -> tuple[list[dict[str, Any]], int]:
+    """The processing steps each purpose really gained and lost, and how many steps the
+    texts did not confirm (already in the old text, still in the new one)."""
+    old_lines: list[frozenset[str]] | None = None
+    new_lines: list[frozenset[str]] | None = None
+    out: list[dict[str, Any]] = []
+    unconfirmed = 0
+    for entry in entries:
+        gained, lost = list(entry["added"]), list(entry["removed"])
+        gained_words, lost_words = _words_of(gained), _words_of(lost)
+        added, removed = [], []
+        for step in gained:
+            if _overlap(content_words(step), lost_words) >= _REWORDED:
+                continue  # a rewording, a merge or a split of steps it lost
+            old_lines = old_lines if old_lines is not None else _line_words(old_text)
+            if _present(old_lines, step):
+                unconfirmed += 1
+            else:
+                added.append(step)
+        for step in lost:
+            if _overlap(content_words(step), gained_words) >= _REWORDED:
+                continue
+            new_lines = new_lines if new_lines is not None else _line_words(new_text)
+            if _present(new_lines, step):
+                unconfirmed += 1
+            else:
+                removed.append(step)
+        if added or removed:
+            out.append({**entry, "added": added, "removed": removed})
+    return out, unconfirmed
+
+
+def without_repeats(
+    prose: list[dict[str, Any]], structural: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Prose claims (summary items) that no table or list claim already makes: the same
+    basis, the same action and mostly the same purpose words."""
+
+    def repeats(item: dict[str, Any]) -> bool:
+        words = content_words(str(item["purpose"]))
+        for other in structural:
+            if other["basis"] != item["basis"] or other["action"] != item["action"]:
+                continue
+            theirs = content_words(str(other["purpose"]))
+            shorter = min(len(words), len(theirs))
+            if shorter and len(words & theirs) >= _REPEAT * shorter:
+                return True
+        return False
+
+    return [item for item in prose if not repeats(item)]

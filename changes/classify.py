@@ -34,8 +34,15 @@ from functools import lru_cache
 from typing import Any
 
 from changes.ai import about_ai, ai_sentences
-from changes.claims import check_claims, stated_bases_check
-from changes.dates import date_changes
+from changes.claims import (
+    REORGANISED_AT,
+    check_claims,
+    check_steps,
+    stated_bases_check,
+    without_repeats,
+)
+from changes.dates import date_changes, iso_date, stated_date
+from changes.languages import language_name, text_language
 from changes.legalbasis import basis_changes, legal_bases, short_label
 from changes.noise import DEFAULT_PROFILE, without_chrome
 from changes.optout import link_changes, optout_links
@@ -87,12 +94,14 @@ def classify(
     words_removed: int = 0,
     recent: Sequence[Earlier] = (),
     profile: str = DEFAULT_PROFILE,
+    seen: str | None = None,
 ) -> Classification:
     """Classify the change from ``old`` to ``new`` of the document titled ``document``.
 
     ``words_added``/``words_removed`` come from the stored diff (it is computed once,
     elsewhere); ``recent`` are texts the document showed before ``old`` within the
-    flapping window, newest first.
+    flapping window, newest first. ``seen`` is the day (ISO) the new text was recorded: a
+    text stating a date after it announces what it says.
 
     >>> old, new = "Effective May 1, 2025\\n\\nHi.\\n", "Effective June 2, 2025\\n\\nHi.\\n"
     >>> c = classify(old, new, document="Policy")
@@ -100,6 +109,15 @@ def classify(
     ('Policy: effective date moved from May 1, 2025 to June 2, 2025', ['text', 'dates'], True)
     """
     summary: dict[str, Any] = {"words_added": words_added, "words_removed": words_removed}
+    switch = _language_switch(old, new)
+    if switch:
+        summary["no_alert"] = (
+            f"the page is shown in {switch[1]} instead of {switch[0]}: a locale switch, "
+            "its sentences cannot be compared"
+        )
+        return Classification(
+            f"{document}: now shown in {switch[1]} instead of {switch[0]}", ["text"], summary, False
+        )
     old_lines, new_lines = old.splitlines(), new.splitlines()
     ops = line_ops(old_lines, new_lines)
     held = vanished(old_lines, new_lines, ops)
@@ -132,19 +150,30 @@ def classify(
         summary["bases"] = _basis_items(purposes)
     if checked.reorganised:
         summary["bases_reorganised"] = {"purposes": len(checked.unconfirmed)}
-    if bases["processing"]:
-        summary["processing"] = bases["processing"]
+    steps, steps_unconfirmed = check_steps(bases["processing"], old_eff, new_eff)
+    if steps_unconfirmed >= REORGANISED_AT and steps_unconfirmed > len(steps):
+        steps = []  # the lists were re-laid out: no step can be compared
+    if steps:
+        summary["processing"] = steps
+    if checked.unconfirmed and not checked.reorganised or steps_unconfirmed:
+        summary["not_compared"] = {
+            "purposes": len(checked.unconfirmed) if not checked.reorganised else 0,
+            "steps": steps_unconfirmed,
+            "reason": "the texts do not confirm these changes (moved, merged or re-laid out)",
+        }
     stated_added, stated_removed = stated_bases_check(
         bases["bases_added"], bases["bases_removed"], old_bases, new_bases, old_eff, new_eff, lang
     )
     if stated_added or stated_removed:
         summary["bases_stated"] = {"added": stated_added, "removed": stated_removed}
-    prose = prose_changes(added, removed, old_eff, new_eff, lang)
+    prose = without_repeats(
+        prose_changes(added, removed, old_eff, new_eff, lang), summary.get("bases", [])
+    )
     if prose:
         summary["bases"] = [*summary.get("bases", []), *prose]
     if (
         bases["purposes"]
-        or bases["processing"]
+        or steps
         or bases["bases_added"]  # a basis newly named: the category, without a claim
         or bases["bases_removed"]
         or prose
@@ -164,9 +193,8 @@ def classify(
     if dates:
         summary.update(dates)
         categories.append("dates")
-    notes = dates.get("announced", {}).get("added", []) if dates else []
-    if notes and summary.get("bases"):  # the new text announces a policy taking effect later
-        when = {"date": notes[0]["date"], "iso": notes[0]["iso"]}
+    when = _ahead(dates, new, seen)
+    if when and summary.get("bases"):  # the new text announces a policy taking effect later
         for item in summary["bases"]:
             if item["action"] == "added":
                 item.setdefault("announced", when)
@@ -203,6 +231,27 @@ def classify(
     elif not alert:
         summary["no_alert"] = _quiet_reason(held, back)
     return Classification(title, [c for c in CATEGORIES if c in categories], summary, alert)
+
+
+def _language_switch(old: str, new: str) -> tuple[str, str] | None:
+    """The languages (names) of two texts clearly written in different languages."""
+    before, after = text_language(old), text_language(new)
+    if before and after and before != after:
+        return language_name(before), language_name(after)
+    return None
+
+
+def _ahead(dates: dict[str, Any], new: str, seen: str | None) -> dict[str, Any] | None:
+    """When the new text takes effect, if it says so ahead of time: an update notice with a
+    date added by this change, or a stated date after the day the text was recorded."""
+    notes = dates.get("announced", {}).get("added", []) if dates else []
+    if notes:
+        return {"date": notes[0]["date"], "iso": notes[0]["iso"]}
+    stated = stated_date(new) if seen else None
+    iso = iso_date(stated)
+    if seen and stated and iso and iso > seen[:10]:
+        return {"date": stated, "iso": iso}
+    return None
 
 
 def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str) -> str | None:

@@ -36,19 +36,19 @@ _ANY_DATE = re.compile(rf"(?<!\w)(?:{_DATE_EN}|{_DATE_FR}|{_DATE_DE})(?!\w)", re
 _PATTERNS = (
     re.compile(
         rf"\b(?:Effective(?: from| date)?|Last (?:revised|updated|modified)|Date of last revision)"
-        rf"(?: on| as of)?:?\s+({_DATE_EN})",
+        rf"(?: on| as of)?[*_]*:?[*_]*\s+[*_]*({_DATE_EN})",
         re.I,
     ),
     re.compile(
         rf"(?:Date de la dernière (?:révision|mise à jour)|Dernière mise à jour"
         rf"|En vigueur (?:à compter )?du|Entrée en vigueur\s*:)"
-        rf"\s*:?\s*({_DATE_FR})",
+        rf"[*_]*\s*:?[*_]*\s*[*_]*({_DATE_FR})",
         re.I,
     ),
     re.compile(
         rf"(?:Gültig ab|Zuletzt (?:aktualisiert|überarbeitet)(?: am)?"
         rf"|Datum der letzten Überarbeitung|Datum des Inkrafttretens)"
-        rf"\s*:?\s*({_DATE_DE})",
+        rf"[*_]*\s*:?[*_]*\s*[*_]*({_DATE_DE})",
         re.I,
     ),
 )
@@ -74,6 +74,8 @@ def stated_date(text: str) -> str | None:
 
     >>> stated_date("What is the Privacy Policy?\\n\\nEffective June 26, 2024\\n")
     'June 26, 2024'
+    >>> stated_date("Last updated: _30 November 2025_")
+    '30 November 2025'
     >>> stated_date("Date de la dernière mise à jour\\u00a0: 4\\u00a0janvier\\u00a02022")
     '4 janvier 2022'
     """

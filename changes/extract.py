@@ -28,9 +28,12 @@ __all__ = [
     "EXTRACTOR_VERSION",
     "MAX_DEPTH",
     "Extraction",
+    "Prepared",
     "UnparsablePage",
+    "convert",
     "extract",
     "normalise_markdown",
+    "prepare",
     "word_count",
 ]
 
@@ -186,25 +189,30 @@ def _select(root: Any, selectors: Sequence[str]) -> list[Any]:
     return list(CSSSelector(", ".join(selectors))(root))
 
 
-def extract(
-    html: str,
-    base_url: str,
-    select: Sequence[str] = (),
-    remove: Sequence[str] = (),
-) -> Extraction:
-    """Convert a page to normalised Markdown.
+@dataclass
+class Prepared:
+    """A parsed page cut down to its document: what :func:`extract` converts and
+    :mod:`changes.region` fingerprints. ``roots`` are detached from nothing: their
+    ancestors and siblings are still there (the converter looks at them)."""
 
-    ``select`` are CSS selectors of the content (all matches, document order, nested
-    matches counted once); with none, or if none matches, ``<body>`` is used and
-    ``selector_matched`` is False in the latter case. ``remove`` selectors are dropped
-    first. Invalid selectors raise ``cssselect.SelectorError``.
-    """
+    roots: list[Any]
+    base: str
+    selector_matched: bool
+    title: str
+
+
+def prepare(
+    html: str, base_url: str, select: Sequence[str] = (), remove: Sequence[str] = ()
+) -> Prepared | None:
+    """Parse ``html``, drop what is never content and the ``remove`` matches, and choose
+    the roots ``select`` keeps (None for an empty page). Invalid selectors raise
+    ``cssselect.SelectorError``, before any work."""
     selectors = [CSSSelector(s) for s in remove]
     if select:
         CSSSelector(", ".join(select))  # invalid selectors fail before any work
     root = _parse(html)
     if root is None:
-        return Extraction(text="", selector_matched=not select, title=None, links=())
+        return None
     title_tag = next(root.iter("title"), None)
     title = " ".join(markdown.text_of(title_tag, " ").split()) if title_tag is not None else ""
     base = _document_base(root, base_url)
@@ -227,7 +235,32 @@ def extract(
         selector_matched = not select
         body = next(root.iter("body"), None)
         roots = [body if body is not None else root]
+    return Prepared(roots, base, selector_matched, title)
 
+
+def extract(
+    html: str,
+    base_url: str,
+    select: Sequence[str] = (),
+    remove: Sequence[str] = (),
+) -> Extraction:
+    """Convert a page to normalised Markdown.
+
+    ``select`` are CSS selectors of the content (all matches, document order, nested
+    matches counted once); with none, or if none matches, ``<body>`` is used and
+    ``selector_matched`` is False in the latter case. ``remove`` selectors are dropped
+    first. Invalid selectors raise ``cssselect.SelectorError``.
+    """
+    page = prepare(html, base_url, select, remove)
+    if page is None:
+        return Extraction(text="", selector_matched=not select, title=None, links=())
+    return convert(page)
+
+
+def convert(page: Prepared) -> Extraction:
+    """The Markdown of a prepared page (changes its tree: links rewritten, layout tables
+    unwrapped)."""
+    roots, base = page.roots, page.base
     for part in roots:
         if _deeper_than(part, MAX_DEPTH):
             raise UnparsablePage(f"content nested more than {MAX_DEPTH} elements deep")
@@ -243,8 +276,8 @@ def extract(
     text = normalise_markdown("\n\n".join(parts), base)
     return Extraction(
         text=text,
-        selector_matched=selector_matched,
-        title=title or None,
+        selector_matched=page.selector_matched,
+        title=page.title or None,
         links=tuple(links),
     )
 

@@ -30,6 +30,10 @@ _STOP = frozenset(
     "the and for our your you with that this from are can will use using information data "
     "pour les des nous vos votre und die der das wir ihre deine".split()
 )
+# Where one clause of a sentence ends and another starts: a purpose belongs to the tie of its
+# own clause ("(1) to provide the App; ... (4) with your consent" ties nothing to (1)).
+_CLAUSE_BREAK = re.compile(r";|\(\s*(?:\d{1,2}|[a-z]|[ivx]{1,4})\s*\)")
+_PURPOSE_LIMIT = 160  # characters of a purpose quoted from a main clause
 _DATE = re.compile(
     r"\b(?:\d{1,2}(?:st|nd|rd|th|er)?\.?\s+[^\W\d]+,?\s+\d{4}|[^\W\d]+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})\b"
 )
@@ -41,7 +45,7 @@ class ProseBasis:
 
     basis: str  # one of legalbasis.BASES
     purpose: str  # as the sentence states it
-    announced: bool  # future or announced ("we'll", "from June 26, 2024")
+    announced: bool  # names a time ahead ("from June 26, 2024", "soon"), not just "we'll"
     date: str | None  # a date the sentence names, as written
     sentence: str
 
@@ -57,7 +61,11 @@ def prose_bases(sentence: str, lang: str = "en") -> tuple[ProseBasis, ...]:
     >>> [(p.basis, p.purpose, p.announced) for p in prose_bases(
     ...     "We'll use this information on the basis of legitimate interests to develop "
     ...     "and improve generative AI models for AI at Meta.")]
-    [('legitimate-interests', 'develop and improve generative AI models for AI at Meta', True)]
+    [('legitimate-interests', 'develop and improve generative AI models for AI at Meta', False)]
+
+    "We'll" alone is how many policies speak of what they do: a statement is announced only
+    when it names a time ("from June 26, 2024", "soon"); classify() also marks as announced
+    the claims of a text whose update notice or stated date lies ahead.
     """
     langs = lang_of(lang)
     text = fold(plain(sentence))
@@ -77,13 +85,20 @@ def prose_bases(sentence: str, lang: str = "en") -> tuple[ProseBasis, ...]:
                     near.append((distance, basis))
         if near and min(near)[1] not in bases:
             bases.append(min(near)[1])
-    purpose_pattern = patterns("prose_bases", "purpose", None, langs)
-    found = list(purpose_pattern.finditer(text)) if purpose_pattern else []
-    after = [m for m in found if m.start() >= ties[0]]
-    chosen = (after or found)[:1]
-    if not bases or not chosen:
+    purpose = _main_clause(text, tie.search(text), langs) if tie else None
+    if purpose is None:
+        purpose_pattern = patterns("prose_bases", "purpose", None, langs)
+        found = [
+            m
+            for m in (purpose_pattern.finditer(text) if purpose_pattern else ())
+            if any(_same_clause(text, end, m.start()) for end in ties)
+        ]
+        after = [m for m in found if m.start() >= ties[0]]
+        chosen = (after or found)[:1]
+        if chosen:
+            purpose = next(g for g in chosen[0].groups() if g).strip(" ,")
+    if not bases or not purpose:
         return ()
-    purpose = next(g for g in chosen[0].groups() if g).strip(" ,")
     if (
         any(
             (m := patterns("legal_bases", "mention", b, langs)) and m.search(purpose) for b in BASES
@@ -95,6 +110,26 @@ def prose_bases(sentence: str, lang: str = "en") -> tuple[ProseBasis, ...]:
     announced = bool(announced_pattern and announced_pattern.search(text))
     date = next((m.group(0) for m in _DATE.finditer(text) if iso_date(m.group(0))), None)
     return tuple(ProseBasis(b, purpose, announced, date, text) for b in bases)
+
+
+def _same_clause(text: str, a: int, b: int) -> bool:
+    """Are positions ``a`` and ``b`` of ``text`` in one clause (no ";" or list marker between)?"""
+    return not _CLAUSE_BREAK.search(text, min(a, b), max(a, b))
+
+
+def _main_clause(text: str, tie: re.Match[str] | None, langs: tuple[str, ...]) -> str | None:
+    """The main clause of a sentence that opens with its tie ("With your consent, we share
+    your email address with sellers to ..."): what is done is the purpose, as worded."""
+    main = patterns("prose_bases", "main", None, langs)
+    if tie is None or main is None or text[: tie.start()].strip(" *-|>"):
+        return None
+    m = main.match(text, tie.end())
+    if m is None:
+        return None
+    clause = next(g for g in m.groups() if g).strip(" ,")
+    if len(clause) > _PURPOSE_LIMIT:
+        clause = clause[:_PURPOSE_LIMIT].rsplit(" ", 1)[0]
+    return clause
 
 
 def prose_mentions(added: Sequence[str], removed: Sequence[str], lang: str = "en") -> bool:

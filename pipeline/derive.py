@@ -23,7 +23,7 @@ safe. See docs/decisions/0012-durable-transitions.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from changes.quality import page_failure
 from config.run import RunConfig, sources_of
 from config.sources import Sources
 from pipeline.detect import record_change
+from pipeline.unchanged import check_region
 from pipeline.versions import Transition, apply_text, new_post
 from spiders.newsroom import parse_feed
 from storage.blobs import get_blob
@@ -55,6 +56,7 @@ class PageText:
 
     text: str
     selector_matched: bool
+    region: str | None = None  # its region's fingerprint (pipeline/unchanged.py)
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ def apply_fetch(
         window=window,
     )
     fetch.version_id = version.id
+    if page.region is not None:
+        fetch.region_hash = version.region_hash = page.region
     if transition is None and outcome in ("new", "confirmed") and new_post(session, doc, sources):
         transition = Transition(doc.id, None, version.id, at.isoformat())
     if transition is None:
@@ -221,7 +225,13 @@ def derive_document(
             doc = session.get(Document, document_id)
             assert doc is not None
             body = get_blob(session, fetch.blob_hash) if fetch.blob_hash else None
-            page = read_page(fetch, body, doc, sources)
+            region = check_region(session, fetch, body, doc, sources)
+            if region is not None and region.text is not None:  # unchanged: not extracted
+                page: Any = PageText(region.text, region.selector_matched, region.hash)
+            else:
+                page = read_page(fetch, body, doc, sources)
+                if region is not None and isinstance(page, PageText):
+                    page = replace(page, region=region.hash)
             fetch_id = fetch.id
         try:
             outcome, change_id = _commit(

@@ -53,6 +53,7 @@ def record_change(
         words_added=added,
         words_removed=removed,
         recent=recent,
+        seen=t.at[:10],
     )
     summary, title, categories = dict(verdict.summary), verdict.title, list(verdict.categories)
     if post:

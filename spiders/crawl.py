@@ -24,6 +24,7 @@ from spiders.meta_spider import MetaSpider
 from spiders.pipelines import NOT_STORED
 from storage.db import make_engine, make_sessionmaker
 from storage.repo import posts_to_follow
+from storage.revalidation import Validators, last_validators
 
 VERSION = "0.1"
 
@@ -73,6 +74,15 @@ def followed_posts(
         return posts_to_follow(session, feeds, since)
 
 
+def validators(documents: list[DocumentSpec], db_url: str) -> dict[str, Validators]:
+    """What each document's conditional request sends (not in browser mode)."""
+    plain = [(d.id, d.url) for d in documents if d.render != "browser"]
+    if not plain:
+        return {}
+    with make_sessionmaker(make_engine(db_url))() as session:
+        return last_validators(session, plain)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m spiders.crawl")
     parser.add_argument("--db", required=True)
@@ -108,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         links=links,
         feeds={} if args.links else sources.feeds,
         timeout=sources.crawl.timeout,
+        validators=validators(documents, args.db),
     )
     process.start()
     lost = crawler.stats.get_value(NOT_STORED, 0) if crawler.stats else 0

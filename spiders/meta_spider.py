@@ -18,6 +18,7 @@ from spiders.newsroom import matched_keywords, parse_feed, post_spec
 from spiders.outcomes import FetchError, fetch_error
 from spiders.retry_after import MAX_RETRIES, MAX_WAIT, RETRY_STATUSES, retry_after_seconds
 from storage.repo import FetchRecord
+from storage.revalidation import Validators
 
 MAX_REDIRECTS = 5
 Target = DocumentSpec | LinkTarget
@@ -43,6 +44,7 @@ class MetaSpider(scrapy.Spider):
         feeds: dict[str, FeedSettings] | None = None,
         timeout: float = 30.0,
         max_wait: float = MAX_WAIT,
+        validators: dict[str, Validators] | None = None,
         **kw: Any,
     ):
         super().__init__(**kw)
@@ -52,6 +54,8 @@ class MetaSpider(scrapy.Spider):
         self.allowed_hosts = allowed_hosts
         self.timeout = timeout
         self.max_wait = max_wait  # the longest Retry-After honoured
+        # conditional requests: a document's last stored body and its ETag / Last-Modified
+        self.validators = validators or {}
         self.requested: set[str] = set()  # document ids, so a post is fetched once per crawl
         self.refused: dict[str, str] = {}  # browser mode: first URL -> refused navigation
 
@@ -76,9 +80,17 @@ class MetaSpider(scrapy.Spider):
 
             on_request = self._watch_navigation(target.url)
             meta.update(request_meta(target.select, target.locale, self.timeout, on_request))
+        headers = {"Accept-Language": accept_language(target.locale)}
+        known = self.validators.get(target.id) if isinstance(target, DocumentSpec) else None
+        if known is not None and known.url == url and target.render != "browser":
+            meta["validators"] = known
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
         return scrapy.Request(
             url,
-            headers={"Accept-Language": accept_language(target.locale)},
+            headers=headers,
             meta=meta,
             callback=self.parse,
             errback=self.on_error,
@@ -124,6 +136,12 @@ class MetaSpider(scrapy.Spider):
             if response.headers.get(k)
         }
         base = {"final_url": response.url, "http_status": response.status, "headers": headers}
+        known: Validators | None = meta.get("validators")
+        if response.status == 304 and known is not None:
+            # Not Modified: the body we sent the validators of; its headers, updated (RFC 9111)
+            base["headers"] = {**known.headers, **headers}
+            yield self._item(meta, **base, same_body_as=known.blob_hash)
+            return
         if 300 <= response.status < 400 and response.headers.get("Location"):
             target = urljoin(response.url, response.headers["Location"].decode("latin-1"))
             host = (urlsplit(target).hostname or "").lower()

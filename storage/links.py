@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Change, Link, LinkCheck, LinkSighting
@@ -56,6 +56,45 @@ def unsight_others(session: Session, document_id: str, present: set[int]) -> int
             gone += 1
     session.flush()
     return gone
+
+
+def sightings_by_document(
+    session: Session, document_ids: Collection[str]
+) -> dict[str, list[LinkSighting]]:
+    """Every sighting (present or gone) in these documents, in one query."""
+    found: dict[str, list[LinkSighting]] = {d: [] for d in document_ids}
+    if document_ids:
+        stmt = select(LinkSighting).where(LinkSighting.document_id.in_(list(document_ids)))
+        for row in session.scalars(stmt.order_by(LinkSighting.id)):
+            found[row.document_id].append(row)
+    return found
+
+
+def links_by_key(session: Session) -> dict[tuple[str, str], Link]:
+    """Every link by (canonical URL, locale), in one query."""
+    return {(link.url, link.locale): link for link in session.scalars(select(Link))}
+
+
+def touch_sightings(session: Session, document_ids: Collection[str], at: datetime) -> int:
+    """The present sightings in these documents, and their links, seen again at ``at``, in
+    two statements (their documents' texts did not change: nothing else to update)."""
+    if not document_ids:
+        return 0
+    ids = list(document_ids)
+    here = (LinkSighting.document_id.in_(ids), LinkSighting.present.is_(True))
+    touched = session.execute(
+        update(LinkSighting)
+        .where(*here, LinkSighting.last_seen < at)
+        .values(last_seen=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.execute(
+        update(Link)
+        .where(Link.id.in_(select(LinkSighting.link_id).where(*here)), Link.last_seen < at)
+        .values(last_seen=at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(touched or 0)
 
 
 def present_links(session: Session) -> Sequence[Link]:

@@ -130,6 +130,7 @@ class Fetch(Base):
     version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
     # its body was dropped by the retention rule (storage.retention): same text as kept ones
     body_pruned: Mapped[bool] = mapped_column(Boolean, default=False)
+    region_hash: Mapped[str | None] = mapped_column(String(64))  # changes/region.py
 
     document: Mapped[Document] = relationship()
 
@@ -156,6 +157,8 @@ class Version(Base):
     effective_date: Mapped[str | None] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(10), default="accepted")
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    # changes/region.py: the fingerprint of the last fetch that showed this text
+    region_hash: Mapped[str | None] = mapped_column(String(64))
 
     document: Mapped[Document] = relationship(foreign_keys=[document_id])
 

@@ -125,11 +125,15 @@ class FetchRecord:
     body: bytes | None
     error: str | None
     error_detail: str | None = None
+    # 304 Not Modified: no body came, the server says it is this stored one (its blob hash)
+    same_body_as: str | None = None
 
 
 def record_fetch(session: Session, run_id: int | None, rec: FetchRecord) -> Fetch:
     """Store a fetch; its body (if any) goes to a blob, stored once."""
-    blob_hash = put_blob(session, rec.body) if rec.body is not None else None
+    blob_hash = put_blob(session, rec.body) if rec.body is not None else rec.same_body_as
+    if rec.body is None and blob_hash and session.get(Blob, blob_hash) is None:
+        blob_hash = None  # dropped meanwhile by another run's retention: a failed fetch then
     fetch = Fetch(
         run_id=run_id,
         document_id=rec.document_id,

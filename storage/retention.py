@@ -1,6 +1,7 @@
 """Retention of raw bodies: a page with rotating tokens is a new body on every fetch, even
 when its text did not change. Of each run of fetches that showed the same version, the
-first and the last body are kept (and every body that produced a version, and every
+first and the last body are kept (the last only if its selected region differs from the
+first's in more than tokens) (and every body that produced a version, and every
 failure's body, as evidence); the bodies in between are dropped. Their fetches stay, with
 ``body_pruned`` set: the history of what was seen when is complete, only the bytes go.
 """
@@ -8,6 +9,7 @@ failure's body, as evidence); the bodies in between are dropped. Their fetches s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, exists, select, union_all, update
 from sqlalchemy.orm import Session
@@ -16,18 +18,25 @@ from storage.blobs import store_of
 from storage.models import Blob, Change, Fetch, LinkCheck, Version
 
 
-def bodies_to_drop(fetches: Iterable[tuple[int, int | None, bool]]) -> list[int]:
-    """Ids of the fetches whose body goes, from (fetch id, version id, produced a version) of
-    one document's processed, successful fetches in order: all but the first and the last of
-    each run of the same version, never one that produced its version."""
-    runs: list[list[tuple[int, bool]]] = []
+def bodies_to_drop(fetches: Iterable[tuple[Any, ...]]) -> list[int]:
+    """Ids of the fetches whose body goes, from (fetch id, version id, produced a version
+    [, region fingerprint]) of one document's processed, successful fetches in order: all
+    but the first and the last of each run of the same version, never one that produced its
+    version; the last goes too when its region fingerprint is the first's (the page differed
+    only in tokens and ignored attributes: changes/region.py)."""
+    runs: list[list[tuple[int, bool, str | None]]] = []
     last_version: object = object()
-    for fetch_id, version_id, produced in fetches:
+    for fetch_id, version_id, produced, *region in fetches:
         if version_id != last_version or not runs:
             runs.append([])
             last_version = version_id
-        runs[-1].append((fetch_id, produced))
-    return [fid for run in runs for fid, produced in run[1:-1] if not produced]
+        runs[-1].append((fetch_id, produced, region[0] if region else None))
+    drop = [fid for run in runs for fid, produced, _ in run[1:-1] if not produced]
+    for run in runs:
+        (_, _, first), (fid, produced, last) = run[0], run[-1]
+        if len(run) > 1 and not produced and last is not None and last == first:
+            drop.append(fid)
+    return sorted(drop)
 
 
 def prune_unchanged_bodies(session: Session, document_ids: Iterable[str]) -> int:
@@ -36,7 +45,13 @@ def prune_unchanged_bodies(session: Session, document_ids: Iterable[str]) -> int
     candidates: set[str] = set()
     for document_id in document_ids:
         rows = session.execute(
-            select(Fetch.id, Fetch.version_id, Fetch.blob_hash, Version.id.is_not(None))
+            select(
+                Fetch.id,
+                Fetch.version_id,
+                Fetch.blob_hash,
+                Version.id.is_not(None),
+                Fetch.region_hash,
+            )
             .outerjoin(Version, Version.fetch_id == Fetch.id)
             .where(
                 Fetch.document_id == document_id,
@@ -47,7 +62,7 @@ def prune_unchanged_bodies(session: Session, document_ids: Iterable[str]) -> int
             .order_by(Fetch.id)
         ).all()
         # pruned fetches have no body; they still break nothing in a run (same version)
-        ids = bodies_to_drop((r[0], r[1], bool(r[3])) for r in rows)
+        ids = bodies_to_drop((r[0], r[1], bool(r[3]), r[4]) for r in rows)
         with_body = {r[0]: r[2] for r in rows if r[2] is not None}
         ids = [i for i in ids if i in with_body]
         if not ids:

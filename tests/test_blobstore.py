@@ -150,6 +150,11 @@ def test_retention_keeps_first_and_last_of_each_unchanged_run() -> None:
     fetches += [(6, 11, False), (7, 10, False), (8, 10, False), (9, 10, False)]
     assert bodies_to_drop(fetches) == [2, 3, 8]
     assert bodies_to_drop([(1, 10, True), (2, 10, False)]) == []
+    # with region fingerprints: a last body that differs from the first only in tokens goes
+    same_region = [(1, 10, True, "r1"), (2, 10, False, "r1"), (3, 10, False, "r1")]
+    assert bodies_to_drop(same_region) == [2, 3]
+    assert bodies_to_drop([*same_region[:2], (3, 10, False, "r2")]) == [2]
+    assert bodies_to_drop([(1, 10, True, "r1"), (2, 11, True, "r1")]) == []
 
 
 def test_bodies_of_an_unchanged_page_with_rotating_tokens_are_pruned(
@@ -166,15 +171,16 @@ def test_bodies_of_an_unchanged_page_with_rotating_tokens_are_pruned(
         with open_db(db_url)() as session:
             run_id = session.scalar(select(func.max(Fetch.run_id)))
         dropped.append(drop_unchanged_bodies(cfg, run_id))
-    assert dropped == [0, 0, 1, 1, 0, 0]
+    # the token is outside the selected region: only the first body of each text is kept
+    assert dropped == [0, 1, 1, 1, 0, 1]
     with open_db(db_url)() as session:
         fetches = session.scalars(select(Fetch).order_by(Fetch.id)).all()
-        assert [f.body_pruned for f in fetches] == [False, True, True, False, False, False]
+        assert [f.body_pruned for f in fetches] == [False, True, True, True, False, True]
         kept = [f.blob_hash for f in fetches if f.blob_hash]
-        assert len(kept) == 4 and all(get_blob(session, h).startswith(b"<html>") for h in kept)
+        assert len(kept) == 2 and all(get_blob(session, h).startswith(b"<html>") for h in kept)
         bodies = session.scalar(select(func.count()).select_from(Blob)) or 0
         texts = session.scalar(select(func.count()).select_from(Version)) or 0
-        assert bodies == 4 + texts + 1  # kept bodies, texts and the one diff
+        assert bodies == 2 + texts + 1  # kept bodies, texts and the one diff
     store = store_url(db_url)
     if store != "db":
         assert len([p for p in Path(store).rglob("*.zst")]) == bodies

@@ -10,6 +10,7 @@ import pytest
 
 from changes.classify import classify
 from changes.dates import announcements
+from changes.languages import text_language
 from changes.lexicon import load
 from changes.noise import is_chrome
 from changes.prose_bases import prose_bases
@@ -190,3 +191,100 @@ def test_chrome_reorders_and_numbering_stay_quiet() -> None:
     assert not classify(_POLICY, twice, document="Policy").alert
     real = _POLICY.replace("provide our services", "sell your data")
     assert classify(_POLICY, real, document="Policy").alert
+
+
+@pytest.mark.parametrize("case", load("languages.tests")["case"])
+def test_text_language(case: dict[str, Any]) -> None:
+    expected = None if case["lang"] == "none" else case["lang"]
+    assert text_language(case["text"]) == expected
+
+
+_STEPS = """Legal bases
+===========
+
+Performance of a contract
+-------------------------
+
+| Purpose | Why and how we process your information |
+| --- | --- |
+| Providing our Products: we process information to:<br><br>* See if a product is \
+working correctly,<br>* Troubleshoot and fix it when it's not,<br>* Keep your account secure \
+| Information we collect |
+| Communicate with you: we process information to:<br><br>* Send you notices | Information |
+"""
+
+
+def test_merged_or_moved_processing_steps_are_not_claimed() -> None:
+    merged = _STEPS.replace(
+        "* See if a product is working correctly,<br>* Troubleshoot and fix it when it's not,",
+        "* See if our Products are working correctly, such as troubleshooting, and fixing it"
+        " when it's not working,",
+    )
+    c = classify(_STEPS, merged, document="Policy")
+    assert "processing" not in c.summary and "legal-basis" not in c.categories, c.summary
+    # a step that is really new is still claimed, with the purpose it joined
+    new = _STEPS.replace("* Keep your account secure", "* Keep your account secure,<br>* Sell ads")
+    c = classify(_STEPS, new, document="Policy")
+    (step,) = c.summary["processing"]
+    assert step["added"] == ["Sell ads"] and not step["removed"]
+    assert c.title.startswith(
+        "Policy: \u2018Sell ads\u2019 added to \u2018Providing our Products\u2019"
+    )
+
+
+def test_purpose_folded_into_another_basis_is_not_no_longer() -> None:
+    old = _TABLE.replace(
+        "| Communicate with you | We send notices. |",
+        "| Communicate with you | We send notices. |\n"
+        "| Receiving information from a specific business to tailor the ads you see | "
+        "We use it. |",
+    )
+    old += (
+        "\nConsent\n-------\n\n| Purpose | How |\n| --- | --- |\n"
+        "| Sharing with partners | We share. |\n"
+    )
+    new = _TABLE + (
+        "\nConsent\n-------\n\n| Purpose | How |\n| --- | --- |\n| Sharing with partners | We "
+        "share. |\n| Using information from partners or a business to tailor the ads you see "
+        "| We use it. |\n"
+    )
+    c = classify(old, new, document="Policy")
+    claims = c.summary.get("bases", [])
+    assert not [i for i in claims if i["action"] == "removed"], claims
+    assert "no longer relies" not in c.title
+
+
+def test_a_list_item_is_not_tied_to_consent_named_in_another_item() -> None:
+    sentence = (
+        "We may use your personal information: (1) to provide the App Services; (2) for "
+        "marketing purposes; (3) with your consent; and (4) as allowed under applicable law."
+    )
+    new = _POLICY.replace("to provide our services.", f"to provide our services. {sentence}")
+    assert "bases" not in classify(_POLICY, new, document="Policy").summary
+
+
+def test_claims_of_a_text_dated_ahead_are_announced() -> None:
+    sentence = "With your consent, we use your contacts to suggest friends."
+    old = _POLICY
+    new = _POLICY.replace("Effective May 1, 2025", "Effective June 30, 2025").replace(
+        "to provide our services.", f"to provide our services. {sentence}"
+    )
+    (item,) = classify(old, new, document="Policy", seen="2025-06-02").summary["bases"]
+    assert item["announced"] == {"date": "June 30, 2025", "iso": "2025-06-30"}
+    assert item["purpose"] == "use your contacts to suggest friends"
+    (item,) = classify(old, new, document="Policy", seen="2025-07-01").summary["bases"]
+    assert "announced" not in item  # recorded once in force
+
+
+def test_a_page_shown_in_another_language_is_not_compared() -> None:
+    german = (
+        "Datenrichtlinie\n\nWir verwenden die Informationen, die wir haben, um unsere Produkte "
+        "bereitzustellen. Mit deiner Einwilligung nutzen wir sie für Werbung.\n"
+    )
+    english = (
+        "Privacy Policy\n\nWe use the information we have to provide our Products. With your "
+        "consent, we use it to show you ads.\n"
+    )
+    c = classify(german, english, document="Policy")
+    assert not c.alert and c.categories == ["text"] and "bases" not in c.summary
+    assert c.title == "Policy: now shown in English instead of German"
