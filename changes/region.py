@@ -42,7 +42,7 @@ __all__ = ["READ_ATTRS", "REGION_VERSION", "fingerprint", "region_hash"]
 REGION_VERSION: str = "1"
 
 #: Attributes changes/extract.py and changes/markdown.py read from elements under a root
-#: (tests/test_region.py checks the list against their source).
+#: (tests/test_unchanged.py checks the list against their source).
 READ_ATTRS: frozenset[str] = frozenset(
     {"href", "src", "alt", "title", "colspan", "poster", "start", "role"}
 )

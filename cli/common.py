@@ -25,7 +25,7 @@ def checked_db(value: str | None) -> str | None:
     try:
         check_url(value or defaults.db_url())
     except DatabaseUrlError as exc:
-        raise fail(escape(f"--db: {exc}")) from exc
+        raise fail(f"--db: {exc}") from exc
     return value
 
 
@@ -59,7 +59,9 @@ EXIT_ALL_FAILED = 3  # `crawl`: every fetch of the run failed (README, "Exit cod
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)  # one line
+    """Print ``message`` as one ``error:`` line on stderr (taken literally: brackets from a
+    file name or a TOML table are not Rich markup) and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

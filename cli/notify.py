@@ -6,7 +6,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from cli.common import BaseOpt, DbOpt, JsonOpt, SourcesOpt, console, err, fail, print_counts
 from config import defaults
@@ -37,9 +36,9 @@ def notify(
     try:
         targets = load_sources(sources).notify
     except SourcesError as exc:
-        raise fail(escape(str(exc))) from exc
+        raise fail(str(exc)) from exc
     if not targets:
-        raise fail(escape(f"{sources} has no [[notify]] entries"))
+        raise fail(f"{sources} has no [[notify]] entries")
     if test:
         from notify.deliver import send_tests
 

@@ -69,7 +69,7 @@ def add(
     try:
         text, parsed = check_entry(sources, entry)
     except AddError as exc:
-        raise fail(escape(str(exc))) from exc
+        raise fail(str(exc)) from exc
     trial = try_entry(parsed, doc_id)
     if title is None and trial.page_title:
         entry["title"] = trial.page_title
@@ -124,7 +124,7 @@ def list_sources(sources: SourcesOpt = defaults.SOURCES_PATH, as_json: JsonOpt =
     try:
         loaded = load_sources(sources)
     except SourcesError as exc:
-        raise fail(escape(str(exc))) from exc
+        raise fail(str(exc)) from exc
     docs = [
         {
             "id": d.id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from rich.markup import escape
 from rich.table import Table
 
 from cli.common import DbOpt, JsonOpt, console, fail
@@ -23,7 +22,7 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     try:
         check_url(db or defaults.db_url(), must_exist=True)  # status never creates one
     except DatabaseUrlError as exc:
-        raise fail(escape(f"--db: {exc}")) from exc
+        raise fail(f"--db: {exc}") from exc
     rows = status_rows(db or defaults.db_url())
     if as_json:
         print(json.dumps(rows))

@@ -27,7 +27,7 @@ class DocumentSpec:
     group_id: str | None = None  # the base document of a locale, the feed of a newsroom post
 
     @property
-    def lang(self) -> str:
+    def language(self) -> str:
         """The language of the locale: ``fr_FR`` -> ``fr``."""
         return language(self.locale)
 

@@ -107,13 +107,13 @@ def run_demo(
 ) -> int:
     """Serve each chosen version, crawl after each step, publish; print what was found.
 
-    Each step is dated at the moment its version was recorded (demo/clock.py), so the site
+    Each step is dated at the moment its version was recorded (storage/restamp.py), so the site
     shows the history's own dates; ``base_url`` is where the site will be served from.
     """
-    from demo.clock import restamp
     from feeds.publish import publish
     from flows.crawl_now import run_monitor
     from storage.db import open_db
+    from storage.restamp import restamp
 
     started = time.monotonic()
     workdir.mkdir(parents=True, exist_ok=True)

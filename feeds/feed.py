@@ -6,7 +6,7 @@ with no new change writes byte-identical files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -130,6 +130,11 @@ def render_rss(spec: FeedSpec, entries: Sequence[Entry], base_url: str) -> bytes
     return _generator(spec, entries, base_url, "rss").rss_str(pretty=True)
 
 
+#: A feed format: the document of a spec listing entries, on a base URL.
+Renderer = Callable[[FeedSpec, Sequence[Entry], str], bytes]
+FORMATS: dict[str, Renderer] = {"atom": render_atom, "rss": render_rss}
+
+
 def feed_specs(
     site_title: str,
     documents: Sequence[DocumentView],
@@ -187,8 +192,10 @@ def write_feeds(
     entry: Callable[[ChangeView], Entry],
     limit: int = DEFAULT_LIMIT,
     prepare: Callable[[list[ChangeView]], None] | None = None,
+    formats: Mapping[str, Renderer] | None = None,
 ) -> list[str]:
-    """Write ``<spec.path>.atom`` and ``.rss`` for every spec; ``changes`` newest first.
+    """Write ``<spec.path>.atom`` and ``.rss`` (or the ``formats`` given, by file extension)
+    for every spec; ``changes`` newest first.
 
     Each feed keeps its ``limit`` newest changes. A feed whose changes and settings are
     those of the previous build is reused; ``entry`` is called only for feeds rendered,
@@ -199,7 +206,7 @@ def write_feeds(
     todo: list[tuple[str, str, FeedSpec, list[ChangeView], Callable[..., bytes]]] = []
     for spec in specs:
         chosen = list(islice((c for c in changes if spec.wants(c)), limit))
-        for ext, make in (("atom", render_atom), ("rss", render_rss)):
+        for ext, make in (formats or FORMATS).items():
             rel = f"{spec.path}.{ext}"
             key = out.key("feed", ext, spec, base_url, [c.fingerprint for c in chosen])
             if not out.keep(rel, key):

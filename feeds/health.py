@@ -57,7 +57,7 @@ class CheckView:
 class SightingView:
     document_title: str
     document_path: str | None  # None if the document is unknown to the site
-    lang: str
+    language_tag: str
     anchor: str
     context: str
     first_seen: datetime
@@ -90,7 +90,7 @@ def _sighting(s: LinkSighting, docs: Mapping[str, DocumentView]) -> SightingView
     return SightingView(
         document_title=doc.title if doc else text.clean(s.document_id),
         document_path=doc.path if doc else None,
-        lang=doc.lang if doc else "",
+        language_tag=doc.language_tag if doc else "",
         anchor=text.clean(s.anchor or "")[:MAX_TEXT],
         context=text.clean(s.context or "")[:MAX_TEXT],
         first_seen=s.first_seen,

@@ -9,24 +9,23 @@ docs/decisions/0004-incremental-publish.md.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk
-from feeds import feed, health, render, site, timeline
+from feeds import feed, health, outputs, render, site, timeline
 from feeds.atomic import Stamp, generation
 from feeds.incremental import Output
+from feeds.outputs import Publication
 from feeds.views import ChangeView, DocumentView, VersionView
-from storage import repo
+from storage import published, repo
 from storage.blobs import get_text
 from storage.installation import tag_scheme
-from storage.models import Blob, Change, Fetch, LinkCheck, Version
+from storage.models import Blob
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,7 @@ class PublishResult:
     written: int = 0  # files rendered by this publish
     reused: int = 0  # files reused unchanged from the previous publish
     outcome: str = "published"  # or "unchanged" (site in place kept), "superseded" (newer)
+    outputs: dict[str, list[Path]] = field(default_factory=dict)  # feeds/outputs/, by name
 
 
 class StoredData:
@@ -76,57 +76,21 @@ class StoredData:
 
 
 def data_stamp(session: Session) -> Stamp:
-    """What this publish reads: the database (by its first version) and the highest ids of
-    the rows the site shows. Taken before reading, inside the same transaction."""
+    """What this publish reads (``storage.published.data_marks``), and when. Taken before
+    reading, inside the same transaction."""
     read_at = time.time_ns()
-    first = session.execute(
-        select(Version.id, Version.text_hash).order_by(Version.id).limit(1)
-    ).first()
-    marks = session.execute(
-        select(
-            select(func.max(Change.id)).scalar_subquery(),
-            select(func.max(Version.id)).scalar_subquery(),
-            select(func.max(Fetch.id)).scalar_subquery(),
-            select(func.max(LinkCheck.id)).scalar_subquery(),
-        )
-    ).one()
-    source = f"{first[0]}:{first[1]}" if first else ""
-    return Stamp(source, tuple(m or 0 for m in marks), read_at)
-
-
-def _accepted_versions(session: Session) -> dict[str, list[Any]]:
-    """``repo.accepted_versions`` of every document in one query, as plain rows (the views
-    read only columns; rows cost a fraction of ORM objects at 10,000 versions)."""
-    table = Version.__table__
-    stmt = (
-        select(table)
-        .where(table.c.state == "accepted")
-        .order_by(table.c.document_id, table.c.first_seen, table.c.id)
-    )
-    grouped: dict[str, list[Any]] = {}
-    for row in session.execute(stmt):
-        grouped.setdefault(row.document_id, []).append(row)
-    return grouped
-
-
-def _published_changes(session: Session) -> Sequence[Any]:
-    """``repo.published_changes`` as plain rows: not technical, with an alert, newest first."""
-    table = Change.__table__
-    return session.execute(
-        select(table)
-        .where(table.c.technical.is_(False), table.c.alert.is_(True))
-        .order_by(table.c.detected_at.desc(), table.c.id.desc())
-    ).all()
+    source, marks = published.data_marks(session)
+    return Stamp(source, marks, read_at)
 
 
 def load_site(session: Session, site_title: str, limit: int, attribution: str | None) -> site.Site:
     """Read everything the site shows from storage, as views."""
     rows = repo.documents(session)
     docs = {d.id: DocumentView.of(d) for d in rows}
-    accepted = _accepted_versions(session)
+    accepted = published.accepted_version_rows(session)
     versions = {d.id: [VersionView.of(v) for v in accepted.get(d.id, [])] for d in rows}
     archived = {v.id: v for vs in versions.values() for v in vs}
-    change_rows = _published_changes(session)
+    change_rows = published.published_change_rows(session)
     wanted = {i for c in change_rows for i in (c.from_version_id, c.to_version_id) if i}
     for v in repo.versions_by_id(session, wanted - set(archived)):
         archived[v.id] = VersionView.of(v)
@@ -188,6 +152,8 @@ def publish(
             site_title, data.documents, data.categories, tag_base, rights=attribution
         )
         written = feed.write_feeds(out, base, specs, data.changes, entry, limit, stored.prepare)
+        publication = Publication(out, data, base, specs, entry, stored.prepare, limit)
+        extra = {name: write(publication) for name, write in outputs.registered().items()}
         if out.same_as_previous:
             build.unchanged = True  # nothing new: the site in place stays, no tree is built
         else:
@@ -196,6 +162,7 @@ def publish(
     return PublishResult(
         out_dir=final,
         feeds=[final / rel for rel in written],
+        outputs={name: [final / rel for rel in files] for name, files in extra.items()},
         pages=pages,
         changes=len(data.changes),
         written=out.written,

@@ -48,10 +48,10 @@ def safe_url(url: str | None) -> str | None:
 _LANG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
 
 
-def lang(locale: str | None) -> str:
+def language_tag(locale: str | None) -> str:
     """The BCP 47 tag of a locale (``en_US`` -> ``en-US``); "" (unknown) if it is not one.
 
-    >>> lang("fr_FR"), lang("en"), lang('x" onload="y')
+    >>> language_tag("fr_FR"), language_tag("en"), language_tag('x" onload="y')
     ('fr-FR', 'en', '')
     """
     tag = (locale or "").strip().replace("_", "-")

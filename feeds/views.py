@@ -51,7 +51,7 @@ class DocumentView:
     service: str
     kind: str
     locale: str
-    lang: str  # BCP 47 tag of ``locale`` for the text and diff containers ("" if unknown)
+    language_tag: str  # BCP 47 tag of ``locale`` for the text and diff containers ("" if unknown)
     url: str | None  # http(s) only: None if the stored URL is not fit to link
     url_text: str
     current_version_id: int | None = None
@@ -66,7 +66,7 @@ class DocumentView:
             service=text.clean(doc.service),
             kind=text.clean(doc.kind),
             locale=text.clean(doc.locale),
-            lang=text.lang(doc.locale),
+            language_tag=text.language_tag(doc.locale),
             url=text.safe_url(shown),
             url_text=text.clean(shown or ""),
             current_version_id=doc.current_version_id,

@@ -32,7 +32,7 @@ from spiders.items import LinkTarget
 from storage import links as store
 from storage.blobs import get_blob, get_text
 from storage.db import open_db
-from storage.models import Document, Link, LinkSighting
+from storage.models import Document, Link
 from storage.repo import documents
 
 log = logging.getLogger(__name__)
@@ -68,10 +68,9 @@ def sight_links(session: Session, sources: Sources, at: datetime) -> int:
     """
     tracked = _tracked(session, sources)
     known = store.sightings_by_document(session, [doc.id for doc, _ in tracked])
-    links = store.links_by_key(session)
     present: dict[str, set[int]] = defaultdict(set)
     unchanged: list[str] = []
-    mentions: dict[str, list[tuple[tuple[str, str], str, str, str, int | None]]] = {}
+    mentions: dict[str, list[store.Mention]] = {}
     for doc, spec in tracked:
         shown = [row for row in known[doc.id] if row.present]
         if shown and all(row.version_id == doc.current_version_id for row in shown):
@@ -80,39 +79,20 @@ def sight_links(session: Session, sources: Sources, at: datetime) -> int:
             continue
         found = mentions.setdefault(doc.id, [])
         if spec is not None and spec.kind == "form":
-            key = (canonical_url(spec.url), spec.locale)
-            found.append((key, "form", spec.title, "", doc.current_version_id))
+            url = canonical_url(spec.url)
+            found.append(
+                store.Mention(url, spec.locale, "form", spec.title, "", doc.current_version_id)
+            )
         version = doc.current_version
         if version is None:
             continue
-        for mention in optout_links(get_text(session, version.text_blob), doc.lang):
-            key = (mention.url, doc.locale)
-            found.append((key, mention.kind, mention.text, mention.context, version.id))
-    for found in mentions.values():
-        for key, kind, *_ in found:
-            link = links.get(key)
-            if link is None:
-                link = links[key] = Link(url=key[0], locale=key[1], kind=kind, first_seen=at)
-                link.last_seen = at
-                session.add(link)
-            link.kind, link.last_seen = kind, max(link.last_seen, at)
-    session.flush()  # new links get their ids
-    for doc_id, found in mentions.items():
-        rows = {row.link_id: row for row in known[doc_id]}
-        for key, _, anchor, context, version_id in found:
-            link_id = links[key].id
-            row = rows.get(link_id)
-            if row is None:
-                row = rows[link_id] = LinkSighting(
-                    link_id=link_id, document_id=doc_id, first_seen=at
+        for mention in optout_links(get_text(session, version.text_blob), doc.language):
+            found.append(
+                store.Mention(
+                    mention.url, doc.locale, mention.kind, mention.text, mention.context, version.id
                 )
-                session.add(row)
-            row.anchor, row.context, row.version_id = anchor, context, version_id
-            row.last_seen, row.present = at, True
-            present[doc_id].add(link_id)
-        for row in rows.values():
-            if row.present and row.link_id not in present[doc_id]:
-                row.present = False
+            )
+    present.update(store.record_sightings(session, mentions, known, at))
     for doc in documents(session):  # documents no longer tracked: their links are gone
         if doc.id not in known:
             store.unsight_others(session, doc.id, set())

@@ -14,9 +14,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import func, select
 
 from changes.extract import EXTRACTOR_VERSION, normalise_markdown
 from changes.links import canonical_url
@@ -27,9 +24,9 @@ from pipeline.detect import record_change
 from pipeline.runs import run
 from pipeline.versions import apply_text
 from storage.db import open_db
-from storage.history import touch_version
+from storage.history import known_until, touch_version
 from storage.locks import lock_document
-from storage.models import Change, Document, Version
+from storage.models import Change, Document
 
 __all__ = ["Normaliser", "ReplayResult", "ReplayStep", "replay"]
 
@@ -140,7 +137,7 @@ def replay(
             lock_document(session, spec.id)
             doc = session.get(Document, spec.id)
             session.refresh(doc)
-            known = _known_until(session, spec.id)
+            known = known_until(session, spec.id)
             batch_started = time.monotonic()
             for i, recorded in enumerate(versions):
                 if time.monotonic() - batch_started > BATCH_SECONDS:
@@ -189,13 +186,6 @@ def replay(
         finally:  # a replay that fails keeps nothing (the session rolls back) but its counts
             current.counts = _run_counts(result)
     return result
-
-
-def _known_until(session: Any, document_id: str) -> datetime | None:
-    """The last time the document's history already covers (its versions' last sighting)."""
-    return session.scalar(
-        select(func.max(Version.last_seen)).where(Version.document_id == document_id)
-    )
 
 
 def _count(result: ReplayResult, change: Change) -> None:

@@ -3,18 +3,13 @@ text are dropped, but for the first and last of each unchanged run (storage.rete
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from config.run import RunConfig
 from storage.db import open_db
-from storage.models import Fetch
+from storage.repo import fetched_documents
 from storage.retention import prune_unchanged_bodies
 
 
 def drop_unchanged_bodies(cfg: RunConfig, run_id: int) -> int:
     """The retention rule for the documents run ``run_id`` fetched; bodies dropped."""
     with open_db(cfg.db_url).begin() as session:
-        fetched = session.scalars(
-            select(Fetch.document_id).where(Fetch.run_id == run_id).distinct()
-        ).all()
-        return prune_unchanged_bodies(session, fetched)
+        return prune_unchanged_bodies(session, fetched_documents(session, run_id))

@@ -64,6 +64,13 @@ def drop_held(session: Session, document_id: str, keep_id: int | None = None) ->
     return dropped
 
 
+def known_until(session: Session, document_id: str) -> datetime | None:
+    """The last time the document's history already covers (its versions' last sighting)."""
+    return session.scalar(
+        select(func.max(Version.last_seen)).where(Version.document_id == document_id)
+    )
+
+
 def touch_version(session: Session, version_id: int, seen_at: datetime) -> None:
     """Record that a version was still shown at ``seen_at``."""
     version = session.get(Version, version_id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -95,6 +96,63 @@ def touch_sightings(session: Session, document_ids: Collection[str], at: datetim
         .execution_options(synchronize_session=False)
     )
     return int(touched or 0)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A link as one document's text shows it, to record as a sighting."""
+
+    url: str  # canonical
+    locale: str
+    kind: str
+    anchor: str
+    context: str
+    version_id: int | None
+
+
+def record_sightings(
+    session: Session,
+    mentions: Mapping[str, Sequence[Mention]],
+    known: Mapping[str, Sequence[LinkSighting]],
+    at: datetime,
+) -> dict[str, set[int]]:
+    """Record what the texts of some documents show now (``mentions``, by document id),
+    given their ``known`` sightings (``sightings_by_document``): links are upserted, each
+    mention's sighting is seen at ``at``, and sightings of links a document no longer shows
+    are marked gone. Rows are read in one query per table and written with one flush.
+    Returns the links present in each of these documents."""
+    links = links_by_key(session)
+    for found in mentions.values():
+        for m in found:
+            link = links.get((m.url, m.locale))
+            if link is None:
+                link = links[(m.url, m.locale)] = Link(
+                    url=m.url, locale=m.locale, kind=m.kind, first_seen=at
+                )
+                link.last_seen = at
+                session.add(link)
+            link.kind, link.last_seen = m.kind, max(link.last_seen, at)
+    session.flush()  # new links get their ids
+    present: dict[str, set[int]] = {}
+    for doc_id, found in mentions.items():
+        here = present.setdefault(doc_id, set())
+        rows = {row.link_id: row for row in known.get(doc_id, ())}
+        for m in found:
+            link_id = links[(m.url, m.locale)].id
+            row = rows.get(link_id)
+            if row is None:
+                row = rows[link_id] = LinkSighting(
+                    link_id=link_id, document_id=doc_id, first_seen=at
+                )
+                session.add(row)
+            row.anchor, row.context, row.version_id = m.anchor, m.context, m.version_id
+            row.last_seen, row.present = at, True
+            here.add(link_id)
+        for row in rows.values():
+            if row.present and row.link_id not in here:
+                row.present = False
+    session.flush()
+    return present
 
 
 def present_links(session: Session) -> Sequence[Link]:

@@ -73,7 +73,7 @@ class Document(Base):
     )
 
     @property
-    def lang(self) -> str:
+    def language(self) -> str:
         """The language of the locale, for classification: ``fr_FR`` -> ``fr``."""
         return language(self.locale)
 

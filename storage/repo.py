@@ -161,6 +161,11 @@ def first_fetch_run(session: Session, document_id: str, ok: bool = False) -> int
     return session.scalar(stmt)
 
 
+def fetched_documents(session: Session, run_id: int) -> Sequence[str]:
+    """The documents run ``run_id`` fetched (or tried to)."""
+    return session.scalars(select(Fetch.document_id).where(Fetch.run_id == run_id).distinct()).all()
+
+
 def unprocessed_fetches(session: Session, run_id: int | None = None) -> Sequence[Fetch]:
     """Fetches not yet turned into versions, oldest first."""
     stmt = select(Fetch).where(Fetch.processed.is_(False)).order_by(Fetch.id)

@@ -1,9 +1,10 @@
-"""Building a real SQLite database for tests: one factory per model (documents, runs,
-fetches, versions and blobs, changes, links with their sightings and checks) for the site
-and feed tests, or one whole monitoring run over a fake site (``run_steps``).
+"""Building a real database for tests (``db_url``: SQLite, or PostgreSQL): one factory per
+model a test writes directly (documents, runs, fetches, versions and their blobs, changes,
+health changes, links with their sightings and checks), or one whole monitoring run over a
+fake site (``run_steps``). The other tables (host leases, the installation, the
+notification outbox) are written through their own storage functions, as in production.
 
-Kept here: tests/conftest.py belongs to the lead. A test module takes the ``session``
-fixture with ``session = factories.session``.
+A test module takes the ``session`` fixture with ``session = factories.session``.
 """
 
 from __future__ import annotations
@@ -97,9 +98,15 @@ def add_change(
     return change
 
 
-def add_run(session: Session, trigger: str = "manual", at: datetime = T1) -> Run:
-    """A run, still running (``storage.repo.finish_run`` ends it)."""
-    return repo.start_run(session, trigger, at)
+def add_run(
+    session: Session, trigger: str = "manual", at: datetime = T1, status: str = "running"
+) -> Run:
+    """A run of this process, still running (``storage.repo.finish_run`` ends it), or
+    already ended with ``status`` (completed, failed, crashed) at ``at``."""
+    run = repo.start_run(session, trigger, at)
+    if status != "running":
+        run.status, run.finished_at = status, at
+    return run
 
 
 def add_fetch(

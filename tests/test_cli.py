@@ -122,3 +122,18 @@ def test_every_command_shows_an_example_in_its_help() -> None:
         assert "policywatch" in result.output and (
             "Example" in result.output or "prefect" in result.output
         ), command
+
+
+def test_an_error_line_shows_brackets_as_written(tmp_path: Path) -> None:
+    """A file name or a TOML table in an error is text, not Rich markup to be eaten."""
+    missing = tmp_path / "sources[old].toml"
+    result = CliRunner().invoke(app, ["crawl", "--sources", str(missing)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert "sources[old].toml" in result.output
+    plain = tmp_path / "plain.toml"
+    plain.write_text(
+        '[[document]]\nid = "a"\nservice = "s"\ntitle = "t"\nkind = "policy"\n'
+        'url = "https://www.facebook.com/privacy/policy/"\n'
+    )
+    result = CliRunner().invoke(app, ["notify", "--sources", str(plain)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "has no [[notify]] entries" in result.output

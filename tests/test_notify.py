@@ -23,7 +23,7 @@ from demo.server import FakeMeta
 from notify.deliver import backoff, deliver, next_digest
 from notify.message import ChangeNote, change_message, sanitise
 from storage.db import open_db
-from storage.models import Document, Notification, Run
+from storage.models import Document, Notification
 from storage.models import NotifyTarget as TargetRow
 from tests import factories
 from tests.conftest import write_sources
@@ -48,9 +48,7 @@ def add_changes(
     with open_db(url)() as session:
         if session.get(Document, doc) is None:
             factories.add_document(session, doc, f"Title of {doc}")
-        run = Run(trigger=trigger, started_at=T0, status="completed", counts={})
-        session.add(run)
-        session.flush()
+        run = factories.add_run(session, trigger, T0, status="completed")
         previous_text = f"start of {doc} in run {run.id} " * 5
         previous = factories.add_version(session, doc, previous_text, T0)
         ids = []

@@ -74,6 +74,9 @@ def test_one_new_change_rewrites_only_what_shows_it(
         "documents/fb-privacy.rss",
         "categories/dates.atom",
         "categories/dates.rss",
+        "feed.json",  # the JSON Feeds follow their Atom twins (feeds/outputs/json_feed.py)
+        "documents/fb-privacy.json",
+        "categories/dates.json",
     }
     assert result.written == len(rewritten) and result.reused == len(after) - len(rewritten)
     for kept in (f"changes/{first.id}.html", f"changes/{other.id}.html", "documents/ig.html"):

@@ -3,31 +3,24 @@ and what each category means (index and category pages)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from feeds.publish import publish
-from storage.models import Document, Fetch
+from storage.models import Document
 from tests import factories
-from tests.factories import T1, T2, T3, add_change, add_document, add_version
+from tests.factories import T1, T2, T3, add_change, add_document, add_fetch, add_version
 
 session = factories.session
 
 
 def fetch(
-    session: Session, doc: str, at: object, error: str | None, status: int | None = None
+    session: Session, doc: str, at: datetime, error: str | None, status: int | None = None
 ) -> None:
-    session.add(
-        Fetch(
-            document_id=doc,
-            url="https://www.facebook.com/x",
-            started_at=at,
-            error=error,
-            http_status=status,
-            error_detail="<b>name or service not known</b>" if error else None,
-        )
-    )
+    detail = "<b>name or service not known</b>" if error else None
+    add_fetch(session, doc, at, error, status, detail, url="https://www.facebook.com/x")
 
 
 def test_failing_sources_banner_and_category_descriptions(session: Session, tmp_path: Path) -> None:

@@ -230,10 +230,11 @@ def test_document_timeline_folds_failed_fetches_and_text_carries_its_language(
     assert lines == [str(n) for n in range(1, len(lines) + 1)] and lines  # numbered as diffs
 
 
-def test_lang_of_locales() -> None:
-    from feeds.text import lang
+def test_language_tag_of_locales() -> None:
+    from feeds.text import language_tag
 
-    assert [lang(x) for x in ("en_US", "fr", "de_DE", "", None, 'en" x="y', "en_US_POSIX")] == [
+    locales = ("en_US", "fr", "de_DE", "", None, 'en" x="y', "en_US_POSIX")
+    assert [language_tag(x) for x in locales] == [
         "en-US",
         "fr",
         "de-DE",

@@ -93,13 +93,13 @@ def test_locales_are_documents_of_their_own() -> None:
     base, fr, de = sources.documents
     assert [d.id for d in sources.documents] == ["fb", "fb.fr_FR", "fb.de_DE"]
     assert fr.url == "https://fr-fr.facebook.com/privacy/policy/printable/"
-    assert (fr.locale, fr.lang, fr.group_id, fr.title) == (
+    assert (fr.locale, fr.language, fr.group_id, fr.title) == (
         "fr_FR",
         "fr",
         "fb",
         "Facebook Privacy Policy [fr_FR]",
     )
-    assert de.lang == "de" and base.group_id == "fb" and base.lang == "en"
+    assert de.language == "de" and base.group_id == "fb" and base.language == "en"
     assert {"fr-fr.facebook.com", "de-de.facebook.com"} <= sources.hosts()
     assert sources.select(["fb.de_DE"]) == (de,)
 

@@ -10,9 +10,18 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from feeds.publish import publish
-from storage.models import Link, LinkCheck, LinkSighting
 from tests import factories
-from tests.factories import T1, T2, T3, add_change, add_document, add_version
+from tests.factories import (
+    T1,
+    T2,
+    T3,
+    add_change,
+    add_check,
+    add_document,
+    add_link,
+    add_sighting,
+    add_version,
+)
 
 session = factories.session
 FILL = "\n\n".join(f"Paragraph {i} stays." for i in range(20))
@@ -52,35 +61,21 @@ def test_a_legal_basis_change_tells_its_story(session: Session, tmp_path: Path) 
         ["dates"],
         {"date": {"from": "April 7, 2025", "to": "May 27, 2025"}},
     )
-    form = Link(
-        url="https://www.facebook.com/help/contact/712876720715583",
-        kind="objection",
-        first_seen=T1,
-        last_seen=T3,
-        outcome="login-required",
-        outcome_since=T2,
+    form = add_link(
+        session,
+        "https://www.facebook.com/help/contact/712876720715583",
+        "objection",
+        "login-required",
+        T2,
     )
-    session.add(form)
-    session.flush()
-    session.add(
-        LinkSighting(
-            link_id=form.id,
-            document_id="fb",
-            anchor="object",
-            context="",
-            first_seen=T1,
-            last_seen=T3,
-        )
-    )
-    session.add(
-        LinkCheck(
-            link_id=form.id,
-            checked_at=T3,
-            http_status=200,
-            outcome="login-required",
-            final_url="https://www.facebook.com/login/",
-            evidence="login",
-        )
+    add_sighting(session, form, "fb", "object", "")
+    add_check(
+        session,
+        form,
+        T3,
+        "login-required",
+        "login",
+        final_url="https://www.facebook.com/login/",
     )
     session.commit()
     out = tmp_path / "public"

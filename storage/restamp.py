@@ -1,4 +1,5 @@
-"""Date the demo's rows at the recorded times: the demo replays the past, not today.
+"""Move the times written since a moment: how the demo dates its rows at the recorded
+times (it replays the past, not today).
 
 Each demo step crawls the stand-in now; afterwards every time written during the step
 (fetches, versions, changes, link checks, the run itself) is moved by the same amount so
