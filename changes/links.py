@@ -5,7 +5,10 @@ Meta decorates its links with values that change on every render: redirect wrapp
 (``/privacy/policy/logging/?...&redirect_uri=...``), signed CDN URLs (``oh=``, ``oe=``,
 ``_nc_*``) served from a different edge host each time, positional UI state (``back_id``)
 and tracking parameters. :func:`canonical_url` strips all of that so that a diff of two
-fetches shows only what Meta changed. Pure functions, no I/O.
+fetches shows only what Meta changed. :func:`link_identity` goes further, for comparing
+links only: the page's language, referrer and tracking parameters, a trailing slash, a
+fragment and the scheme do not make a link point elsewhere (lexicon
+``link_identity.toml``). Pure functions; the only I/O is reading the package's lexicon.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlun
 
 from w3lib.url import canonicalize_url
 
+from changes.lexicon import load
+
 __all__ = [
     "DROP_PARAMS",
     "DROP_PARAM_PREFIXES",
     "canonical_url",
     "canonicalise_markdown",
+    "link_identity",
 ]
 
 #: Query parameters removed everywhere: tracking, signatures and positional UI state.
@@ -302,3 +308,33 @@ def canonicalise_markdown(md: str, base: str | None = None) -> str:
         return f"<{canonical_url(match.group('url'), base)}>"
 
     return _MD_AUTOLINK.sub(autolink, _MD_TARGET.sub(target, md))
+
+
+@lru_cache(maxsize=1 << 12)
+def link_identity(url: str) -> str:
+    """What ``url`` points to, for telling whether two links lead to the same place.
+
+    >>> link_identity("HTTPS://www.TikTok.com/legal/right-to-object/?lang=en#top")
+    'www.tiktok.com/legal/right-to-object'
+    """
+    rules = load("link_identity")
+    parts = urlsplit(url.strip())
+    params = frozenset(rules.get("params", []))
+    prefixes = tuple(rules.get("param_prefixes", []))
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.casefold() not in params and not k.casefold().startswith(prefixes)
+    ]
+    path = parts.path
+    if rules.get("trailing_slash", False):
+        path = path.rstrip("/")
+    scheme = "" if rules.get("scheme", False) else parts.scheme.casefold() + "://"
+    fragment = "" if rules.get("fragment", False) or not parts.fragment else "#" + parts.fragment
+    host = (parts.hostname or "").casefold()
+    if parts.port and parts.port != _DEFAULT_PORTS.get(parts.scheme.casefold()):
+        host += f":{parts.port}"
+    if not host:  # not an absolute URL: compare it as written
+        return url.strip()
+    query_text = "?" + urlencode(sorted(query)) if query else ""
+    return f"{scheme}{host}{path}{query_text}{fragment}"

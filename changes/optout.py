@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from changes.lexicon import fold, lang_of, load, patterns
-from changes.links import canonical_url
+from changes.links import canonical_url, link_identity
 from changes.plain import MD_LINK, plain
 
 __all__ = ["KINDS", "LinkMention", "link_changes", "optout_links"]
@@ -163,25 +163,36 @@ def _key(text: str) -> str:
 def link_changes(
     old: Sequence[LinkMention], new: Sequence[LinkMention]
 ) -> dict[str, list[dict[str, str]]]:
-    """Opt-out links added, removed and retargeted (same anchor text, new URL).
+    """Opt-out links added, removed and retargeted (same anchor text, new place), links
+    compared by where they lead (``changes.links.link_identity``).
 
     >>> a = [LinkMention("https://x/1", "object", "You can object.", "objection")]
     >>> b = [LinkMention("https://x/2", "object", "You can object.", "objection")]
     >>> link_changes(a, b)["retargeted"]
     [{'text': 'object', 'kind': 'objection', 'from': 'https://x/1', 'to': 'https://x/2'}]
     """
-    old_urls = {m.url: m for m in old}
-    new_urls = {m.url: m for m in new}
+    # links are compared by where they lead (changes/links.py: link_identity): a locale or
+    # tracking parameter, a trailing slash or a fragment is no new link and no retargeting
+    old_urls: dict[str, LinkMention] = {}
+    new_urls: dict[str, LinkMention] = {}
+    for mentions, by_place in ((old, old_urls), (new, new_urls)):
+        for m in mentions:  # one place, several mentions: the strongest kind tells
+            place = link_identity(m.url)
+            seen = by_place.get(place)
+            if seen is None or KINDS.index(m.kind) < KINDS.index(seen.kind):
+                by_place[place] = m
     gone = [u for u in old_urls if u not in new_urls]
     came = [u for u in new_urls if u not in old_urls]
     by_text_old: dict[str, list[str]] = defaultdict(list)
     by_text_new: dict[str, list[str]] = defaultdict(list)
     for m in old:
-        if m.url in gone and m.url not in by_text_old[_key(m.text)]:
-            by_text_old[_key(m.text)].append(m.url)
+        place = link_identity(m.url)
+        if place in gone and place not in by_text_old[_key(m.text)]:
+            by_text_old[_key(m.text)].append(place)
     for m in new:
-        if m.url in came and m.url not in by_text_new[_key(m.text)]:
-            by_text_new[_key(m.text)].append(m.url)
+        place = link_identity(m.url)
+        if place in came and place not in by_text_new[_key(m.text)]:
+            by_text_new[_key(m.text)].append(place)
     retargeted: list[dict[str, str]] = []
     for text, urls in by_text_old.items():
         for before, after in zip(urls, by_text_new.get(text, []), strict=False):
@@ -190,7 +201,12 @@ def link_changes(
                 came.remove(after)
                 mention = new_urls[after]
                 retargeted.append(
-                    {"text": mention.text, "kind": mention.kind, "from": before, "to": after}
+                    {
+                        "text": mention.text,
+                        "kind": mention.kind,
+                        "from": old_urls[before].url,
+                        "to": mention.url,
+                    }
                 )
     return {
         "added": [_brief(new_urls[u]) for u in came],

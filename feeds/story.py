@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from changes.summaries import BasisClaim, read_bases, read_date, read_links
 from feeds import text
 from feeds.health import LinkView
 from feeds.views import ChangeView
@@ -104,28 +105,37 @@ def _basis_key(name: str) -> str | None:
 def bases_named(summary: Mapping[str, Any]) -> list[str]:
     """The bases a change's summary names (added or removed), known ones only, in order."""
     found: list[str] = []
-    items = summary.get("bases") if isinstance(summary, Mapping) else None
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, Mapping):
-            key = _basis_key(_s(item.get("basis")))
-            if key and key not in found:
-                found.append(key)
+    for claim in read_bases(summary) or []:
+        key = _basis_key(_s(claim.basis))
+        if key and key not in found:
+            found.append(key)
     return found
 
 
+def _announced(doc: str, claims: list[BasisClaim]) -> str:
+    first = claims[0]
+    when = first.announced.date if first.announced else ""
+    says = f"{doc} announces {_s(first.basis)} as the legal basis"
+    says += f" for \u201c{_s(first.purpose)}\u201d" if first.purpose else ""
+    says += f", from {_s(when)}" if when else ", in a text not yet in force"
+    more = len(claims) - 1
+    return says + (f" (and {more} more basis change{'s' if more > 1 else ''})." if more else ".")
+
+
 def sentence(change: ChangeView, passages: int) -> str:
-    """What changed, in one sentence."""
+    """What changed, in one sentence. A claim announced for later is told as announced."""
     summary = change.summary if isinstance(change.summary, Mapping) else {}
     doc = change.document.title
-    items = summary.get("bases")
-    bases = [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
-    added = [i for i in bases if _s(i.get("action")) == "added"]
-    removed = [i for i in bases if _s(i.get("action")) == "removed"]
+    bases = read_bases(summary) or []
+    added = [c for c in bases if c.action == "added"]
+    removed = [c for c in bases if c.action == "removed"]
+    if added and added[0].announced is not None:
+        return _announced(doc, added)
     if added:
         first = added[0]
-        purpose = _s(first.get("purpose"))
-        was = next((_s(r.get("basis")) for r in removed if _s(r.get("purpose")) == purpose), "")
-        says = f"{doc} now names {_s(first.get('basis'))} as the legal basis"
+        purpose = _s(first.purpose)
+        was = next((_s(r.basis) for r in removed if _s(r.purpose) == purpose), "")
+        says = f"{doc} now names {_s(first.basis)} as the legal basis"
         says += f" for \u201c{purpose}\u201d" if purpose else ""
         says += f", where it named {was}" if was else ""
         more = len(added) - 1
@@ -134,25 +144,21 @@ def sentence(change: ChangeView, passages: int) -> str:
         )
     if removed:
         first = removed[0]
-        purpose = _s(first.get("purpose"))
-        return f"{doc} no longer names {_s(first.get('basis'))} as the legal basis" + (
+        purpose = _s(first.purpose)
+        return f"{doc} no longer names {_s(first.basis)} as the legal basis" + (
             f" for \u201c{purpose}\u201d." if purpose else "."
         )
-    links = summary.get("links")
-    if isinstance(links, Mapping):
-        counts = {k: len(v) for k, v in links.items() if isinstance(v, list) and v}
-        if counts:
-            parts = [
-                f"{n} objection or opt-out link{'s' if n > 1 else ''} {k}"
-                for k, n in counts.items()
-            ]
-            return f"In {doc}, " + ", ".join(parts) + "."
-    date = summary.get("date")
-    if isinstance(date, Mapping) and _s(date.get("to")):
-        old = _s(date.get("from"))
-        return f"{doc} now states the date {_s(date.get('to'))}" + (
-            f" instead of {old}." if old else "."
-        )
+    links = read_links(summary)
+    counts = links.counts() if links is not None else {}
+    if counts:
+        parts = [
+            f"{n} objection or opt-out link{'s' if n > 1 else ''} {k}" for k, n in counts.items()
+        ]
+        return f"In {doc}, " + ", ".join(parts) + "."
+    date = read_date(summary)
+    if date is not None and _s(date.new):
+        old = _s(date.old)
+        return f"{doc} now states the date {_s(date.new)}" + (f" instead of {old}." if old else ".")
     if change.kind != "text":
         return change.title if change.title.endswith(".") else change.title + "."
     if change.first_version:
@@ -170,7 +176,8 @@ def explanations(change: ChangeView) -> list[Explanation]:
 
 def about_opt_out(change: ChangeView) -> bool:
     """Whether the change concerns objection or opt-out links (its category or summary)."""
-    return "opt-out" in change.categories or isinstance(change.summary.get("links"), Mapping)
+    links = read_links(change.summary)
+    return "opt-out" in change.categories or bool(links and links.counts())
 
 
 def objection_links(change: ChangeView, links: Sequence[LinkView]) -> list[LinkView]:

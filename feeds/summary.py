@@ -1,7 +1,8 @@
 """A change's structured ``summary`` as readable blocks, whatever it holds.
 
-Known keys get their own wording (``bases``, ``links``, ``date``, ``ai``); any other key,
-or a known key of an unexpected shape, is shown generically as label and text. Every string
+Known keys get their own wording (``bases``, ``links``, ``date``, ``ai``), read through
+their types in changes/summaries.py; any other key, or a known key of an unexpected shape,
+is shown generically as label and text. Every string
 is cleaned here and escaped by the templates; a piece carries a link target only if it is
 an absolute http(s) URL. Pure functions.
 """
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from changes.summaries import read_ai, read_bases, read_date, read_links
 from feeds import text
 
 MAX_ONE_LINE = 180
@@ -55,19 +57,19 @@ def _url(value: Any) -> Piece:
     return Piece(shown or "(no URL)", text.safe_url(shown), code=True)
 
 
-def _bases(value: Any) -> Block | None:
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+def _bases(summary: Mapping[str, Any]) -> Block | None:
+    claims = read_bases(summary)
+    if claims is None:
         return None
     lines = []
-    for item in value:
-        action = _s(item.get("action")) or "changed"
-        basis, purpose = _s(item.get("basis")), _s(item.get("purpose"))
+    for claim in claims:
+        action = _s(claim.action) or "changed"
+        basis, purpose = _s(claim.basis), _s(claim.purpose)
         mark = action if action in ("added", "removed") else "moved"
-        announced = item.get("announced")
         when = ""
-        if isinstance(announced, Mapping):  # typed in changes/ (see changes/claims.py)
+        if claim.announced is not None:
             action = "announced"
-            when = f" (from {_s(announced.get('date'))})" if announced.get("date") else ""
+            when = f" (from {_s(claim.announced.date)})" if claim.announced.date else ""
         lines.append(
             _line(
                 f"{action.capitalize()}: ",
@@ -80,57 +82,47 @@ def _bases(value: Any) -> Block | None:
     return Block("Legal bases", tuple(lines))
 
 
-def _links(value: Any) -> Block | None:
-    if not isinstance(value, Mapping):
-        return None
+def _links(summary: Mapping[str, Any]) -> Block | None:
+    links = read_links(summary)
+    if links is None:
+        return None  # a shape this code does not know: show it generically
     lines: list[Line] = []
-    for action in ("added", "removed"):
-        items = value.get(action) or []
-        if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
-            return None
-        for item in items:
-            anchor = _s(item.get("text"))
+    for action, items in (("added", links.added), ("removed", links.removed)):
+        for link in items:
+            anchor = _s(link.text)
             label = f"\u201c{anchor}\u201d " if anchor else ""
-            lines.append(
-                _line(f"{action.capitalize()}: {label}", _url(item.get("url")), mark=action)
-            )
-    moved = value.get("retargeted") or []
-    if not isinstance(moved, list) or not all(isinstance(i, Mapping) for i in moved):
-        return None
-    for item in moved:
-        anchor = _s(item.get("text"))
+            lines.append(_line(f"{action.capitalize()}: {label}", _url(link.url), mark=action))
+    for moved in links.retargeted:
+        anchor = _s(moved.text)
         label = f"\u201c{anchor}\u201d " if anchor else ""
         lines.append(
             _line(
                 f"Retargeted: {label}from ",
-                _url(item.get("from")),
+                _url(moved.old),
                 " to ",
-                _url(item.get("to")),
+                _url(moved.new),
                 mark="moved",
             )
         )
-    for key in value:
-        if key not in ("added", "removed", "retargeted"):
-            return None  # a shape this code does not know: show it generically
     return Block("Opt-out and objection links", tuple(lines)) if lines else None
 
 
-def _date(value: Any) -> Block | None:
-    if not isinstance(value, Mapping) or not set(value) <= {"from", "to"}:
+def _date(summary: Mapping[str, Any]) -> Block | None:
+    date = read_date(summary)
+    if date is None:
         return None
-    old, new = _s(value.get("from")), _s(value.get("to"))
+    old, new = _s(date.old), _s(date.new)
     if old and new:
         line = _line("Moved from ", Piece(old), " to ", Piece(new), mark="moved")
     elif new:
         line = _line("Now states ", Piece(new), mark="added")
-    elif old:
-        line = _line("No longer states ", Piece(old), mark="removed")
     else:
-        return None
+        line = _line("No longer states ", Piece(old), mark="removed")
     return Block("Effective date", (line,))
 
 
-def _ai(value: Any) -> Block | None:
+def _ai(summary: Mapping[str, Any]) -> Block | None:
+    value = read_ai(summary)
     if isinstance(value, bool):
         said = "Yes: the change concerns AI" if value else "No"
     elif isinstance(value, str):
@@ -156,7 +148,7 @@ def blocks(summary: Mapping[str, Any] | None) -> list[Block]:
     out: list[Block] = []
     for key, render in KNOWN.items():
         if key in summary and not text.is_empty(summary[key]):
-            block = render(summary[key])
+            block = render(summary)
             out.append(block if block is not None else _generic(key, summary[key]))
     for key, value in summary.items():
         if key in KNOWN or key in SHOWN_ELSEWHERE or text.is_empty(value):
@@ -165,43 +157,34 @@ def blocks(summary: Mapping[str, Any] | None) -> list[Block]:
     return out
 
 
-def _count(items: Any) -> int:
-    return len(items) if isinstance(items, list) else 0
-
-
 def one_line(summary: Mapping[str, Any] | None, kind: str = "text") -> str:
     """A short sentence of what moved, for lists: bases, links, dates, AI; for a link- or
     source-health change its other keys; "" for a text change with nothing structured
     (its word counts are shown beside it)."""
     parts: list[str] = []
     summary = summary if isinstance(summary, Mapping) else {}
-    bases = summary.get("bases")
-    if isinstance(bases, list):
-        for item in bases:
-            if isinstance(item, Mapping):
-                basis, purpose = _s(item.get("basis")), _s(item.get("purpose"))
-                action = _s(item.get("action")) or "changed"
-                where = f" for {purpose}" if purpose else ""
-                parts.append(f"legal basis {action}: {basis}{where}")
-    links = summary.get("links")
-    if isinstance(links, Mapping):
-        counts = [
-            f"{n} link{'s' if n > 1 else ''} {action}"
-            for action in ("added", "removed", "retargeted")
-            if (n := _count(links.get(action)))
+    for claim in read_bases(summary) or []:
+        basis, purpose = _s(claim.basis), _s(claim.purpose)
+        action = _s(claim.action) or "changed"
+        where = f" for {purpose}" if purpose else ""
+        parts.append(f"legal basis {action}: {basis}{where}")
+    links = read_links(summary)
+    if links is not None:
+        parts += [
+            f"{n} link{'s' if n > 1 else ''} {action}" for action, n in links.counts().items()
         ]
-        parts += counts
-    date = summary.get("date")
-    if isinstance(date, Mapping) and _s(date.get("to")):
+    date = read_date(summary)
+    if date is not None and _s(date.new):
         parts.append(
-            f"date {_s(date.get('from'))} \u2192 {_s(date.get('to'))}"
-            if _s(date.get("from"))
-            else f"states the date {_s(date.get('to'))}"
+            f"date {_s(date.old)} \u2192 {_s(date.new)}"
+            if _s(date.old)
+            else f"states the date {_s(date.new)}"
         )
-    if summary.get("ai") is True:
+    ai = read_ai(summary)
+    if ai is True:
         parts.append("concerns AI")
-    elif isinstance(summary.get("ai"), str) and _s(summary["ai"]):
-        parts.append(f"AI: {_s(summary['ai'])}")
+    elif isinstance(ai, str) and _s(ai):
+        parts.append(f"AI: {_s(ai)}")
     if not parts and kind != "text":
         parts.append(kind.replace("-", " "))
         others = [b for b in blocks(summary) if b.label not in ("Legal bases", "AI")]

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from changes.links import canonical_url, canonicalise_markdown
+from changes.lexicon import load
+from changes.links import canonical_url, canonicalise_markdown, link_identity
+from changes.optout import link_changes, optout_links
 from tests.corpus import load_corpus
 
 POLICY = "https://mbasic.facebook.com/privacy/policy/printable/"
@@ -240,3 +242,28 @@ def test_canonicalise_markdown_with_base_turns_self_links_into_anchors() -> None
     md = f"[Products\\[3\\]]({POLICY}?entry_point=POLICY_SECTION%3A1-What#annotation-3)"
     assert canonicalise_markdown(md, POLICY) == "[Products\\[3\\]](#annotation-3)"
     assert canonicalise_markdown(md) == f"[Products\\[3\\]]({POLICY})"
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [pytest.param(p, id=f"pair-{i}") for i, p in enumerate(load("link_identity.tests")["pair"])],
+)
+def test_link_identity_pairs(pair: dict[str, object]) -> None:
+    same = link_identity(str(pair["a"])) == link_identity(str(pair["b"]))
+    assert same is pair["same"], pair["source"]
+
+
+def test_a_locale_parameter_or_trailing_slash_is_no_retargeting() -> None:
+    old = "You have the [right to object](https://www.tiktok.com/legal/right-to-object)."
+    new = "You have the [right to object](https://www.tiktok.com/legal/right-to-object?lang=en)."
+    assert not any(link_changes(optout_links(old), optout_links(new)).values())
+    moved = "You have the [right to object](https://www.tiktok.com/legal/object-form/)."
+    changes = link_changes(optout_links(old), optout_links(moved))
+    assert changes["retargeted"] == [
+        {
+            "text": "right to object",
+            "kind": "objection",
+            "from": "https://www.tiktok.com/legal/right-to-object",
+            "to": "https://www.tiktok.com/legal/object-form/",
+        }
+    ]

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from changes.summaries import read_bases
 from feeds.publish import publish
+from feeds.story import sentence
+from feeds.views import ChangeView, DocumentView
 from tests import factories
 from tests.factories import (
     T1,
@@ -108,3 +111,24 @@ def test_a_legal_basis_change_tells_its_story(session: Session, tmp_path: Path) 
     assert "now states the date May 27, 2025 instead of April 7, 2025." in date_page
     assert 'id="why"' not in date_page  # nothing to explain: no basis, no link
     assert "← Previous: Legal basis for AI changed" in date_page
+
+
+def _view(summary: dict[str, object]) -> ChangeView:
+    doc = DocumentView(
+        "fb", "fb", "TikTok Privacy Policy", "TikTok", "policy", "en_US", "en", None, ""
+    )
+    return ChangeView(1, doc, "t", T2, None, None, False, ["legal-basis"], 3, 0, summary)
+
+
+def test_an_announced_basis_is_told_as_announced_not_as_in_force() -> None:
+    claim = {"action": "added", "basis": "consent", "purpose": "personalise ads"}
+    announced = {**claim, "announced": {"date": "30 November 2025", "iso": "2025-11-30"}}
+    assert sentence(_view({"bases": [announced]}), 1) == (
+        "TikTok Privacy Policy announces consent as the legal basis for \u201cpersonalise ads\u201d"
+        ", from 30 November 2025."
+    )
+    assert "now names consent" in sentence(_view({"bases": [claim]}), 1)
+    # read through the types of changes/summaries.py; a shape they do not know says nothing
+    assert read_bases({"bases": [announced]})[0].announced.iso == "2025-11-30"
+    assert read_bases({"bases": "consent"}) is None
+    assert sentence(_view({"bases": "consent"}), 1).startswith("The wording of")
