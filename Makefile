@@ -9,9 +9,17 @@ STAMP  := $(VENV)/.installed-stamp
 demo: $(STAMP)  ## install, then replay real Meta history through a local stand-in and publish
 	$(BIN)/policywatch demo
 
-# Run again on PostgreSQL: the tests of storage, the pipeline and concurrency.
+# Run again on PostgreSQL: the tests of storage, the pipeline and concurrency, and the fault
+# tests where the database decides (commit points, two writers, heartbeats, re-derivation);
+# their SQLite-only cases are marked sqlite_only. Kills of a single crawl are the same on
+# both databases: SQLite only, to keep this pass short.
 PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.py tests/test_blobstore.py \
-            tests/test_parallel_derive.py tests/test_feed_validity.py
+	tests/test_faults_commit.py tests/test_faults_heartbeat.py \
+	tests/test_faults_kill.py::test_two_crawls_at_once_store_each_transition_once \
+	tests/test_faults_kill.py::test_a_crawl_and_a_replay_at_once \
+	tests/test_rederive.py::test_rederive_with_the_same_extractor_changes_nothing \
+	tests/test_rederive.py::test_an_upgraded_extractor_gives_technical_changes_never_alerts \
+	tests/test_parallel_derive.py tests/test_feed_validity.py
 
 test: $(STAMP) chromium feed-tools axe  ## install (+ Chromium, jing, newsboat, axe-core for the tests), lint, run every test
 	$(BIN)/ruff check .

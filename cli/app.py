@@ -44,6 +44,7 @@ for command, name in (
     (scheduling.serve, None),
     (scheduling.deploy, None),
     (history.replay, None),
+    (history.rederive, None),
     (demo.demo, None),
     (notify.notify, None),
     (history.export, None),

@@ -202,3 +202,82 @@ def export(
         print(json.dumps(report))
         return
     print_counts(f"export ({fmt}) to {out}", {k: v for k, v in report.items() if k != "out_dir"})
+
+
+def rederive(
+    documents: Annotated[
+        list[str] | None, typer.Argument(help="Document ids (default: every document).")
+    ] = None,
+    publish_: Annotated[
+        bool, typer.Option("--publish/--no-publish", help="Rebuild feeds and site afterwards.")
+    ] = True,
+    db: DbOpt = None,
+    sources: SourcesOpt = defaults.SOURCES_PATH,
+    out: OutOpt = str(defaults.OUT_DIR),
+    base_url: BaseOpt = defaults.BASE_URL,
+    as_json: JsonOpt = False,
+) -> None:
+    """Extract each document's current text again from its stored raw body, after an
+    extractor upgrade or an edit of a document's select/remove rules.
+
+    A text that comes out different becomes a new version and a [bold]technical[/] change,
+    never an alert (the page did not change, the extraction did); the same text changes
+    nothing, so running it twice is harmless. Published changes are never rewritten
+    (docs/decisions/0015-rederive-moves-forward.md). Texts whose bodies were dropped by
+    retention, and histories replayed from an archive, are skipped and listed.
+
+    Example: [bold]policywatch rederive facebook-privacy-policy --db sqlite:///var/pw.db[/]
+    """
+    from pipeline.rederive import DocumentResult, UnknownDocuments
+    from pipeline.rederive import rederive as run_rederive
+
+    db_url = db or defaults.db_url()
+    try:
+        load_sources(sources)
+    except SourcesError as exc:
+        raise fail(str(exc)) from exc
+    with Progress(
+        TextColumn("[bold]rederive[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=as_json,
+        transient=True,
+    ) as bar:
+        task_id = bar.add_task("", total=None)
+
+        def on_document(done: int, total: int, result: DocumentResult) -> None:
+            bar.update(task_id, completed=done, total=total, description=result.document_id)
+
+        try:
+            report = run_rederive(db_url, str(sources), documents or [], progress=on_document)
+        except UnknownDocuments as exc:
+            raise fail(
+                f"no document {exc} in the database: `policywatch status` lists them"
+            ) from exc
+    published = publish_now(db, out, base_url) if publish_ else None
+    counts = report.counts()
+    if as_json:
+        rows = [
+            {"document": r.document_id, "outcome": r.outcome, "detail": r.detail,
+             "change_id": r.change_id}  # fmt: skip
+            for r in report.results
+        ]
+        print(json.dumps({"run_id": report.run_id, "extractor": report.extractor, **counts,
+                          "results": rows,
+                          "out_dir": published["out_dir"] if published else None}))  # fmt: skip
+        return
+    print_counts(
+        f"rederive with extractor {report.extractor} (run {report.run_id})",
+        {k.replace("_", " "): v for k, v in counts.items()},
+    )
+    for r in report.results:
+        if r.outcome != "same":
+            change = f" (change {r.change_id})" if r.change_id else ""
+            console.print(f"  {r.document_id}: {r.outcome}{change}: {r.detail}", highlight=False)
+    if counts["deferred"]:
+        console.print("Some documents were busy: run `policywatch rederive` again for them.")
+    if published:
+        console.print(f"feeds and site: {published['out_dir']}")

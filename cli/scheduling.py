@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from cli.common import BaseOpt, DbOpt, OutOpt, SourcesOpt, check_sources, console, err, fail
 from config import defaults
@@ -28,13 +29,19 @@ def _worker_settings(db: str | None, sources: Path, out: str, base_url: str) -> 
 
 
 def _need_prefect_server(command: str) -> None:
-    if not os.environ.get("PREFECT_API_URL"):
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url:
         raise fail(
             "PREFECT_API_URL is not set. Scheduled runs need a Prefect server:\n"
             "  prefect server start &\n"
             "  export PREFECT_API_URL=http://127.0.0.1:4200/api\n"
             f"then run `policywatch {command}` again."
         )
+    from flows.prefect_api import unreachable
+
+    why = unreachable(api_url)
+    if why:
+        raise fail(escape(f"{why}: start it (prefect server start) or fix PREFECT_API_URL"))
 
 
 def serve(

@@ -37,13 +37,14 @@ from changes.quality import page_failure
 from config.run import RunConfig, sources_of
 from config.sources import Sources
 from pipeline.detect import record_change
+from pipeline.reextract import Reextracted, apply_reextracted, body_fetch, stale
 from pipeline.unchanged import check_region
 from pipeline.versions import Transition, apply_text, new_post
 from spiders.newsroom import parse_feed
 from storage.blobs import get_blob
 from storage.db import open_db
 from storage.locks import document_transaction
-from storage.models import Document, Fetch
+from storage.models import Document, Fetch, Version
 
 #: Outcomes counted per fetch; ``deferred``: its transaction could not commit (database
 #: locked, disk full...) and the fetch is left for the next run.
@@ -68,17 +69,21 @@ class PageFailure:
 
 
 def derive_versions(
-    cfg: RunConfig, run_id: int | None, on_change: Callable[[int], None] | None = None
+    cfg: RunConfig,
+    run_id: int | None,
+    on_change: Callable[[int], None] | None = None,
+    only: Iterable[str] | None = None,
 ) -> dict[str, int]:
-    """Process every unprocessed fetch (this run's, and any a dead run left), oldest first per
-    document, each in one locked transaction with its version and change; the counts
-    (``changes``: the changes stored, ``deferred``: fetches left for the next run)."""
+    """Process every unprocessed fetch (this run's, and any a dead run left; of the documents
+    ``only`` names, if given), oldest first per document, each in one locked transaction with
+    its version and change; the counts (``changes``: the changes stored, ``deferred``:
+    fetches left for the next run, ``technical``: re-extractions, pipeline.reextract)."""
     sources = sources_of(cfg)
     sessions = open_db(cfg.db_url)
     counts = _zero_counts()
     window = timedelta(days=cfg.flap_window_days)
     with sessions() as session:
-        pending = pending_documents(session)
+        pending = pending_documents(session, only)
     for doc_id in pending:
         derive_document(sessions, doc_id, sources, window, run_id, counts, on_change)
     return _with_total(counts)
@@ -225,27 +230,51 @@ def derive_document(
             doc = session.get(Document, document_id)
             assert doc is not None
             body = get_blob(session, fetch.blob_hash) if fetch.blob_hash else None
+            # An older extractor's current text: re-extracted first (pipeline.reextract), and
+            # the fast path's "same region, same text" does not hold across extractors.
+            baseline = stale_baseline(session, doc, sources)
             region = check_region(session, fetch, body, doc, sources)
-            if region is not None and region.text is not None:  # unchanged: not extracted
-                page: Any = PageText(region.text, region.selector_matched, region.hash)
+            if region is not None and region.text is not None and baseline is None:
+                page: Any = PageText(region.text, region.selector_matched, region.hash)  # unchanged
             else:
                 page = read_page(fetch, body, doc, sources)
                 if region is not None and isinstance(page, PageText):
                     page = replace(page, region=region.hash)
+            if not isinstance(page, PageText):
+                baseline = None
             fetch_id = fetch.id
         try:
-            outcome, change_id = _commit(
-                sessions, document_id, fetch_id, page, sources, window, run_id
+            outcome, change_id, technical_id = _commit(
+                sessions, document_id, fetch_id, page, sources, window, run_id, baseline
             )
         except (OperationalError, IntegrityError) as exc:  # locked, disk full, a race lost twice
             counts["deferred"] = counts.get("deferred", 0) + 1
             _log(f"{document_id}: fetch {fetch_id} left for the next run: {_detail(exc.orig)}")
             return
         counts[outcome] = counts.get(outcome, 0) + 1
-        if change_id is not None:
-            counts["changes"] = counts.get("changes", 0) + 1
-            if on_change:
-                on_change(change_id)
+        if technical_id is not None:
+            counts["technical"] = counts.get("technical", 0) + 1
+        for new_id in (technical_id, change_id):
+            if new_id is not None:
+                counts["changes"] = counts.get("changes", 0) + 1
+                if on_change:
+                    on_change(new_id)
+
+
+def stale_baseline(session: Session, doc: Document, sources: Sources) -> Reextracted | None:
+    """The current version's body extracted again, when an older extractor wrote its text
+    (pipeline.reextract): the new fetch is then compared with a text of this extractor."""
+    version = session.get(Version, doc.current_version_id) if doc.current_version_id else None
+    if not stale(version):
+        return None
+    assert version is not None
+    source = body_fetch(session, version.id)
+    if source is None or source.blob_hash is None:
+        return None
+    page = read_page(source, get_blob(session, source.blob_hash), doc, sources)
+    if not isinstance(page, PageText):
+        return None
+    return Reextracted(version.id, source.id, page.text, seen_at(source))
 
 
 def _commit(
@@ -256,9 +285,12 @@ def _commit(
     sources: Sources,
     window: timedelta,
     run_id: int | None,
-) -> tuple[str, int | None]:
-    """Apply one fetch in one locked transaction; retried once if another writer stored the
-    same transition first (the uniqueness rule fired: the retry sees its work)."""
+    baseline: Reextracted | None = None,
+) -> tuple[str, int | None, int | None]:
+    """Apply one fetch in one locked transaction (after ``baseline``, the current text
+    re-extracted, as a technical change); retried once if another writer stored the same
+    transition first (the uniqueness rule fired: the retry sees its work). The outcome, the
+    change's id and the technical change's id."""
     for attempt in (1, 2):
         try:
             with document_transaction(sessions, document_id) as session:
@@ -266,19 +298,22 @@ def _commit(
                 assert fetch is not None
                 session.refresh(fetch)
                 if fetch.processed:  # another run got there first
-                    return "skipped", None
+                    return "skipped", None, None
                 if isinstance(page, PageFailure):
                     fetch.error, fetch.error_detail = page.kind, page.detail
                     fetch.processed = True
-                    return "failures", None
+                    return "failures", None, None
                 if page == "feed":
                     fetch.processed = True
-                    return "feeds", None
+                    return "feeds", None, None
                 doc = session.get(Document, document_id)
                 assert doc is not None
                 session.refresh(doc)
+                technical_id = None
                 try:
                     with session.begin_nested():
+                        if baseline is not None:
+                            _, technical_id = apply_reextracted(session, doc, baseline, run_id)
                         outcome, change_id = apply_fetch(
                             session, doc, fetch, page, sources, window, run_id
                         )
@@ -287,9 +322,9 @@ def _commit(
                 except Exception as exc:  # a page the diff or the classifier chokes on
                     fetch.error, fetch.error_detail = "unparsable", _detail(exc)
                     fetch.processed = True
-                    return "failures", None
+                    return "failures", None, None
                 fetch.processed = True
-                return outcome, change_id
+                return outcome, change_id, technical_id
         except IntegrityError:
             if attempt == 2:
                 raise

@@ -2,9 +2,11 @@
 
 A process killed with ``kill -9`` (or a machine that lost power) cannot mark its run
 finished. The next run that starts closes it as ``crashed`` and processes the fetches it
-left (flows derive every unprocessed fetch whose run is no longer running). A run of this
-host is dead when its process is gone; a run of another host when it has not shown a
-heartbeat for :data:`STALE_AFTER`.
+left (flows derive every unprocessed fetch whose run is no longer running). A live run
+refreshes its ``heartbeat_at`` every :data:`HEARTBEAT_EVERY` (``pipeline.runs``). A run is
+dead when it has not shown a heartbeat for :data:`STALE_AFTER` (whatever its host: a
+process id reused by another process, a hung machine), or, on this host, as soon as its
+process is gone.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Run
 
-#: A run on another host that has not shown a heartbeat for this long is taken as dead.
-STALE_AFTER = timedelta(hours=1)
+#: How often a live run refreshes its heartbeat.
+HEARTBEAT_EVERY = timedelta(seconds=30)
+
+#: A run that has not shown a heartbeat for this long is taken as dead: 20 beats missed.
+STALE_AFTER = timedelta(minutes=10)
 
 
 def this_host() -> str:
@@ -57,10 +62,15 @@ def own(run: Run, at: datetime | None = None) -> None:
     run.heartbeat_at = at or datetime.now(UTC)
 
 
-def heartbeat(session: Session, run_id: int) -> None:
-    run = session.get(Run, run_id)
-    if run is not None:
-        run.heartbeat_at = datetime.now(UTC)
+def heartbeat(session: Session, run_id: int, at: datetime | None = None) -> bool:
+    """Show that run ``run_id`` is alive; False if it is no longer ``running`` (closed)."""
+    stmt = (
+        update(Run)
+        .where(Run.id == run_id, Run.status == "running")
+        .values(heartbeat_at=at or datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def is_dead(run: Run, now: datetime | None = None) -> bool:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
@@ -18,9 +19,9 @@ from demo.server import FakeMeta
 from storage.db import make_engine, open_db
 from storage.hosts import last_requests
 from storage.migrate import head_revisions
-from storage.models import Blob, Document
+from storage.models import Blob, Change, Document
 from storage.repo import DocumentSpec, sync_documents
-from tests.conftest import fresh_db_url, write_sources
+from tests.conftest import fresh_db_url, on_postgres, write_sources
 from tests.factories import start_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,3 +180,56 @@ def test_two_crawls_of_one_host_keep_the_delay_between_all_their_requests(
     assert {r["host_last_request"] for r in rows} == {last.isoformat(timespec="seconds")}
     shown = CliRunner().invoke(app, ["status", "--db", db_url])
     assert "last request per host" in shown.output and "127.0.0.1" in shown.output
+
+
+CRAWL = """
+import subprocess
+sys.exit(subprocess.run([os.path.join(os.path.dirname(sys.executable), "policywatch"), "crawl",
+                         "--json", *sys.argv[3:]]).returncode)
+"""
+
+
+@pytest.mark.usefixtures("prefect")
+@pytest.mark.skipif(
+    on_postgres(), reason="PostgreSQL: test_faults_kill's two crawls at once (kept fast)"
+)
+def test_two_crawls_started_together_after_each_edit_store_one_change_each_time(
+    db_url: str, tmp_path: Path, site: FakeMeta, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `policywatch crawl` processes at once, on a new database, then after each of two
+    edits: no crash, and exactly one change per edit (the per-document lock and the
+    uniqueness of transitions, storage.locks)."""
+    from prefect.settings import PREFECT_API_URL
+
+    # the session's Prefect API (conftest), not an ephemeral server started by each process
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+    sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
+    args = ["--db", db_url, "--sources", str(sources), "--out", str(tmp_path / "public")]
+    changes = []
+    for edit in range(3):
+        words = " ".join(f"clause{edit}-{i}" for i in range(40))
+        site.page("/p", f"<html><body><div id='root'><p>We process data.</p><p>{words}</p></div>")
+        start = tmp_path / f"start-{edit}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", STARTER.format(body=CRAWL), db_url, str(start), *args],
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        start.touch()  # both wait for it: they begin together, however long they took to start
+        try:
+            for proc in procs:
+                out, err = proc.communicate(timeout=600)  # generous: the machine may be busy
+                assert proc.returncode == 0, err[-3000:]
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=30)
+        with open_db(db_url)() as session:
+            changes.append(session.scalar(select(func.count()).select_from(Change)) or 0)
+    assert changes == [0, 1, 2]

@@ -1,6 +1,7 @@
 """Faults at each commit point of deriving, in-process: nothing lost, nothing stored twice.
 
-Fetches are stored as the spider stores them (real pages, real SQLite); the derivation is
+Fetches are stored as the spider stores them (real pages, real SQLite or PostgreSQL by the
+``db_url`` fixture); the derivation is
 then failed at each point of a document's transaction (after its version is written, while
 its change is written, at the commit itself, by a kill-like interrupt between documents, by
 a lock held past the busy timeout). After each fault, the document's history is unchanged
@@ -48,8 +49,8 @@ V2 = page(
 class History:
     """A database with documents ``a`` and ``b`` and a way to store fetches into it."""
 
-    def __init__(self, tmp: Path) -> None:
-        self.db = f"sqlite:///{tmp / 'pw.db'}"
+    def __init__(self, tmp: Path, db_url: str) -> None:
+        self.db = db_url
         self.sources = write_sources(
             tmp / "sources.toml",
             [{"id": "a", "url": "https://a.example/p"}, {"id": "b", "url": "https://b.example/p"}],
@@ -95,8 +96,8 @@ class History:
 
 
 @pytest.fixture
-def history(tmp_path: Path) -> History:
-    h = History(tmp_path)
+def history(tmp_path: Path, db_url: str) -> History:
+    h = History(tmp_path, db_url)
     first = h.run()
     h.fetch(first, "a", V1)
     h.fetch(first, "b", V1)
@@ -213,6 +214,7 @@ def _dead() -> int:
     return int(Path("/proc/sys/kernel/pid_max").read_text()) - 1
 
 
+@pytest.mark.sqlite_only  # SQLite's busy timeout; PostgreSQL waits on the row lock
 def test_a_lock_held_past_the_busy_timeout_defers_the_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,7 +227,7 @@ def test_a_lock_held_past_the_busy_timeout_defers_the_document(
         conn.execute("PRAGMA busy_timeout=200")
 
     monkeypatch.setattr(storage.db, "_sqlite_pragmas", short_timeout)
-    h = History(tmp_path)
+    h = History(tmp_path, f"sqlite:///{tmp_path / 'pw.db'}")
     first = h.run()
     h.fetch(first, "a", V1)
     h.derive()

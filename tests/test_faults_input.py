@@ -79,3 +79,19 @@ def test_the_installed_command_prints_one_line_not_a_traceback(tmp_path: Path) -
     )
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and "postgres" in run.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "deploy"])
+def test_an_unreachable_prefect_api_is_one_line(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{port}/api")
+    args = [command, "--pool", "pw"] if command == "deploy" else [command, "--db", "sqlite://"]
+    line = _one_line_error(args)
+    assert f"no Prefect API answers at PREFECT_API_URL=http://127.0.0.1:{port}/api" in line
+    assert "prefect server start" in line

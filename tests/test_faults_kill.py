@@ -85,11 +85,11 @@ class Bench:
     """A database, a sources file for documents a and b on the local server, and ways to
     crawl them: in-process (steps) or as a real `policywatch crawl` process."""
 
-    def __init__(self, tmp: Path, site: FakeMeta) -> None:
+    def __init__(self, tmp: Path, site: FakeMeta, db_url: str) -> None:
         from prefect.settings import get_current_settings
 
         self.tmp, self.site = tmp, site
-        self.db = f"sqlite:///{tmp / 'pw.db'}"
+        self.db = db_url
         docs = [{"id": "a", "url": site.url("/a")}, {"id": "b", "url": site.url("/b")}]
         self.sources = write_sources(tmp / "sources.toml", docs, timeout=30.0)
         self.cfg = RunConfig(db_url=self.db, sources_path=str(self.sources))
@@ -135,8 +135,8 @@ class Bench:
 
 
 @pytest.fixture
-def bench(tmp_path: Path, site: FakeMeta) -> Bench:
-    b = Bench(tmp_path, site)
+def bench(tmp_path: Path, site: FakeMeta, db_url: str) -> Bench:
+    b = Bench(tmp_path, site, db_url)
     site.set("/a", Reply(200, V1))
     site.set("/b", Reply(200, V1))
     b.crawl_here()  # the first versions
