@@ -18,7 +18,8 @@ PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.
 	tests/test_faults_kill.py::test_two_crawls_at_once_store_each_transition_once \
 	tests/test_faults_kill.py::test_a_crawl_and_a_replay_at_once \
 	tests/test_rederive.py::test_rederive_with_the_same_extractor_changes_nothing \
-	tests/test_rederive.py::test_an_upgraded_extractor_gives_technical_changes_never_alerts
+	tests/test_rederive.py::test_an_upgraded_extractor_gives_technical_changes_never_alerts \
+	tests/test_parallel_derive.py tests/test_feed_validity.py
 
 test: $(STAMP) chromium feed-tools axe  ## install (+ Chromium, jing, newsboat, axe-core for the tests), lint, run every test
 	$(BIN)/ruff check .

@@ -1,6 +1,12 @@
 """The monitor flow: crawl -> versions and changes -> source health -> link checks -> publish
 -> notify, each step a Prefect task over the functions of ``pipeline/`` (and ``notify/``),
-inside one run."""
+inside one run.
+
+Versions and changes are derived one task per document, on the flow's task runner
+(:data:`DERIVE_WORKERS` threads; any Prefect task runner through ``monitor.with_options``),
+each task holding the document's Prefect slot (flows/slots.py) and, inside, the document's
+database lock (pipeline/derive.py): the result is the same as deriving one after another.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,12 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from config import defaults
 from config.run import RunConfig, sources_of, tracked_documents
 from feeds.remote import is_remote
-from flows import progress
+from flows import progress, slots
 from pipeline import derive, link_checks, publishing, retention, source_health, spider_process
 from pipeline.runs import run
 
@@ -24,9 +31,30 @@ def crawl_task(cfg: RunConfig, run_id: int) -> int:
     return spider_process.crawl(cfg, run_id, on_fetch=progress.emit)
 
 
+#: Documents derived at once by one flow run (threads of its task runner).
+DERIVE_WORKERS = 4
+
+
+@task(name="documents to derive", cache_policy=NO_CACHE)
+def pending_task(cfg: RunConfig) -> list[str]:
+    return derive.documents_to_derive(cfg)
+
+
 @task(name="derive versions and changes", cache_policy=NO_CACHE)
-def derive_task(cfg: RunConfig, run_id: int) -> dict[str, int]:
-    return derive.derive_versions(cfg, run_id)
+def derive_task(cfg: RunConfig, run_id: int, document_id: str) -> dict[str, int]:
+    with slots.one_at_a_time(document_id) as held:
+        if not held:  # another run held the document all along: its fetches wait
+            return {"deferred": 1}
+        return derive.derive_one_document(cfg, run_id, document_id)
+
+
+def derive_all(cfg: RunConfig, run_id: int) -> dict[str, int]:
+    """Every document with unprocessed fetches, one task each on the flow's task runner."""
+    futures = [
+        derive_task.with_options(task_run_name=f"derive {doc}").submit(cfg, run_id, doc)
+        for doc in pending_task(cfg)
+    ]
+    return derive.add_counts(future.result() for future in futures)
 
 
 @task(name="drop unchanged bodies", cache_policy=NO_CACHE)
@@ -61,7 +89,7 @@ def _location(out: str) -> str:
     return out if is_remote(out) else os.path.abspath(out)  # not resolve(): out is a symlink
 
 
-@flow(name="monitor", log_prints=True)
+@flow(name="monitor", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=DERIVE_WORKERS))
 def monitor(
     documents: list[str] | None = None,
     db: str | None = None,
@@ -90,7 +118,7 @@ def monitor(
     with run(cfg.db_url, cfg.trigger, tracked_documents(cfg)) as current:
         counts = current.counts
         counts["fetched"] = crawl_task(cfg, current.id)
-        counts.update(derive_task(cfg, current.id))
+        counts.update(derive_all(cfg, current.id))
         counts["bodies_dropped"] = retention_task(cfg, current.id)
         counts["source_alerts"] = health_task(cfg, current.id)
         counts.update(check_links_task(cfg, current.id))

@@ -81,13 +81,46 @@ def derive_versions(
     fetches left for the next run, ``technical``: re-extractions, pipeline.reextract)."""
     sources = sources_of(cfg)
     sessions = open_db(cfg.db_url)
-    counts = dict.fromkeys(("fetches", "failures", "same", "new", "held", "confirmed"), 0)
-    counts.update(feeds=0, changes=0, deferred=0)
+    counts = _zero_counts()
     window = timedelta(days=cfg.flap_window_days)
     with sessions() as session:
         pending = pending_documents(session, only)
     for doc_id in pending:
         derive_document(sessions, doc_id, sources, window, run_id, counts, on_change)
+    return _with_total(counts)
+
+
+def documents_to_derive(cfg: RunConfig) -> list[str]:
+    """The documents with unprocessed fetches, in the order of their oldest one."""
+    with open_db(cfg.db_url)() as session:
+        return pending_documents(session)
+
+
+def derive_one_document(cfg: RunConfig, run_id: int | None, document_id: str) -> dict[str, int]:
+    """What :func:`derive_versions` does, for one document: the entry point of one parallel
+    task (flows/monitor.py). The document's lock keeps tasks of other runs safe."""
+    counts = _zero_counts()
+    window = timedelta(days=cfg.flap_window_days)
+    derive_document(open_db(cfg.db_url), document_id, sources_of(cfg), window, run_id, counts)
+    return _with_total(counts)
+
+
+def add_counts(parts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """The counts of several documents as one (the same as :func:`derive_versions` returns)."""
+    total = _zero_counts()
+    for part in parts:
+        for key, value in part.items():
+            total[key] = total.get(key, 0) + value
+    return _with_total(total)
+
+
+def _zero_counts() -> dict[str, int]:
+    counts = dict.fromkeys(("fetches", "failures", "same", "new", "held", "confirmed"), 0)
+    counts.update(feeds=0, changes=0, deferred=0)
+    return counts
+
+
+def _with_total(counts: dict[str, int]) -> dict[str, int]:
     counts["fetches"] = sum(counts.get(k, 0) for k in OUTCOMES if k != "skipped")
     return counts
 

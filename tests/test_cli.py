@@ -80,13 +80,13 @@ def test_crawl_detects_an_edit_and_a_rerun_adds_nothing(
 
 @pytest.mark.usefixtures("prefect")
 def test_crawl_where_every_fetch_fails_exits_3_and_status_says_since_when(
-    site: FakeMeta, tmp_path: Path
+    site: FakeMeta, tmp_path: Path, db_url: str
 ) -> None:
     sources = write_sources(
         tmp_path / "sources.toml",
         [{"id": "gone", "url": site.url("/gone/")}, {"id": "down", "url": site.url("/down/")}],
     )
-    db = f"sqlite:///{tmp_path / 'pw.db'}"
+    db = db_url
     common = ["--sources", str(sources), "--db", db, "--out", str(tmp_path / "public")]
     site.page("/down/", "<h1>Internal error</h1>", status=500)  # /gone/ answers 404
     runner = CliRunner()

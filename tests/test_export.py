@@ -17,6 +17,7 @@ from storage.blobs import get_text
 from storage.db import open_db
 from storage.models import Change, Document, Version
 from tests import factories
+from tests.conftest import fresh_db_url
 
 DATA = Path(__file__).resolve().parent.parent / "demo" / "data"
 HISTORIES = {  # archive -> (document id, service, title, url)
@@ -73,8 +74,10 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def test_a_git_export_replays_into_the_same_versions_and_changes(tmp_path: Path) -> None:
-    first = f"sqlite:///{tmp_path / 'first.db'}"
+def test_a_git_export_replays_into_the_same_versions_and_changes(
+    tmp_path: Path, db_url: str
+) -> None:
+    first = db_url
     for archive, (doc, service, title, url) in HISTORIES.items():
         replay_into(first, DATA / f"{archive}.tar.xz", doc, title, url, service)
     repo = tmp_path / "versions"
@@ -92,10 +95,11 @@ def test_a_git_export_replays_into_the_same_versions_and_changes(tmp_path: Path)
     assert "Apply technical or declaration upgrade on Facebook Terms of Service" in subjects
     assert (repo / "ATTRIBUTION.md").is_file()  # archived data keeps its ODC-BY attribution
 
-    second = f"sqlite:///{tmp_path / 'second.db'}"
-    for path, doc in listing.items():
-        replay_into(second, repo, doc["id"], doc["title"], doc["url"], doc["service"], path)
-    before, after = history(first), history(second)
+    (tmp_path / "second").mkdir()
+    with fresh_db_url(tmp_path / "second") as second:
+        for path, doc in listing.items():
+            replay_into(second, repo, doc["id"], doc["title"], doc["url"], doc["service"], path)
+        before, after = history(first), history(second)
     assert after[0] == before[0]
     assert after[1] == before[1]
     assert any(change[7] for change in before[1])  # a technical change made the trip
@@ -107,8 +111,7 @@ def test_a_git_export_replays_into_the_same_versions_and_changes(tmp_path: Path)
     assert commit_dates == [d.isoformat() for d in dates]
 
 
-def hostile_db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'pw.db'}"
+def hostile_db(url: str) -> str:
     with open_db(url)() as session:
         factories.add_document(session, "fb", "Facebook Privacy Policy")
         old, new = "We collect data. " * 5, "We collect data and train AI. " * 5
@@ -131,8 +134,8 @@ def hostile_db(tmp_path: Path) -> str:
     return url
 
 
-def test_jsonl_and_csv_hold_changes_with_claims_and_versions(tmp_path: Path) -> None:
-    url = hostile_db(tmp_path)
+def test_jsonl_and_csv_hold_changes_with_claims_and_versions(tmp_path: Path, db_url: str) -> None:
+    url = hostile_db(db_url)
     out = tmp_path / "tables"
     invoke("export", str(out), "--format", "jsonl", "--db", url, "--with-text",
            "--base-url", "https://x.org/pw/")  # fmt: skip
@@ -160,9 +163,9 @@ def test_jsonl_and_csv_hold_changes_with_claims_and_versions(tmp_path: Path) -> 
     assert len(rows) == 2 and "text" not in rows[0] and rows[1]["effective_date"] == "June 26, 2024"
 
 
-def test_export_refuses_bad_input_with_one_line(tmp_path: Path) -> None:
+def test_export_refuses_bad_input_with_one_line(tmp_path: Path, db_url: str) -> None:
     runner = CliRunner()
-    url = hostile_db(tmp_path)
+    url = hostile_db(db_url)
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")
     cases = [
@@ -202,8 +205,8 @@ def test_document_paths_follow_the_open_terms_archive_layout() -> None:
     }
 
 
-def test_the_site_offers_every_archived_text_as_markdown(tmp_path: Path) -> None:
-    url = hostile_db(tmp_path)
+def test_the_site_offers_every_archived_text_as_markdown(tmp_path: Path, db_url: str) -> None:
+    url = hostile_db(db_url)
     with open_db(url)() as session:
         texts = {v.id: get_text(session, v.text_blob) for v in session.scalars(select(Version))}
     for build in ("first", "second"):  # the second publish reuses the first one's files

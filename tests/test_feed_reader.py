@@ -19,6 +19,7 @@ import pytest
 
 from feeds.publish import publish
 from storage.db import open_db
+from tests.conftest import fresh_db_url
 from tests.factories import T1, T2, T3, add_change, add_document, add_version
 
 
@@ -42,10 +43,10 @@ def served(tmp_path: Path) -> Iterator[str]:
         server.server_close()
 
 
-def installation(db: Path, out: Path, changes: int) -> None:
+def installation(db_url: str, out: Path, changes: int) -> None:
     """An installation with ``changes`` changes of the same document, published to ``out``,
     on the same host and base URL as any other (what made readers merge them before)."""
-    with open_db(f"sqlite:///{db}")() as session:
+    with open_db(db_url)() as session:
         add_document(session, "fb-privacy", "Facebook Privacy Policy")
         texts = [f"Version {i} of the policy text." for i in range(changes + 1)]
         times = [T1, T2, T3, T3.replace(day=2), T3.replace(day=3), T3.replace(day=4)]
@@ -65,13 +66,17 @@ def installation(db: Path, out: Path, changes: int) -> None:
         publish(session, out, "http://localhost:8000/")
 
 
-def test_newsboat_shows_every_entry_of_two_installations(tmp_path: Path, served: str) -> None:
+def test_newsboat_shows_every_entry_of_two_installations(
+    tmp_path: Path, served: str, db_url: str
+) -> None:
     newsboat = shutil.which("newsboat")
     if newsboat is None:
         pytest.fail("no newsboat: run `bash scripts/install-feed-tools.sh` (make test does)")
     www = tmp_path / "www"
-    installation(tmp_path / "demo.db", www / "demo", 5)
-    installation(tmp_path / "replay.db", www / "replay", 3)
+    installation(db_url, www / "demo", 5)
+    (tmp_path / "replay-db").mkdir()
+    with fresh_db_url(tmp_path / "replay-db") as replay:
+        installation(replay, www / "replay", 3)
     urls = [f"{served}demo/feed.atom", f"{served}replay/feed.rss"]
     (tmp_path / "urls").write_text("\n".join(urls) + "\n")
     (tmp_path / "config").write_text("")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from feeds.publish import publish
 from storage.db import open_db
+from tests.conftest import fresh_db_url
 from tests.factories import T1, T2, add_change, add_document, add_version
 
 SCHEMA = Path(__file__).parent / "schemas" / "atom.rnc"
@@ -46,9 +47,9 @@ def build(session: Session, out: Path, base: str = BASE) -> None:
     publish(session, out, base, site_title="Privacy watch")
 
 
-def test_every_atom_feed_is_valid_rfc4287(tmp_path: Path) -> None:
+def test_every_atom_feed_is_valid_rfc4287(tmp_path: Path, db_url: str) -> None:
     out = tmp_path / "public"
-    with open_db(f"sqlite:///{tmp_path}/a.db")() as session:
+    with open_db(db_url)() as session:
         build(session, out)
     atoms = sorted(out.rglob("*.atom"))
     assert len(atoms) == 4  # all changes, one document, two categories
@@ -67,9 +68,9 @@ def test_every_atom_feed_is_valid_rfc4287(tmp_path: Path) -> None:
         assert parsed.feed.author == "Privacy watch"
 
 
-def test_the_schema_rejects_what_rfc4287_forbids(tmp_path: Path) -> None:
+def test_the_schema_rejects_what_rfc4287_forbids(tmp_path: Path, db_url: str) -> None:
     out = tmp_path / "public"
-    with open_db(f"sqlite:///{tmp_path}/a.db")() as session:
+    with open_db(db_url)() as session:
         build(session, out)
     good = (out / "feed.atom").read_text()
     broken = {
@@ -85,9 +86,9 @@ def test_the_schema_rejects_what_rfc4287_forbids(tmp_path: Path) -> None:
         assert result.returncode != 0, name
 
 
-def test_entries_read_right_in_text_only_readers(tmp_path: Path) -> None:
+def test_entries_read_right_in_text_only_readers(tmp_path: Path, db_url: str) -> None:
     out = tmp_path / "public"
-    with open_db(f"sqlite:///{tmp_path}/a.db")() as session:
+    with open_db(db_url)() as session:
         build(session, out)
     for name in ("feed.atom", "feed.rss"):
         (entry,) = feedparser.parse((out / name).read_bytes()).entries
@@ -102,16 +103,18 @@ def test_entries_read_right_in_text_only_readers(tmp_path: Path) -> None:
         assert "[-like this-]" in plain  # the legend says what the marks mean
 
 
-def test_two_installations_never_share_an_id(tmp_path: Path) -> None:
+def test_two_installations_never_share_an_id(tmp_path: Path, db_url: str) -> None:
     ids = []
-    for name in ("a", "b"):
-        with open_db(f"sqlite:///{tmp_path}/{name}.db")() as session:
-            build(session, tmp_path / name, "http://localhost:8000/")
-        parsed = feedparser.parse((tmp_path / name / "feed.atom").read_bytes())
-        ids.append({parsed.feed.id, *(e.id for e in parsed.entries)})
-        assert all(i.startswith("tag:localhost,20") for i in ids[-1])
+    (tmp_path / "db-b").mkdir()
+    with fresh_db_url(tmp_path / "db-b") as other:
+        for name, url in (("a", db_url), ("b", other)):
+            with open_db(url)() as session:
+                build(session, tmp_path / name, "http://localhost:8000/")
+            parsed = feedparser.parse((tmp_path / name / "feed.atom").read_bytes())
+            ids.append({parsed.feed.id, *(e.id for e in parsed.entries)})
+            assert all(i.startswith("tag:localhost,20") for i in ids[-1])
     assert not ids[0] & ids[1]
-    with open_db(f"sqlite:///{tmp_path}/a.db")() as session:  # moved: same ids for ever
+    with open_db(db_url)() as session:  # moved: same ids for ever
         publish(session, tmp_path / "moved", "https://elsewhere.example/", site_title="x")
     moved = feedparser.parse((tmp_path / "moved" / "feed.atom").read_bytes())
     assert {moved.feed.id, *(e.id for e in moved.entries)} == ids[0]

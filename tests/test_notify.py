@@ -34,10 +34,6 @@ T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 HOSTILE = "Policy\u202e updated\r\nBcc: victim@example.org [click](https://evil.example/) <b>x</b>"
 
 
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'pw.db'}"
-
-
 def add_changes(
     url: str,
     count: int,
@@ -147,8 +143,9 @@ def test_back_off_doubles_up_to_six_hours_and_digests_wait_for_their_hour() -> N
 
 def test_each_change_is_mailed_and_posted_once_with_its_title_summary_date_and_link(
     tmp_path: Path,
+    db_url: str,
 ) -> None:
-    url = db(tmp_path)
+    url = db_url
     targets = [NotifyTarget("mail", "PW_MAIL"), NotifyTarget("hook", "PW_HOOK")]
     with Mailbox() as mailbox, Webhook() as hook:
         env = {"PW_MAIL": mailbox.url(), "PW_HOOK": hook.url}
@@ -177,8 +174,10 @@ def test_each_change_is_mailed_and_posted_once_with_its_title_summary_date_and_l
     assert set(statuses(url).values()) == {"sent"}
 
 
-def test_a_failing_target_backs_off_without_holding_up_the_others(tmp_path: Path) -> None:
-    url = db(tmp_path)
+def test_a_failing_target_backs_off_without_holding_up_the_others(
+    tmp_path: Path, db_url: str
+) -> None:
+    url = db_url
     dead = f"json://127.0.0.1:{free_port()}/nobody-listens"
     targets = [NotifyTarget("down", "PW_DOWN"), NotifyTarget("hook", "PW_HOOK")]
     with Webhook() as hook:
@@ -210,8 +209,10 @@ def test_a_failing_target_backs_off_without_holding_up_the_others(tmp_path: Path
     assert set(statuses(url).values()) == {"sent"}
 
 
-def test_a_daily_digest_waits_for_its_hour_and_holds_every_change(tmp_path: Path) -> None:
-    url = db(tmp_path)
+def test_a_daily_digest_waits_for_its_hour_and_holds_every_change(
+    tmp_path: Path, db_url: str
+) -> None:
+    url = db_url
     targets = [NotifyTarget("digest", "PW_HOOK", mode="daily", hour=8)]
     with Webhook() as hook:
         env = {"PW_HOOK": hook.url}
@@ -226,8 +227,10 @@ def test_a_daily_digest_waits_for_its_hour_and_holds_every_change(tmp_path: Path
         assert hook.ids() == [f"pw-change-{i}" for i in ids]
 
 
-def test_filters_leave_changes_out_and_history_imports_are_never_sent(tmp_path: Path) -> None:
-    url = db(tmp_path)
+def test_filters_leave_changes_out_and_history_imports_are_never_sent(
+    tmp_path: Path, db_url: str
+) -> None:
+    url = db_url
     targets = [
         NotifyTarget("legal", "PW_HOOK", categories=("legal-basis",)),
         NotifyTarget("wa", "PW_HOOK", documents=("wa",)),
@@ -268,10 +271,10 @@ def notify_sources(tmp_path: Path, entries: str) -> Path:
 
 
 def notify_process(
-    tmp_path: Path, sources: Path, env: dict[str, str], *args: str
+    db_url: str, sources: Path, env: dict[str, str], *args: str
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(BIN / "policywatch"), "notify", "--sources", str(sources), "--db", db(tmp_path),
+        [str(BIN / "policywatch"), "notify", "--sources", str(sources), "--db", db_url,
          "--base-url", BASE, *args],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
@@ -285,24 +288,25 @@ HOOK_ENTRY = '[[notify]]\nid = "hook"\nurl_env = "PW_HOOK"\n'
 
 def test_a_delivery_killed_between_send_and_mark_sent_is_sent_again_with_the_same_id(
     tmp_path: Path,
+    db_url: str,
 ) -> None:
     sources = notify_sources(tmp_path, HOOK_ENTRY)
     with Webhook() as hook:
         env = {"PW_HOOK": hook.url}
-        deliver(db(tmp_path), [NotifyTarget("hook", "PW_HOOK")], BASE, environ=env)
-        ids = add_changes(db(tmp_path), 3)
+        deliver(db_url, [NotifyTarget("hook", "PW_HOOK")], BASE, environ=env)
+        ids = add_changes(db_url, 3)
         hook.hold_next = True  # the first message arrives; its answer never does
-        process = notify_process(tmp_path, sources, env)
+        process = notify_process(db_url, sources, env)
         try:
             wait_until(hook.held.is_set, 180, "the first message")
-            assert statuses(db(tmp_path))[("hook", ids[0])] == "sending"
+            assert statuses(db_url)[("hook", ids[0])] == "sending"
         finally:
             process.kill()  # SIGKILL: no chance to mark anything
             process.communicate(timeout=60)
         hook.release.set()
         assert hook.ids() == [f"pw-change-{ids[0]}"]
 
-        restarted = notify_process(tmp_path, sources, env, "--json")
+        restarted = notify_process(db_url, sources, env, "--json")
         out, errors = restarted.communicate(timeout=300)
         assert restarted.returncode == 0, errors
         assert json.loads(out)["released"] == 1
@@ -310,17 +314,17 @@ def test_a_delivery_killed_between_send_and_mark_sent_is_sent_again_with_the_sam
     # at least once: the message in flight when the process died went again, same id
     assert received == {f"pw-change-{ids[0]}": 2, f"pw-change-{ids[1]}": 1,
                         f"pw-change-{ids[2]}": 1}  # fmt: skip
-    assert set(statuses(db(tmp_path)).values()) == {"sent"}
+    assert set(statuses(db_url).values()) == {"sent"}
 
 
-def test_overlapping_deliveries_send_each_change_once(tmp_path: Path) -> None:
+def test_overlapping_deliveries_send_each_change_once(tmp_path: Path, db_url: str) -> None:
     sources = notify_sources(tmp_path, HOOK_ENTRY)
     with Webhook() as hook:
         hook.delay = 0.3  # slow receiver: both processes are delivering at the same time
         env = {"PW_HOOK": hook.url}
-        deliver(db(tmp_path), [NotifyTarget("hook", "PW_HOOK")], BASE, environ=env)
-        ids = add_changes(db(tmp_path), 8)
-        processes = [notify_process(tmp_path, sources, env, "--json") for _ in range(2)]
+        deliver(db_url, [NotifyTarget("hook", "PW_HOOK")], BASE, environ=env)
+        ids = add_changes(db_url, 8)
+        processes = [notify_process(db_url, sources, env, "--json") for _ in range(2)]
         reports = []
         for process in processes:
             out, errors = process.communicate(timeout=300)
@@ -362,8 +366,8 @@ def test_bad_notify_entries_and_bad_input_exit_2_with_one_line(tmp_path: Path) -
     assert result.exit_code == 2 and "has no [[notify]] entries" in result.output
 
 
-def test_status_shows_undelivered_notifications(tmp_path: Path) -> None:
-    url = db(tmp_path)
+def test_status_shows_undelivered_notifications(tmp_path: Path, db_url: str) -> None:
+    url = db_url
     target = NotifyTarget("down", "PW_DOWN")
     env = {"PW_DOWN": f"json://127.0.0.1:{free_port()}/"}
     deliver(url, [target], BASE, environ=env, now=T0)
@@ -378,13 +382,13 @@ def test_status_shows_undelivered_notifications(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("prefect")
 def test_a_crawl_sends_its_changes_as_the_monitor_flows_last_step(
-    site: FakeMeta, tmp_path: Path
+    site: FakeMeta, tmp_path: Path, db_url: str
 ) -> None:
     sources = write_sources(
         tmp_path / "sources.toml", [{"id": "fb", "url": site.url("/privacy/policy/printable/")}]
     )
     sources.write_text(sources.read_text("utf-8") + "\n" + HOOK_ENTRY, encoding="utf-8")
-    common = ["--sources", str(sources), "--db", db(tmp_path), "--out", str(tmp_path / "pub")]
+    common = ["--sources", str(sources), "--db", db_url, "--out", str(tmp_path / "pub")]
     policy = "# Privacy Policy\n\nEffective May 27, 2025\n\n" + "We collect information. " * 80
     runner = CliRunner()
     with Webhook() as hook:

@@ -233,6 +233,56 @@ def test_deploy_registers_the_installed_flow_for_a_pool_and_a_worker_runs_it(
         log.close()
 
 
+def test_a_crawl_waits_for_the_prefect_slot_of_a_document_another_run_holds(
+    prefect_server: tuple[str, dict[str, str]], tmp_path: Path, db_url: str, site: FakeMeta
+) -> None:
+    """Deriving a document takes its one-slot Prefect limit: while another holder (this
+    test, on the same server) has it, a crawl stores its fetch but does not derive it."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from sqlalchemy import select
+
+    from flows import slots
+    from storage.db import open_db
+    from storage.models import Fetch
+
+    api, env = prefect_server
+    site.page("/p", V1)
+    sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
+    run_steps(RunConfig(db_url, str(sources), out_dir=str(tmp_path / "first")))
+    site.page("/p", V2)
+
+    def fetches() -> list[bool]:
+        with open_db(db_url)() as session:
+            return list(session.scalars(select(Fetch.processed).order_by(Fetch.id)))
+
+    command = [str(BIN / "policywatch"), "crawl", "p", "--db", db_url, "--sources", str(sources)]
+    log = (tmp_path / "crawl.log").open("w")
+    with temporary_settings({PREFECT_API_URL: api}), slots.one_at_a_time("p") as held:
+        assert held
+        limit = httpx.get(f"{api}/v2/concurrency_limits/{slots.limit_name('p')}").json()
+        assert (limit["limit"], limit["active_slots"]) == (1, 1)
+        crawl = subprocess.Popen(
+            [*command, "--out", str(tmp_path / "out")],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: fetches() == [True, False], 180, "the crawl to store its fetch")
+            time.sleep(4)  # ample time to derive one page, were the slot free
+            assert fetches() == [True, False] and crawl.poll() is None
+        except BaseException:
+            stop(crawl)
+            raise
+    assert crawl.wait(180) == 0, (tmp_path / "crawl.log").read_text()
+    log.close()
+    assert fetches() == [True, True]
+    assert text_changes(db_url) == 1
+    after = httpx.get(f"{api}/v2/concurrency_limits/{slots.limit_name('p')}").json()
+    assert after["active_slots"] == 0  # given back
+
+
 def test_serve_without_a_server_says_how_to_start_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     result = CliRunner().invoke(app, ["serve"])

@@ -98,13 +98,13 @@ def test_a_line_that_is_not_an_event_is_skipped(line: str) -> None:
 
 
 def test_items_that_cannot_be_stored_fail_the_crawl_through_the_stats(
-    tmp_path: Path, site: FakeMeta
+    tmp_path: Path, site: FakeMeta, db_url: str
 ) -> None:
     """The documents were never synced (as a parent process would): every fetch's row
     breaks a foreign key, the stats count it, and the process says so and exits 1."""
     site.page("/p", "<html><body><div id='root'>A policy.</div></body></html>")
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
-    db = f"sqlite:///{tmp_path / 'pw.db'}"
+    db = db_url
     open_db(db)  # the schema, no documents
     crawl = subprocess.run(
         [sys.executable, "-m", "spiders.crawl", "--db", db, "--sources", str(sources)],

@@ -1,0 +1,90 @@
+"""Prefect's own concurrency tools, keyed by document: two flow runs (two serve processes, two
+workers, two machines on one Prefect server) never derive the same document at the same time.
+
+Each document has a global concurrency limit of one slot, ``policywatch-derive-<id>``,
+created on first use by whichever process needs it first (only on a Prefect server that
+others may share: see :func:`shared_server`). Deriving a document holds its slot
+through a lease that Prefect renews while the task runs, so a worker that dies gives the slot
+back when its lease runs out (five minutes). The per-document database lock
+(storage/locks.py) is what keeps the history right whoever writes it; the slot keeps two
+workers from doing the same work at once, and shows who is deriving what in Prefect's UI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.settings import PREFECT_API_URL
+
+PREFIX = "policywatch-derive-"
+#: Seconds a task waits for a document another run is deriving; then it leaves the
+#: document's fetches to the next run (``deferred``) rather than failing its own run.
+WAIT_SECONDS = 600.0
+#: Seconds a slot's lease lasts without renewal (Prefect renews it while the task runs).
+LEASE_SECONDS = 300.0
+
+
+def limit_name(document_id: str) -> str:
+    """The name of the document's limit. Prefect refuses ``/ % & < >`` in names: other
+    characters become ``-``, and a short hash of the id keeps two ids apart."""
+    safe = re.sub(r"[^A-Za-z0-9._:-]", "-", document_id)
+    if safe == document_id:
+        return PREFIX + safe
+    return f"{PREFIX}{safe}-{hashlib.sha256(document_id.encode()).hexdigest()[:8]}"
+
+
+def ensure_limit(name: str) -> None:
+    """Create the one-slot limit ``name`` unless it exists (any process may be first; asked
+    each time, as the Prefect server a process talks to may change)."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+            return
+        except ObjectNotFound:
+            pass
+        try:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+        except ObjectAlreadyExists:  # another process made it in between
+            pass
+
+
+def shared_server() -> bool:
+    """Whether this process talks to a Prefect server that others may share
+    (PREFECT_API_URL). Without one, Prefect starts a temporary API server for this process
+    alone, whose slots no other run can see: taking them would cost API calls for nothing."""
+    return bool(PREFECT_API_URL.value())
+
+
+@contextmanager
+def one_at_a_time(document_id: str, wait_seconds: float = WAIT_SECONDS) -> Iterator[bool]:
+    """Hold the document's slot for the duration, waiting for it while another run holds it:
+    yields True; or False, holding nothing, if the slot stayed taken for ``wait_seconds``.
+    On a temporary API server of this process alone, holds nothing and yields True."""
+    if not shared_server():
+        yield True
+        return
+    name = limit_name(document_id)
+    ensure_limit(name)
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(
+                concurrency(
+                    name,
+                    occupy=1,
+                    strict=True,
+                    timeout_seconds=wait_seconds,
+                    lease_duration=LEASE_SECONDS,
+                    raise_on_lease_renewal_failure=False,
+                )
+            )
+        except TimeoutError:
+            yield False
+            return
+        yield True
