@@ -37,13 +37,12 @@ from changes.quality import page_failure
 from config.run import RunConfig, sources_of
 from config.sources import Sources
 from pipeline.detect import record_change
-from pipeline.reextract import Reextracted, apply_reextracted, stale
+from pipeline.reextract import Reextracted, apply_reextracted, body_fetch, stale
 from pipeline.unchanged import check_region
 from pipeline.versions import Transition, apply_text, new_post
 from spiders.newsroom import parse_feed
 from storage.blobs import get_blob
 from storage.db import open_db
-from storage.history import body_fetch
 from storage.locks import document_transaction
 from storage.models import Document, Fetch, Version
 

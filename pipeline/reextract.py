@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 import changes.extract
 from pipeline.detect import record_change
 from pipeline.versions import apply_text
+from storage.history import body_fetch as body_fetch  # the body a version is re-extracted from
 from storage.models import Document, Fetch, Version
 
 
