@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from cli.common import BaseOpt, DbOpt, OutOpt, SourcesOpt, check_sources, console, err, fail
 from config import defaults
@@ -41,7 +40,7 @@ def _need_prefect_server(command: str) -> None:
 
     why = unreachable(api_url)
     if why:
-        raise fail(escape(f"{why}: start it (prefect server start) or fix PREFECT_API_URL"))
+        raise fail(f"{why}: start it (prefect server start) or fix PREFECT_API_URL")
 
 
 def serve(

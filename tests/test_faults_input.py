@@ -94,4 +94,4 @@ def test_an_unreachable_prefect_api_is_one_line(
     args = [command, "--pool", "pw"] if command == "deploy" else [command, "--db", "sqlite://"]
     line = _one_line_error(args)
     assert f"no Prefect API answers at PREFECT_API_URL=http://127.0.0.1:{port}/api" in line
-    assert "prefect server start" in line
+    assert "prefect server start" in line and "\\[" not in line  # printed literally, once
