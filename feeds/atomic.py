@@ -36,6 +36,7 @@ from typing import Any
 MARKER = ".policywatch-site"  # only folders holding it (or empty ones) are ever replaced
 STAMP = ".policywatch-stamp.json"  # what data a generation was built from
 LOCK = ".lock"
+PREVIOUS = ".policywatch-previous"  # the generation this one replaced: kept until the next
 
 
 def sites_dir(out_dir: Path) -> Path:
@@ -131,10 +132,11 @@ def sweep(out_dir: Path) -> int:
     older policywatch left (``.public.new-*``, ``.public.old-*``). Returns folders removed."""
     sites = sites_dir(out_dir)
     current = live(out_dir)
+    kept = {current, _replaced_by(current)}  # readers may still be in the one it replaced
     removed = 0
     candidates: list[Path] = []
     with suppress(OSError):
-        candidates += [p for p in sites.iterdir() if p.name != LOCK and p != current]
+        candidates += [p for p in sites.iterdir() if p.name != LOCK and p not in kept]
     for pattern in (f".{out_dir.name}.new-*", f".{out_dir.name}.old-*"):
         candidates += list(out_dir.parent.glob(pattern))
     for path in candidates:
@@ -151,6 +153,17 @@ def sweep(out_dir: Path) -> int:
         finally:
             os.close(fd)
     return removed
+
+
+def _replaced_by(generation: Path | None) -> Path | None:
+    """The generation ``generation`` replaced, as its PREVIOUS file names it (if any)."""
+    if generation is None:
+        return None
+    try:
+        name = (generation / PREVIOUS).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return generation.parent / name if name and "/" not in name else None
 
 
 _RENAME_EXCHANGE = 2
@@ -233,8 +246,9 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
     flip ``out_dir`` to it unless the site in place was built from newer data (then the
     new one is dropped: ``outcome == "superseded"``) or the block set ``unchanged``.
 
-    On any error the new folder is deleted and ``out_dir`` is left as it was. Old
-    generations are swept in a background thread (see :func:`wait_for_sweeps`).
+    On any error the new folder is deleted and ``out_dir`` is left as it was. Afterwards,
+    generations other than the live one and the one it replaced are swept in a background
+    thread (see :func:`wait_for_sweeps`).
     """
     out_dir = Path(os.path.abspath(out_dir))
     sites = sites_dir(out_dir)
@@ -250,8 +264,7 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
             fd = _hold(folder) if folder is not None else None
             if fd is not None:
                 held.append(fd)
-        previous = live(out_dir)  # held now: the sweep leaves it alone
-        _start_sweep(out_dir)
+        previous = live(out_dir)  # held now: no sweep removes it while we build
         build = Build(tmp, previous)
         yield build
         with _flip_lock(sites):
@@ -266,6 +279,8 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
             else:
                 (tmp / MARKER).write_text("Written by policywatch; replaced on each publish.\n")
                 _write_stamp(tmp, stamp)
+                if current is not None and current.parent == sites:
+                    (tmp / PREVIOUS).write_text(current.name + "\n", encoding="utf-8")
                 final = sites / f"gen-{time.time_ns()}-{uuid.uuid4().hex[:8]}"
                 os.rename(tmp, final)
                 tmp = final
@@ -280,6 +295,7 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
     finally:
         for fd in held:
             os.close(fd)
+        _start_sweep(out_dir)  # after the flip: the live one and the one it replaced stay
 
 
 def describe(out_dir: Path) -> dict[str, Any]:

@@ -22,7 +22,8 @@ def inodes(out: Path) -> dict[str, int]:
     return {
         str(p.relative_to(out)): p.stat().st_ino
         for p in out.rglob("*")
-        if p.is_file() and p.name not in (incremental.MANIFEST, atomic.MARKER, atomic.STAMP)
+        if p.is_file()
+        and p.name not in (incremental.MANIFEST, atomic.MARKER, atomic.STAMP, atomic.PREVIOUS)
     }
 
 
