@@ -27,7 +27,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +44,7 @@ from storage.blobs import get_blob
 from storage.db import open_db
 from storage.locks import document_transaction
 from storage.models import Document, Fetch, Version
+from storage.repo import next_unprocessed_fetch, pending_documents
 
 #: Outcomes counted per fetch; ``deferred``: its transaction could not commit (database
 #: locked, disk full...) and the fetch is left for the next run.
@@ -186,28 +186,6 @@ def _detail(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def pending_documents(session: Session, documents: Iterable[str] | None = None) -> list[str]:
-    """Documents with unprocessed fetches (of any run), in the order of their oldest one."""
-    stmt = select(Fetch.document_id, Fetch.id).where(Fetch.processed.is_(False))
-    if documents is not None:
-        stmt = stmt.where(Fetch.document_id.in_(list(documents)))
-    order: dict[str, None] = {}
-    for doc_id, _ in session.execute(stmt.order_by(Fetch.id)):
-        order.setdefault(doc_id, None)
-    return list(order)
-
-
-def next_fetch(session: Session, document_id: str) -> Fetch | None:
-    """The document's oldest unprocessed fetch."""
-    stmt = (
-        select(Fetch)
-        .where(Fetch.document_id == document_id, Fetch.processed.is_(False))
-        .order_by(Fetch.id)
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
-
-
 def derive_document(
     sessions: sessionmaker[Session],
     document_id: str,
@@ -224,7 +202,7 @@ def derive_document(
     """
     while True:
         with sessions() as session:  # read side: no write lock while parsing
-            fetch = next_fetch(session, document_id)
+            fetch = next_unprocessed_fetch(session, document_id)
             if fetch is None:
                 return
             doc = session.get(Document, document_id)

@@ -166,6 +166,28 @@ def fetched_documents(session: Session, run_id: int) -> Sequence[str]:
     return session.scalars(select(Fetch.document_id).where(Fetch.run_id == run_id).distinct()).all()
 
 
+def pending_documents(session: Session, documents: Iterable[str] | None = None) -> list[str]:
+    """Documents with unprocessed fetches (of any run), in the order of their oldest one."""
+    stmt = select(Fetch.document_id, Fetch.id).where(Fetch.processed.is_(False))
+    if documents is not None:
+        stmt = stmt.where(Fetch.document_id.in_(list(documents)))
+    order: dict[str, None] = {}
+    for doc_id, _ in session.execute(stmt.order_by(Fetch.id)):
+        order.setdefault(doc_id, None)
+    return list(order)
+
+
+def next_unprocessed_fetch(session: Session, document_id: str) -> Fetch | None:
+    """The document's oldest unprocessed fetch."""
+    stmt = (
+        select(Fetch)
+        .where(Fetch.document_id == document_id, Fetch.processed.is_(False))
+        .order_by(Fetch.id)
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
 def unprocessed_fetches(session: Session, run_id: int | None = None) -> Sequence[Fetch]:
     """Fetches not yet turned into versions, oldest first."""
     stmt = select(Fetch).where(Fetch.processed.is_(False)).order_by(Fetch.id)
