@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from config import defaults
@@ -56,6 +57,20 @@ BaseOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 EXIT_ALL_FAILED = 3  # `crawl`: every fetch of the run failed (README, "Exit codes")
+
+
+def progress_bar(label: str, disable: bool = False) -> Progress:
+    """A bar on stderr for long work: ``label``, done/total, what is being done, time."""
+    return Progress(
+        TextColumn(f"[bold]{escape(label)}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=disable,
+        transient=True,
+    )
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

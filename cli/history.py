@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.common import (
     BaseOpt,
@@ -16,9 +15,9 @@ from cli.common import (
     OutOpt,
     SourcesOpt,
     console,
-    err,
     fail,
     print_counts,
+    progress_bar,
     publish_now,
 )
 from config import defaults
@@ -78,16 +77,7 @@ def replay(
         versions = read_archive(archive, file)
     except ArchiveError as exc:
         raise fail(str(exc)) from exc
-    with Progress(
-        TextColumn("[bold]replay[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=as_json,
-        transient=True,
-    ) as bar:
+    with progress_bar("replay", disable=as_json) as bar:
         task_id = bar.add_task(doc, total=len(versions))
 
         def on_version(i: int, version: Any) -> None:
@@ -236,16 +226,7 @@ def rederive(
         load_sources(sources)
     except SourcesError as exc:
         raise fail(str(exc)) from exc
-    with Progress(
-        TextColumn("[bold]rederive[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=as_json,
-        transient=True,
-    ) as bar:
+    with progress_bar("rederive", disable=as_json) as bar:
         task_id = bar.add_task("", total=None)
 
         def on_document(done: int, total: int, result: DocumentResult) -> None:
