@@ -7,10 +7,11 @@ the site in place was not built from newer data (:class:`Stamp`) and points ``pu
 the new generation by renaming a fresh symlink over it: one ``rename(2)``, so ``public``
 is never missing and readers see the old site or the new one, never a mix.
 
-Builders hold a shared ``flock`` on the folder they write and on the generation they read
-from; a sweep at the start of every publish removes every other folder below
-``.public.sites/`` (generations replaced by an earlier publish, ``new-*`` folders of killed
-runs) - it takes an exclusive lock first, so a live builder's folders are never touched.
+Builders create and lock (shared ``flock``) the folder they write, and lock the
+generation they read from, while holding ``.lock``. After every publish a sweep chooses,
+under the same lock, every other folder below ``.public.sites/`` (generations older than
+the one the live site replaced, ``new-*`` folders of killed runs) and takes an exclusive
+lock on each before deleting it, so a live builder's folders are never touched.
 See docs/decisions/0004-incremental-publish.md.
 """
 
@@ -129,30 +130,36 @@ def live(out_dir: Path) -> Path | None:
 def sweep(out_dir: Path) -> int:
     """Remove what no publish uses any more: generations other than the live one and
     ``new-*`` folders of dead runs (nobody holds their lock), and the temporary siblings an
-    older policywatch left (``.public.new-*``, ``.public.old-*``). Returns folders removed."""
+    older policywatch left (``.public.new-*``, ``.public.old-*``). Returns folders removed.
+
+    Candidates are chosen and locked while holding ``.lock``, the lock a builder holds
+    while it creates and locks its own folder, so a folder made a moment ago is never
+    taken for a dead run's; the deleting happens after ``.lock`` is released."""
     sites = sites_dir(out_dir)
-    current = live(out_dir)
-    kept = {current, _replaced_by(current)}  # readers may still be in the one it replaced
-    removed = 0
-    candidates: list[Path] = []
-    with suppress(OSError):
-        candidates += [p for p in sites.iterdir() if p.name != LOCK and p not in kept]
-    for pattern in (f".{out_dir.name}.new-*", f".{out_dir.name}.old-*"):
-        candidates += list(out_dir.parent.glob(pattern))
-    for path in candidates:
-        if path.is_symlink() or not path.is_dir():
-            with suppress(OSError):
-                path.unlink()
-            continue
-        fd = _hold(path, exclusive=True)
-        if fd is None:
-            continue  # a live builder's folder (or gone already)
+    doomed: list[tuple[Path, int]] = []
+    try:
+        with _flip_lock(sites):
+            current = live(out_dir)
+            kept = {current, _replaced_by(current)}  # readers may still be in the replaced one
+            candidates = [p for p in sites.iterdir() if p.name != LOCK and p not in kept]
+            for pattern in (f".{out_dir.name}.new-*", f".{out_dir.name}.old-*"):
+                candidates += list(out_dir.parent.glob(pattern))
+            for path in candidates:
+                if path.is_symlink() or not path.is_dir():
+                    with suppress(OSError):
+                        path.unlink()
+                    continue
+                fd = _hold(path, exclusive=True)
+                if fd is not None:  # None: a live builder's folder (or gone already)
+                    doomed.append((path, fd))
+    except OSError:
+        pass  # no generations folder (yet): nothing to sweep
+    for path, fd in doomed:
         try:
             shutil.rmtree(path, ignore_errors=True)
-            removed += 1
         finally:
             os.close(fd)
-    return removed
+    return len(doomed)
 
 
 def _replaced_by(generation: Path | None) -> Path | None:
@@ -257,14 +264,15 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
     sites.mkdir(exist_ok=True)
     stamp = stamp or Stamp()
     held: list[int] = []
-    tmp = Path(tempfile.mkdtemp(prefix="new-", dir=sites))
-    try:
-        tmp.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
-        for folder in (tmp, live(out_dir)):
+    with _flip_lock(sites):  # a sweep chooses its folders under this lock: not ours
+        tmp = Path(tempfile.mkdtemp(prefix="new-", dir=sites))
+        previous = live(out_dir)
+        for folder in (tmp, previous):
             fd = _hold(folder) if folder is not None else None
             if fd is not None:
-                held.append(fd)
-        previous = live(out_dir)  # held now: no sweep removes it while we build
+                held.append(fd)  # held now: no sweep removes it while we build
+    try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
         build = Build(tmp, previous)
         yield build
         with _flip_lock(sites):

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,35 @@ def test_publishing_into_a_generation_is_refused(
     assert generation is not None
     with pytest.raises(FileExistsError, match="publish to"):
         publish(session, generation, BASE)
+
+
+def test_a_sweep_running_while_a_build_starts_leaves_its_folder_alone(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The previous publish's sweep may run just as the next build creates its ``new-*``
+    folder, before the build has locked it: the sweep must not take it for a dead run's."""
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    atomic.wait_for_sweeps(60)
+    made = atomic.tempfile.mkdtemp
+    racers: list[threading.Thread] = []
+
+    def mkdtemp_then_sweep(*args: Any, **kwargs: Any) -> str:
+        folder = made(*args, **kwargs)
+        racer = threading.Thread(target=atomic.sweep, args=(out,))
+        racer.start()
+        racers.append(racer)
+        racer.join(0.5)  # a sweep that does not wait for the builder's lock runs to the end
+        return folder
+
+    monkeypatch.setattr(atomic.tempfile, "mkdtemp", mkdtemp_then_sweep)
+    result = publish(session, out, "https://elsewhere.example/")
+    monkeypatch.undo()
+    atomic.wait_for_sweeps(60)
+    for racer in racers:
+        racer.join(60)
+    assert result.outcome == "published"
+    assert (out / "index.html").is_file()
