@@ -126,6 +126,9 @@ def database(folder: Path, name: str, template: str | None = None) -> Iterator[s
             from storage.db import close_db
 
             close_db(f"sqlite:///{path}")
+            if template is not None:  # a copy: gone once timed (the disk is shared)
+                path.unlink(missing_ok=True)
+                shutil.rmtree(str(path) + ".blobs", ignore_errors=True)
         return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -348,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             for n in sizes:
                 with edited(folder, site, n, args.words) as cfg:
                     print(f"{n:>5} (one-time: making {n} slot limits took {make_limits(n):.1f} s)")
-                    base_s, _, base_counts, base_t = derive_case(folder, cfg, "serial", None, 1)
+                    base = derive_case(folder, cfg, f"{n}-serial", None, 1)
+                    base_s, _, base_counts, base_t = base
                     rows: list[tuple[str, float, float, dict[str, int], bool]] = [
                         ("serial", base_s, base_s, base_counts, True)
                     ]
@@ -356,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                         for k in workers:
                             label = f"{k} {'thr' if runner == 'thread' else 'proc'}"
                             s, whole, counts, t = derive_case(
-                                folder, cfg, f"{runner}-{k}", runner, k
+                                folder, cfg, f"{n}-{runner}-{k}", runner, k
                             )
                             rows.append((label, s, whole, counts, t == base_t))
                 for label, s, whole, counts, same in rows:
