@@ -37,9 +37,10 @@ def crawl_task(cfg: RunConfig, run_id: int) -> int:
 DERIVE_WORKERS = 4
 #: Batches per worker: more than one, so a worker that finishes early takes another.
 BATCHES_PER_WORKER = 2
-#: Seconds a batch waits for all its documents' slots at once; then, as some document is
-#: being derived by another run, it takes its documents' slots one at a time.
-BATCH_WAIT_SECONDS = 5.0
+#: Seconds a batch waits for all its documents' slots at once (a busy Prefect server can be
+#: slow to answer); a batch one of whose documents another run is deriving (or took
+#: meanwhile) takes its documents' slots one at a time instead.
+BATCH_WAIT_SECONDS = 60.0
 
 
 class DeriveFailed(RuntimeError):

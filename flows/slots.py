@@ -62,31 +62,35 @@ def ensure_limit(name: str) -> None:
             pass
 
 
-def ensure_limits(names: list[str]) -> None:
+def ensure_limits(names: list[str]) -> dict[str, int]:
     """Create every one-slot limit of ``names`` that does not exist, listing the server's
-    limits a page at a time rather than asking about each name (one call per 200 limits)."""
+    limits a page at a time rather than asking about each name (one call per 200 limits);
+    the slots each had taken when listed (0 for one made here)."""
     wanted = set(names)
+    taken: dict[str, int] = {}
     with get_client(sync_client=True) as client:
-        existing: set[str] = set()
         offset = 0
-        while wanted - existing:
+        while wanted - taken.keys():
             try:
                 page = client.read_global_concurrency_limits(limit=PAGE, offset=offset)
             except httpx.HTTPStatusError:  # a server with a smaller page limit: one by one
-                for name in sorted(wanted - existing):
+                for name in sorted(wanted - taken.keys()):
                     ensure_limit(name)
-                return
-            existing.update(limit.name for limit in page)
+                    taken[name] = 0
+                return taken
+            taken.update((limit.name, limit.active_slots) for limit in page if limit.name in wanted)
             if len(page) < PAGE:
                 break
             offset += PAGE
-        for name in sorted(wanted - existing):
+        for name in sorted(wanted - taken.keys()):
             try:
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=name, limit=1)
                 )
             except ObjectAlreadyExists:  # another process made it in between
                 pass
+            taken[name] = 0
+    return taken
 
 
 def shared_server() -> bool:
@@ -101,24 +105,35 @@ def one_at_a_time(document_id: str, wait_seconds: float = WAIT_SECONDS) -> Itera
     """Hold the document's slot for the duration, waiting for it while another run holds it:
     yields True; or False, holding nothing, if the slot stayed taken for ``wait_seconds``.
     On a temporary API server of this process alone, holds nothing and yields True."""
-    with all_at_once([document_id], wait_seconds) as held:
+    if not shared_server():
+        yield True
+        return
+    name = limit_name(document_id)
+    ensure_limit(name)
+    with _holding([name], wait_seconds) as held:
         yield held
 
 
 @contextmanager
 def all_at_once(document_ids: list[str], wait_seconds: float = WAIT_SECONDS) -> Iterator[bool]:
     """Hold the slots of all the documents for the duration, taken in one call under one
-    lease: yields True; or False, holding none, if some stayed taken for ``wait_seconds``
-    (Prefect takes all the named slots or none). On a temporary API server of this process
-    alone, holds nothing and yields True. The limits must exist: made here if not."""
+    lease (Prefect takes all the named slots or none): yields True; or False, holding none,
+    at once if some slot is taken when the limits are listed, or if some stayed taken for
+    ``wait_seconds`` (another run took it meanwhile). On a temporary API server of this
+    process alone, holds nothing and yields True. Limits that do not exist are made."""
     if not shared_server() or not document_ids:
         yield True
         return
     names = sorted({limit_name(doc) for doc in document_ids})
-    if len(names) == 1:
-        ensure_limit(names[0])
-    else:
-        ensure_limits(names)
+    if any(ensure_limits(names).values()):  # another run is deriving one of them
+        yield False
+        return
+    with _holding(names, wait_seconds) as held:
+        yield held
+
+
+@contextmanager
+def _holding(names: list[str], wait_seconds: float) -> Iterator[bool]:
     with ExitStack() as stack:
         try:
             stack.enter_context(

@@ -4,10 +4,12 @@ the same counts. On SQLite and (POLICYWATCH_TEST_DB) PostgreSQL.
 
 Documents are derived in batches, each batch holding its documents' Prefect slots (taken in
 one call) on the session's Prefect API; a document whose derive raises fails alone, and a
-document another holder keeps busy is left for the next run while its batch goes on."""
+document another holder keeps busy is waited for while the other batches go on."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy import select
 
 from config.run import RunConfig, tracked_documents
-from flows import monitor, slots
+from flows import slots
 from flows.monitor import DeriveFailed, batches, derive_all
 from pipeline import derive
 from pipeline.audit import audit, rederive_copy
@@ -184,25 +186,39 @@ def test_a_batch_takes_all_its_slots_or_none() -> None:
     assert active_slots("slot-d") == 0
 
 
+def unprocessed(db_url: str) -> list[str]:
+    with open_db(db_url)() as session:
+        return sorted(
+            session.scalars(select(Fetch.document_id).where(Fetch.processed.is_(False))).all()
+        )
+
+
 @pytest.mark.usefixtures("prefect")
-def test_a_document_held_elsewhere_is_left_for_the_next_run_and_its_batch_goes_on(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_document_held_elsewhere_waits_and_the_other_batches_go_on(
+    db_url: str, tmp_path: Path
 ) -> None:
+    """doc-2's slot is held (another run derives it): its batch, [doc-2, doc-3], takes its
+    slots one at a time and waits for doc-2's; the other batches are derived meanwhile;
+    once the slot is free, doc-2 and doc-3 are derived by this run."""
     sources = write_sources(
         tmp_path / "sources.toml",
         [{"id": d, "url": f"https://www.facebook.com/{d}"} for d in DOCUMENTS],
     )
     cfg = store_fetches(db_url, sources)
-    monkeypatch.setattr(monitor, "BATCH_WAIT_SECONDS", 1.0)
-    monkeypatch.setattr(slots, "WAIT_SECONDS", 1.0)
-    with slots.one_at_a_time("doc-2") as held:  # another run derives doc-2 meanwhile
+    result: list[dict[str, int]] = []
+    with slots.one_at_a_time("doc-2") as held:
         assert held
-        counts = derive_in_parallel(cfg)
-    assert counts["deferred"] == 1  # doc-2's first fetch, counted among the fetches
-    assert counts["fetches"] - counts["deferred"] == 4 * (len(DOCUMENTS) - 1)
-    with open_db(db_url)() as session:
-        left = session.scalars(select(Fetch.document_id).where(Fetch.processed.is_(False))).all()
-    assert left == ["doc-2"] * 4
+        runner = threading.Thread(target=lambda: result.append(derive_in_parallel(cfg)))
+        runner.start()
+        deadline = time.monotonic() + 180
+        while unprocessed(db_url) != ["doc-2"] * 4 + ["doc-3"] * 4:
+            assert runner.is_alive() and time.monotonic() < deadline, unprocessed(db_url)
+            time.sleep(0.2)
+        time.sleep(1)  # a moment more: doc-2 stays waiting
+        assert unprocessed(db_url) == ["doc-2"] * 4 + ["doc-3"] * 4 and runner.is_alive()
+    runner.join(180)
+    assert not runner.is_alive() and unprocessed(db_url) == []
+    assert result[0]["deferred"] == 0 and result[0]["changes"] == 15
     assert active_slots("doc-2") == 0 and active_slots("doc-3") == 0
 
 
@@ -225,6 +241,4 @@ def test_a_document_whose_derive_raises_fails_alone(
     monkeypatch.setattr(derive, "derive_one_document", breaks_on_doc_4)
     with pytest.raises(DeriveFailed, match="doc-4.*the disk went away"):
         derive_in_parallel(cfg)
-    with open_db(db_url)() as session:
-        left = session.scalars(select(Fetch.document_id).where(Fetch.processed.is_(False))).all()
-    assert left == ["doc-4"] * 4
+    assert unprocessed(db_url) == ["doc-4"] * 4
