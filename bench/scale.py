@@ -19,7 +19,8 @@ shared by every run, as several serve processes or workers share one.
    (a one-time cost of a new installation, printed apart). Printed: seconds, documents/s, ms
    per document, the ratio against the baseline, the same with the flow run's own start and
    end (``flow s``: what a flow made only to derive costs), and whether the stored changes
-   are the baseline's (text transitions compared).
+   are the baseline's (text transitions compared). The serial case runs first and again
+   last: on a shared machine, the difference between the two is the noise to read into.
 2. **Two runs at once**: after an edit of every page, one ``policywatch crawl`` (the
    baseline), then after the next edit two ``policywatch crawl`` started together, all on
    the shared Prefect server. Printed: wall time against the single run, changes stored
@@ -363,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
                                 folder, cfg, f"{n}-{runner}-{k}", runner, k
                             )
                             rows.append((label, s, whole, counts, t == base_t))
+                    # the baseline again, last: how much the machine's load moved meanwhile
+                    s, _, counts, t = derive_case(folder, cfg, f"{n}-serial-again", None, 1)
+                    rows.append(("serial", s, s, counts, t == base_t))
                 for label, s, whole, counts, same in rows:
                     verdict = "yes" if same else "NO"
                     print(f"{n:>5} {label:>10} {s:>7.2f} {n / s:>7.1f} {1000 * s / n:>7.1f} "
