@@ -19,7 +19,8 @@ shared by every run, as several serve processes or workers share one.
    (a one-time cost of a new installation, printed apart). Printed: seconds, documents/s, ms
    per document, the ratio against the baseline, the same with the flow run's own start and
    end (``flow s``: what a flow made only to derive costs), and whether the stored changes
-   are the baseline's (text transitions compared). The serial case runs first and again
+   are the baseline's (text transitions compared). Every case starts with the project's
+   in-process caches empty, as a run's new process does. The serial case runs first and again
    last: on a shared machine, the difference between the two is the noise to read into.
 2. **Two runs at once**: after an edit of every page, one ``policywatch crawl`` (the
    baseline), then after the next edit two ``policywatch crawl`` started together, all on
@@ -223,6 +224,18 @@ def edited(folder: Path, site: FakeMeta, n: int, words: int) -> Iterator[RunConf
         yield cfg
 
 
+def cold_caches() -> None:
+    """Empty the in-process caches of the project (the classifier's and the diff's per-line
+    ``lru_cache``s): every case starts as a run's new process does, not warmed by the case
+    before it (a process pool's workers start cold anyway)."""
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] not in ("changes", "pipeline", "storage", "config"):
+            continue
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
 def make_limits(n: int) -> float:
     """Seconds to make the N documents' slot limits on the Prefect server (once ever)."""
     from flows import slots
@@ -261,6 +274,7 @@ def derive_case(
 
     with database(folder, label, template=edited_cfg.db_url) as url:
         cfg = replace(edited_cfg, db_url=url)
+        cold_caches()
         started = time.perf_counter()
         if runner is None:
             counts = derive.derive_versions(cfg, None)
