@@ -4,8 +4,9 @@ One pure call over two texts (and the texts the document showed recently):
 
 - ``legal-basis``: a purpose gained or lost a GDPR legal basis, or its processing steps
   changed, or the bases the text states changed (changes/legalbasis.py);
-- ``opt-out``: an objection / opt-out / consent / settings link was added, removed or
-  retargeted (changes/optout.py);
+- ``opt-out``: an objection / opt-out / consent / form link was added, removed or
+  retargeted, or a sentence saying how to object, opt out or withdraw consent changed
+  (changes/optout.py);
 - ``dates``: the stated effective date moved, or a deadline next to objection text changed
   (changes/dates.py);
 - ``ai``: a changed sentence speaks of AI at Meta, generative AI, models or training
@@ -45,7 +46,7 @@ from changes.dates import date_changes, iso_date, stated_date
 from changes.languages import language_name, text_language
 from changes.legalbasis import basis_changes, legal_bases, short_label
 from changes.noise import DEFAULT_PROFILE, without_chrome
-from changes.optout import link_changes, optout_links
+from changes.optout import link_changes, optout_links, way_out_phrase, way_out_sentences
 from changes.partial import Blocks, line_ops, restored, vanished
 from changes.plain import plain, words
 from changes.prose_bases import prose_changes, prose_mentions
@@ -187,6 +188,12 @@ def classify(
     if any(links.values()):
         summary["links"] = {k: v for k, v in links.items() if v}
         if any(link["kind"] in _ALERTING_LINKS for found in links.values() for link in found):
+            categories.append("opt-out")
+    way_out = way_out_sentences(old_eff, new_eff, added, removed, lang)
+    way_out = {k: v for k, v in way_out.items() if v}
+    if way_out:  # how to object / opt out / withdraw consent, said in words
+        summary["opt_out_text"] = way_out
+        if "opt-out" not in categories:
             categories.append("opt-out")
 
     dates = date_changes(old, new, lang)
@@ -350,7 +357,8 @@ def _headline(
             parts.append(f"now states the legal basis {', '.join(stated['added'])}")
         else:
             parts.append(f"no longer states the legal basis {', '.join(stated['removed'])}")
-    if "opt-out" in categories and len(parts) < 2:
+    linked = "links" in summary and _link_phrase_fits(summary["links"])
+    if linked and len(parts) < 2:
         parts.append(_link_phrase(summary["links"]))
     date = summary.get("date")
     if date and len(parts) < 2:
@@ -368,6 +376,8 @@ def _headline(
         else:
             note = announced["removed"][0]
             parts.append(f"update notice \u2018{_clip(note['sentence'], 90)}\u2019 removed")
+    if summary.get("opt_out_text") and not linked and len(parts) < 2:
+        parts.append(way_out_phrase(summary["opt_out_text"]))
     if summary.get("deadlines") and not parts:
         parts.append("a deadline next to the objection text changed")
     if summary.get("ai") and not parts:
@@ -451,6 +461,11 @@ def _processing_phrase(entries: list[dict[str, Any]]) -> str:
     return phrase + (
         f" (and {more} more processing change{'s' if more > 1 else ''})" if more else ""
     )
+
+
+def _link_phrase_fits(links: dict[str, list[dict[str, str]]]) -> bool:
+    """Is a link of a kind that alerts among them (else settings links only)?"""
+    return any(link["kind"] in _ALERTING_LINKS for found in links.values() for link in found)
 
 
 def _link_phrase(links: dict[str, list[dict[str, str]]]) -> str:
