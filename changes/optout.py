@@ -267,7 +267,7 @@ def _new_words(
 _WAY_OUT_NAMES = {"objection": "objection", "consent": "consent withdrawal", "opt-out": "opt-out"}
 
 
-def way_out_phrase(found: dict[str, list[dict[str, str]]], limit: int = 90) -> str:
+def way_out_phrase(found: dict[str, list[dict[str, str]]], limit: int = 70) -> str:
     """A title phrase for :func:`way_out_sentences`: the first added sentence quoted
     (else the first removed one), and how many more.
 
