@@ -177,21 +177,44 @@ def way_out_sentences(
     out: dict[str, list[dict[str, str]]] = {"added": [], "removed": []}
     sides = (("added", added, removed, old), ("removed", removed, added, new))
     for action, these, others, other_text in sides:
-        candidates = [(s, _words_key(fold(s))) for s in these]
-        candidates = [
-            (s, key)
-            for s, key in candidates
-            if len(key) >= _reword_rules().min_words and _way_out(fold(s), langs)
-        ]
+        own_text = new if action == "added" else old
+        candidates = []
+        for sentence in these:
+            key = _words_key(fold(sentence))
+            if len(key) < _reword_rules().min_words:
+                continue
+            kind = _way_out(fold(sentence), langs) or _referent_kind(sentence, own_text, langs)
+            if kind is not None:
+                candidates.append((sentence, key, kind))
         if not candidates:
             continue
         lines = _line_keys(other_text)
         pool = {w for s in others for w in _words_key(s)}
-        for sentence, key in candidates:
-            kind = _way_out(fold(sentence), langs)
-            if kind is not None and _new_words(key, lines, pool, langs):
+        for sentence, key, kind in candidates:
+            if _new_words(key, lines, pool, langs):
                 out[action].append({"kind": kind, "sentence": sentence})
     return out
+
+
+def _referent_kind(sentence: str, text: str, langs: tuple[str, ...]) -> str | None:
+    """The kind of the sentence just before ``sentence`` on its line in ``text`` when
+    ``sentence`` opens by referring to it ("This right applies when ...", ``[text.refers]``).
+
+    >>> _referent_kind("This right applies to research.",
+    ...                "You have the right to object. This right applies to research.", ("en",))
+    'objection'
+    """
+    refers = patterns(_LEXICON, "text", "refers", langs)
+    if refers is None or not refers.search(fold(sentence)):
+        return None
+    for line in text.splitlines():
+        flat = plain(line)
+        at = flat.find(sentence)
+        if at <= 0:
+            continue
+        before = [s for s in _SENTENCE_END.split(flat[:at].strip()) if s.strip()]
+        return _way_out(fold(before[-1]), langs) if before else None
+    return None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def test_optout_lexicon(case: dict[str, str]) -> None:
     ],
 )
 def test_way_out_in_words(case: dict[str, str]) -> None:
-    found = way_out_sentences("", case["text"], [case["text"]], [], case["lang"])["added"]
+    new = f"{case.get('before', '')} {case['text']}".strip()
+    found = way_out_sentences("", new, [case["text"]], [], case["lang"])["added"]
     assert [f["kind"] for f in found] == ([] if case["kind"] == "none" else [case["kind"]]), case[
         "source"
     ]
