@@ -51,11 +51,11 @@ def test_titles_say_what_changed(scores: list[DocumentScore]) -> None:
 
 
 def test_optout_as_measured(scores: list[DocumentScore]) -> None:
-    # what the opt-out detector reaches (docs/decisions/0013 §11; 50% / 29% before it):
+    # what the opt-out detector reaches (docs/decisions/0013 §11: 94% / 77%, 50% / 29% before):
     # raise these as it improves, never lower them
     counts = total(scores).categories["opt-out"]
     assert counts.precision is not None and counts.precision >= 0.94, counts.false_hits
-    assert counts.recall is not None and counts.recall >= 0.72, counts.misses
+    assert counts.recall is not None and counts.recall >= 0.77, counts.misses
 
 
 @NOT_MET
