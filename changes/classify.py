@@ -8,9 +8,9 @@ One pure call over two texts (and the texts the document showed recently):
   retargeted (changes/optout.py);
 - ``dates``: the stated effective date moved, or a deadline next to objection text changed
   (changes/dates.py);
-- ``ai``: a changed sentence speaks of AI at Meta, generative AI, models or training
-  (changes/ai.py);
-- ``text``: the words changed at all.
+- ``text``: the words changed at all;
+- and every category with a detector in changes/categories/ (``ai``: a changed sentence
+  speaks of AI at Meta, generative AI, models or training).
 
 No alert (``alert`` False, the reason in ``summary["no_alert"]``) when the words are the
 same once link targets are set aside (rotating tokens, a renumbered anchor) and no opt-out
@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from changes.ai import about_ai, ai_sentences
+from changes.ai import about_ai
+from changes.categories import Edit, registered
 from changes.claims import (
     REORGANISED_AT,
     check_claims,
@@ -49,12 +50,13 @@ from changes.optout import link_changes, optout_links
 from changes.partial import Blocks, line_ops, restored, vanished
 from changes.plain import plain, words
 from changes.prose_bases import prose_changes, prose_mentions
-from changes.titles import TITLE_LIMIT, edit_phrase
+from changes.titles import TITLE_LIMIT, edit_phrase, shorten
 
 __all__ = ["CATEGORIES", "Classification", "Earlier", "classify", "same_words"]
 
-#: Categories a change can have, in the order titles and feeds list them.
-CATEGORIES: tuple[str, ...] = ("text", "legal-basis", "opt-out", "dates", "ai")
+#: Categories a change of text can have, in the order titles and feeds list them (those
+#: registered in changes/categories/ when this module was imported).
+CATEGORIES: tuple[str, ...] = tuple(c.name for c in registered() if c.text_diff)
 
 # A sentence ends at . ! ? followed by a space, but "27. Mai 2025" does not end one.
 _SENTENCE = re.compile(
@@ -199,10 +201,16 @@ def classify(
             if item["action"] == "added":
                 item.setdefault("announced", when)
 
-    ai = ai_sentences([*added, *removed], lang, limit=1)
-    if ai:
-        summary["ai"] = _clip(ai[0], 300)
-        categories.append("ai")
+    edit = Edit(old_eff, new_eff, tuple(added), tuple(removed), lang, seen)
+    phrases: list[str] = []  # offered as the title when nothing weightier is said
+    for category in registered():
+        if not category.text_diff or category.detect is None:
+            continue
+        found = category.detect(edit)
+        if found is not None:
+            summary[category.key] = found.summary
+            categories.append(category.name)
+            phrases.append(found.phrase)
 
     summary["words_changed"] = {
         "added": sum(len(words(s)) for s in added),
@@ -216,6 +224,7 @@ def classify(
         held,
         back,
         (old_eff, new_eff, added, removed, lang),
+        phrases,
     )
     del summary["words_changed"]
     shape = _quiet_shape(old, new, old_eff, new_eff)
@@ -230,7 +239,8 @@ def classify(
         title = f"{document}: back to the text last seen {returned.seen}"
     elif not alert:
         summary["no_alert"] = _quiet_reason(held, back)
-    return Classification(title, [c for c in CATEGORIES if c in categories], summary, alert)
+    ordered = [c.name for c in registered() if c.name in categories]
+    return Classification(title, ordered, summary, alert)
 
 
 def _language_switch(old: str, new: str) -> tuple[str, str] | None:
@@ -330,6 +340,7 @@ def _headline(
     held: Blocks | None,
     back: Blocks | None,
     edit: tuple[str, str, list[str], list[str], str],
+    phrases: Sequence[str] = (),
 ) -> tuple[str, bool]:
     """The title, and whether the change is worth an alert at all."""
     old, new, added, removed, lang = edit
@@ -364,14 +375,14 @@ def _headline(
     if announced and len(parts) < 2 and not date:
         if announced["added"]:
             note = announced["added"][0]
-            parts.append(f"update notice \u2018{_clip(note['sentence'], 90)}\u2019 added")
+            parts.append(f"update notice \u2018{shorten(note['sentence'], 90)}\u2019 added")
         else:
             note = announced["removed"][0]
-            parts.append(f"update notice \u2018{_clip(note['sentence'], 90)}\u2019 removed")
+            parts.append(f"update notice \u2018{shorten(note['sentence'], 90)}\u2019 removed")
     if summary.get("deadlines") and not parts:
         parts.append("a deadline next to the objection text changed")
-    if summary.get("ai") and not parts:
-        parts.append(f"AI text changed: \u201c{_clip(summary['ai'])}\u201d")
+    if phrases and not parts:
+        parts.append(phrases[0])
     if not parts and "text" in categories:
         room = TITLE_LIMIT - len(document) - 2
         phrase = edit_phrase(old, new, added, removed, lang, room)
@@ -409,10 +420,6 @@ def _ai_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda entry: not about(entry))
 
 
-def _clip(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
 def _audience_suffix(text: str | None) -> str:
     """`` for people over the age of majority`` when a row names whom it applies to.
 
@@ -421,7 +428,7 @@ def _audience_suffix(text: str | None) -> str:
     if not text or text.lower().startswith("for all"):
         return ""
     plain = re.sub(r"\s*\([^)]*\)", "", text).strip().rstrip(".")
-    return " " + _clip(plain[0].lower() + plain[1:], 60)
+    return " " + shorten(plain[0].lower() + plain[1:], 60)
 
 
 def _basis_phrase(entries: list[dict[str, Any]]) -> str:
@@ -459,9 +466,9 @@ def _link_phrase(links: dict[str, list[dict[str, str]]]) -> str:
         return found[0] if found else None
 
     if link := first("retargeted"):
-        name = f"{link['kind']} link \u2018{_clip(link['text'], 40)}\u2019"
+        name = f"{link['kind']} link \u2018{shorten(link['text'], 40)}\u2019"
         return f"{name} now points to {link['to']}"
     if link := first("added"):
-        return f"new {link['kind']} link \u2018{_clip(link['text'], 40)}\u2019 ({link['url']})"
+        return f"new {link['kind']} link \u2018{shorten(link['text'], 40)}\u2019 ({link['url']})"
     link = first("removed") or links["removed"][0]
-    return f"{link['kind']} link \u2018{_clip(link['text'], 40)}\u2019 removed ({link['url']})"
+    return f"{link['kind']} link \u2018{shorten(link['text'], 40)}\u2019 removed ({link['url']})"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from changes.lexicon import fold, lang_of, patterns
 from changes.plain import plain, words
 
-__all__ = ["TITLE_LIMIT", "clip", "edit_phrase", "nearest_heading"]
+__all__ = ["TITLE_LIMIT", "clip", "edit_phrase", "nearest_heading", "shorten"]
 
 #: Titles are at most this long; the rest goes in the summary.
 TITLE_LIMIT = 140
@@ -32,6 +32,16 @@ def clip(text: str, limit: int) -> str:
         return text
     cut = text[: max(limit - 1, 1)].rsplit(" ", 1)[0] if " " in text[:limit] else text[: limit - 1]
     return cut.rstrip(" ,;:") + "…"
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` as it is, or cut at the last space before ``limit`` with an ellipsis
+    (unlike :func:`clip`, whitespace is kept as written).
+
+    >>> shorten("We train models on public posts.", 20)
+    'We train models on…'
+    """
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _heading_at(lines: Sequence[str], i: int) -> str | None:

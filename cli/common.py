@@ -11,9 +11,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from changes import categories
 from config import defaults
 from config.run import RunConfig
-from config.sources import SourcesError, load_sources
+from config.sources import Sources, SourcesError, load_sources
 
 console = Console()
 err = Console(stderr=True)
@@ -100,8 +101,19 @@ def publish_now(db: str | None, out: str, base_url: str) -> dict[str, Any]:
     )
 
 
+def load_checked_sources(path: Path) -> Sources:
+    """The sources file at ``path``, with the categories its ``[[notify]]`` targets name
+    checked against changes/categories/; a one-line error (exit 2) if it cannot be used."""
+    try:
+        sources = load_sources(path)
+        sources.check_categories(categories.names())
+    except SourcesError as exc:
+        raise fail(str(exc)) from exc
+    return sources
+
+
 def check_sources(path: Path, documents: list[str] | None = None) -> None:
     try:
-        load_sources(path).select(documents or None)
+        load_checked_sources(path).select(documents or None)
     except SourcesError as exc:
         raise fail(str(exc)) from exc

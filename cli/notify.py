@@ -7,9 +7,18 @@ from typing import Annotated
 
 import typer
 
-from cli.common import BaseOpt, DbOpt, JsonOpt, SourcesOpt, console, err, fail, print_counts
+from cli.common import (
+    BaseOpt,
+    DbOpt,
+    JsonOpt,
+    SourcesOpt,
+    console,
+    err,
+    fail,
+    load_checked_sources,
+    print_counts,
+)
 from config import defaults
-from config.sources import SourcesError, load_sources
 
 
 def notify(
@@ -33,10 +42,7 @@ def notify(
 
       [bold]policywatch notify --json[/]
     """
-    try:
-        targets = load_sources(sources).notify
-    except SourcesError as exc:
-        raise fail(str(exc)) from exc
+    targets = load_checked_sources(sources).notify
     if not targets:
         raise fail(f"{sources} has no [[notify]] entries")
     if test:

@@ -11,9 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.common import JsonOpt, SourcesOpt, console, err, fail
+from cli.common import JsonOpt, SourcesOpt, console, err, fail, load_checked_sources
 from config import defaults
-from config.sources import SourcesError, load_sources
 
 
 def add(
@@ -121,10 +120,7 @@ def list_sources(sources: SourcesOpt = defaults.SOURCES_PATH, as_json: JsonOpt =
 
     Example: [bold]policywatch sources --json | jq -r '.documents[].id'[/]
     """
-    try:
-        loaded = load_sources(sources)
-    except SourcesError as exc:
-        raise fail(str(exc)) from exc
+    loaded = load_checked_sources(sources)
     docs = [
         {
             "id": d.id,

@@ -11,16 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CATEGORIES", "MODES", "NotifyConfigError", "NotifyTarget", "parse_targets"]
+__all__ = ["MODES", "NotifyConfigError", "NotifyTarget", "parse_targets", "unknown_categories"]
 
 MODES = ("each", "daily")
 _ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,99}")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: Every category a change can carry: those of changes.classify (tests/test_notify.py checks
-#: that none is missing), and those of changes that are not a text diff.
-CATEGORIES = (
-    "text", "legal-basis", "opt-out", "dates", "ai", "newsroom", "opt-out-health", "source-health",
-)  # fmt: skip
+#: What a category name looks like. Which names exist is for changes/categories/ to say
+#: (this layer imports nothing above it): config.sources.Sources.check_categories.
+_CATEGORY = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _FIELDS = {"id", "url_env", "mode", "hour", "categories", "documents", "alerts_only"}
 
 
@@ -104,11 +102,11 @@ def _target(entry: Any, index: int, document_ids: frozenset[str]) -> NotifyTarge
     if not isinstance(alerts_only, bool):
         raise NotifyConfigError(f"{where}: field 'alerts_only' must be true or false")
     categories = _strings(entry, "categories", where)
-    wrong = [c for c in categories if c not in CATEGORIES]
+    wrong = [c for c in categories if not _CATEGORY.fullmatch(c)]
     if wrong:
         raise NotifyConfigError(
-            f"{where}: field 'categories': unknown {', '.join(wrong)}; "
-            f"known: {', '.join(CATEGORIES)}"
+            f"{where}: field 'categories': {', '.join(map(repr, wrong))} is not a category "
+            "name (lower-case words joined by '-', e.g. \"legal-basis\")"
         )
     documents = _strings(entry, "documents", where)
     unknown = [d for d in documents if d not in document_ids]
@@ -123,6 +121,21 @@ def _target(entry: Any, index: int, document_ids: frozenset[str]) -> NotifyTarge
         documents=documents,
         alerts_only=alerts_only,
     )
+
+
+def unknown_categories(
+    targets: Iterable[NotifyTarget], known: Iterable[str]
+) -> NotifyConfigError | None:
+    """The error for the first target filtering on a category not in ``known``, or None."""
+    names = tuple(known)
+    for target in targets:
+        wrong = [c for c in target.categories if c not in names]
+        if wrong:
+            return NotifyConfigError(
+                f"notify '{target.id}': field 'categories': unknown {', '.join(wrong)}; "
+                f"known: {', '.join(names)}"
+            )
+    return None
 
 
 def parse_targets(entries: Any, document_ids: Iterable[str]) -> tuple[NotifyTarget, ...]:

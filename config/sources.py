@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from lxml.cssselect import CSSSelector
 
 from config.documents import DocumentSpec, FeedSettings
 from config.noise import DEFAULT_PROFILE, ProfileError, load_profile, profile_names
-from config.notify import NotifyConfigError, NotifyTarget, parse_targets
+from config.notify import NotifyConfigError, NotifyTarget, parse_targets, unknown_categories
 
 KINDS = ("policy", "genai", "help", "form", "newsroom")
 RENDERS = ("http", "browser")
@@ -52,6 +53,14 @@ class Sources:
     def hosts(self) -> frozenset[str]:
         """Every host a crawl may fetch from: the hosts of the configured URLs, nothing else."""
         return frozenset((urlsplit(d.url).hostname or "").lower() for d in self.documents) - {""}
+
+    def check_categories(self, known: Iterable[str]) -> None:
+        """Every category a ``[[notify]]`` target filters on is in ``known`` (the names of
+        changes/categories/, which this layer cannot import), or SourcesError."""
+        error = unknown_categories(self.notify, known)
+        if error is not None:
+            where = f"{self.path}: " if self.path else ""
+            raise SourcesError(f"{where}{error}")
 
     def select(self, ids: list[str] | None) -> tuple[DocumentSpec, ...]:
         """The documents named by ``ids`` (all if None); unknown ids are an error."""

@@ -18,8 +18,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from changes import categories
 from changes.diff import Hunk, hunks, ops_from_json
-from feeds import categories, diffview, fragments, story, summary, text
+from feeds import diffview, fragments, story, summary, text
 from feeds.views import category_page
 
 CONTEXT_LINES = 2

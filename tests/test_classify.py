@@ -212,11 +212,13 @@ def test_short_labels() -> None:
     "module",
     [
         "changes.ai",
+        "changes.categories.ai",
         "changes.classify",
         "changes.dates",
         "changes.legalbasis",
         "changes.optout",
         "changes.plain",
+        "changes.titles",
     ],
 )
 def test_docstring_examples_run(module: str) -> None:

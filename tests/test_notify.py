@@ -97,12 +97,12 @@ def test_notify_entries_are_validated_and_secrets_stay_out_of_the_file() -> None
         "mode": "field 'mode' must be one of each, daily",
         "hour": "field 'hour' must be an hour 0-23",
         "documents": "unknown id(s) nope",
-        "categories": "field 'categories': unknown legal",
+        "categories": "field 'categories': 'Legal Basis' is not a category name",
         "url_env": "field 'url_env' must name an environment variable",
     }
     values = {
         "url": "mailto://u:secret@x", "mode": "weekly", "hour": 25, "documents": ["nope"],
-        "categories": ["legal"], "url_env": "not a name",
+        "categories": ["Legal Basis"], "url_env": "not a name",
     }  # fmt: skip
     for key, message in bad.items():
         entry = {"id": "t", "url_env": "PW_MAIL", key: values[key]}
@@ -407,8 +407,3 @@ def test_a_crawl_sends_its_changes_as_the_monitor_flows_last_step(
         assert "/changes/" in posted["message"]
 
 
-def test_the_categories_a_target_may_filter_on_include_every_classified_one() -> None:
-    from changes.classify import CATEGORIES as CLASSIFIED
-    from config.notify import CATEGORIES
-
-    assert set(CLASSIFIED) <= set(CATEGORIES)
