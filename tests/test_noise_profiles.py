@@ -140,3 +140,27 @@ def test_a_broken_profile_file_is_a_sources_error(profiles: Path) -> None:
     (profiles / "broken.toml").write_text("text = ['(unclosed']\n", encoding="utf-8")
     with pytest.raises(SourcesError, match=r"field 'profile': .*broken.toml.*is not a regex"):
         parse_sources(GOOD.replace("meat", "broken"))
+
+
+def test_a_replay_classifies_under_the_documents_profile(db_url: str) -> None:
+    """The shipped `meta` profile: a line of help-centre links appearing in a replayed
+    history is chrome for a Meta document, news for a document on `default`."""
+    from datetime import UTC, datetime
+
+    from config.documents import DocumentSpec
+    from pipeline.archive import ArchivedVersion
+    from pipeline.replay import replay
+
+    body = "# Privacy Policy\n\nWe process information to provide the service.\n\n" + FILLER
+    links = "* [How to manage your settings](https://www.facebook.com/help/1234567890)"
+    history = [
+        ArchivedVersion(datetime(2025, 1, 1, tzinfo=UTC), body + "\n"),
+        ArchivedVersion(datetime(2025, 2, 1, tzinfo=UTC), f"{body}\n\n{links}\n"),
+    ]
+    for doc_id, profile in (("meta-doc", "meta"), ("plain-doc", "default")):
+        spec = DocumentSpec(
+            doc_id, "Facebook", "Policy", "policy", "https://www.facebook.com/privacy/policy/",
+            None, "en_US", "http", (), (), profile=profile,
+        )  # fmt: skip
+        replay(db_url, spec, history)
+    assert _alerts(db_url) == {"meta-doc": [False], "plain-doc": [True]}
