@@ -1,7 +1,8 @@
 """Scale: parallel derive against a serial one, and two runs at once against one run.
 
-Run: ``python bench/scale.py [--docs 10,100] [--workers 1,2,4] [--words 1500]``; on
-PostgreSQL as well: ``bash scripts/install-postgres.sh .venv/bin/python bench/scale.py``
+Run: ``python bench/scale.py [--docs 10,100] [--workers 1,2,4] [--runners thread,process]
+[--words 1500]``; on PostgreSQL as well:
+``bash scripts/install-postgres.sh .venv/bin/python bench/scale.py``
 (POLICYWATCH_TEST_DB names the server; each case gets a database of its own, dropped after).
 
 Everything runs on this machine: a local stand-in for Meta serves N policy-sized pages
@@ -9,12 +10,16 @@ Everything runs on this machine: a local stand-in for Meta serves N policy-sized
 shared by every run, as several serve processes or workers share one.
 
 1. **Derive**: each of the N pages is crawled and derived once, then edited and crawled
-   again (fetch only); deriving those N fetches (a diff and a classification each) is timed
-   serially (``pipeline.derive.derive_versions``, no Prefect: the baseline) and on the
-   monitor flow's task runner with 1, 2, 4... threads (``flows.monitor.derive_all``: one
-   task per document holding its Prefect slot). Printed: seconds, documents/s, ms per
-   document, the ratio against the baseline, and whether the stored changes are the
-   baseline's (text transitions compared).
+   again (fetch only), once per N; every case starts from a copy of that database (a file
+   copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL). Deriving those N fetches
+   (a diff and a classification each) is timed serially (``pipeline.derive.derive_versions``,
+   no Prefect: the baseline) and on the monitor flow's task runner with 1, 2, 4... threads or
+   processes (``flows.monitor.derive_all``: documents in batches, one task per batch holding
+   its documents' Prefect slots). The documents' slot limits are made before the first case
+   (a one-time cost of a new installation, printed apart). Printed: seconds, documents/s, ms
+   per document, the ratio against the baseline, the same with the flow run's own start and
+   end (``flow s``: what a flow made only to derive costs), and whether the stored changes
+   are the baseline's (text transitions compared).
 2. **Two runs at once**: after an edit of every page, one ``policywatch crawl`` (the
    baseline), then after the next edit two ``policywatch crawl`` started together, all on
    the shared Prefect server. Printed: wall time against the single run, changes stored
@@ -100,23 +105,42 @@ def serve_edition(site: FakeMeta, n: int, words: int, edition: int) -> None:
         site.page(f"/policy-{i}", policy_page(i, words, edition))
 
 
+def is_postgresql() -> bool:
+    return os.environ.get("POLICYWATCH_TEST_DB", "").startswith("postgresql")
+
+
 @contextmanager
-def database(folder: Path, name: str) -> Iterator[str]:
-    """A new database: a SQLite file, or one on the POLICYWATCH_TEST_DB server (dropped)."""
-    server_url = os.environ.get("POLICYWATCH_TEST_DB", "")
-    if not server_url.startswith("postgresql"):
-        yield f"sqlite:///{folder / (name + '.db')}"
+def database(folder: Path, name: str, template: str | None = None) -> Iterator[str]:
+    """A new database: a SQLite file, or one on the POLICYWATCH_TEST_DB server (dropped);
+    a copy of ``template`` (a database of the same kind, nobody connected) if given."""
+    if not is_postgresql():
+        path = folder / (name + ".db")
+        if template is not None:  # the database file and its blob folder (storage.blobstore)
+            source = template.removeprefix("sqlite:///")
+            shutil.copyfile(source, path)
+            if Path(source + ".blobs").is_dir():
+                shutil.copytree(source + ".blobs", str(path) + ".blobs")
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            from storage.db import close_db
+
+            close_db(f"sqlite:///{path}")
+            if template is not None:  # a copy: gone once timed (the disk is shared)
+                path.unlink(missing_ok=True)
+                shutil.rmtree(str(path) + ".blobs", ignore_errors=True)
         return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     from storage.db import close_db
 
-    server = make_url(server_url)
+    server = make_url(os.environ["POLICYWATCH_TEST_DB"])
     db = f"pw_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{db}"'))
+        conn.execute(text(f'CREATE DATABASE "{db}"{copy}'))
     url = server.set(database=db).render_as_string(hide_password=False)
     try:
         yield url
@@ -179,36 +203,71 @@ def fetch_only(cfg: RunConfig) -> None:
     spider_process.crawl(cfg, run_id)
 
 
-def derive_case(
-    folder: Path, site: FakeMeta, n: int, words: int, threads: int | None
-) -> tuple[float, dict[str, int], Any]:
-    """Seconds to derive N edited pages (serially if ``threads`` is None), the counts, and
-    the transitions stored."""
-    from prefect import flow
-    from prefect.task_runners import ThreadPoolTaskRunner
-
-    from flows.monitor import derive_all
+@contextmanager
+def edited(folder: Path, site: FakeMeta, n: int, words: int) -> Iterator[RunConfig]:
+    """A database where N pages were crawled and derived, then edited and crawled again
+    (fetch only): N fetches to derive. Closed (no connection left) when yielded."""
     from pipeline import derive
-
-    @flow(name="bench-derive", task_runner=ThreadPoolTaskRunner(max_workers=threads or 1))
-    def derive_on_task_runner(cfg: RunConfig) -> dict[str, int]:
-        return derive_all(cfg, None)
+    from storage.db import close_db
 
     sources = write_sources(folder / f"sources-{n}.toml", site, n)
-    with database(folder, f"derive-{n}-{threads}") as url:
+    with database(folder, f"edited-{n}") as url:
         cfg = RunConfig(db_url=url, sources_path=str(sources))
         serve_edition(site, n, words, 0)
         fetch_only(cfg)
         derive.derive_versions(cfg, None)
         serve_edition(site, n, words, 1)
         fetch_only(cfg)
+        close_db(url)
+        yield cfg
+
+
+def make_limits(n: int) -> float:
+    """Seconds to make the N documents' slot limits on the Prefect server (once ever)."""
+    from flows import slots
+
+    started = time.perf_counter()
+    slots.ensure_limits([slots.limit_name(f"policy-{i}") for i in range(n)])
+    return time.perf_counter() - started
+
+
+def derive_case(
+    folder: Path, edited_cfg: RunConfig, label: str, runner: str | None, workers: int
+) -> tuple[float, float, dict[str, int], Any]:
+    """Seconds to derive the N edited pages of a copy of ``edited_cfg``'s database (serially
+    if ``runner`` is None; else on a ``thread`` or ``process`` task runner of ``workers``,
+    timed inside the running flow as the monitor flow's derive step), seconds with the flow
+    run's own start and end, the counts, and the transitions stored."""
+    from dataclasses import replace
+
+    from prefect import flow
+    from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+    from flows.monitor import derive_all
+    from pipeline import derive
+
+    task_runner: Any = (
+        ProcessPoolTaskRunner(max_workers=workers)
+        if runner == "process"
+        else ThreadPoolTaskRunner(max_workers=workers)
+    )
+
+    @flow(name="bench-derive", task_runner=task_runner)
+    def derive_on_task_runner(cfg: RunConfig) -> tuple[float, dict[str, int]]:
+        started = time.perf_counter()  # the flow is running: what its derive step costs
+        counts = derive_all(cfg, None, workers=workers)
+        return time.perf_counter() - started, counts
+
+    with database(folder, label, template=edited_cfg.db_url) as url:
+        cfg = replace(edited_cfg, db_url=url)
         started = time.perf_counter()
-        if threads is None:
+        if runner is None:
             counts = derive.derive_versions(cfg, None)
+            seconds = time.perf_counter() - started
         else:
-            counts = derive_on_task_runner(cfg)
-        seconds = time.perf_counter() - started
-        return seconds, counts, transitions(url)
+            seconds, counts = derive_on_task_runner(cfg)
+        whole = time.perf_counter() - started
+        return seconds, whole, counts, transitions(url)
 
 
 def crawl(env: dict[str, str], url: str, sources: Path, out: Path) -> subprocess.Popen[str]:
@@ -260,7 +319,10 @@ def overlap_case(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", default="10,100", help="document counts, comma-separated")
-    parser.add_argument("--workers", default="1,2,4", help="task-runner threads to try")
+    parser.add_argument("--workers", default="1,2,4", help="task-runner workers to try")
+    parser.add_argument(
+        "--runners", default="thread", help="task runners to try: thread, process (comma-separated)"
+    )
     parser.add_argument("--words", type=int, default=1500, help="words per page")
     parser.add_argument("--skip-overlap", action="store_true", help="only the derive part")
     args = parser.parse_args(argv)
@@ -270,28 +332,43 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print("scale.py: --docs and --workers take numbers, comma-separated", file=sys.stderr)
         return 2
-    backend = os.environ.get("POLICYWATCH_TEST_DB", "").split(":")[0] or "sqlite"
-    backend = "postgresql" if backend.startswith("postgresql") else "sqlite"
-    print(f"backend: {backend}; {args.words} words per page; {os.cpu_count()} cores")
+    runners = args.runners.split(",")
+    if not set(runners) <= {"thread", "process"} or min(sizes + workers) < 1:
+        print("scale.py: --runners takes thread and/or process; counts are 1 or more",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    backend = "postgresql" if is_postgresql() else "sqlite"
+    print(f"backend: {backend}; {args.words} words per page; {os.cpu_count()} cores; load "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))  # fmt: skip
     folder = Path(tempfile.mkdtemp(prefix="pw-scale-"))
     try:
         with FakeMeta() as site, prefect_server(folder) as env:
             os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
             print("\nderive N edited pages (a diff + a classification each)")
             print(f"{'N':>5} {'runner':>10} {'s':>7} {'docs/s':>7} {'ms/doc':>7} "
-                  f"{'x serial':>8} {'changes':>7}  same as serial")  # fmt: skip
+                  f"{'x serial':>8} {'flow s':>7} {'x ser.':>7} {'changes':>7}  "
+                  "same as serial")  # fmt: skip
             for n in sizes:
-                base_s, base_counts, base_t = derive_case(folder, site, n, args.words, None)
-                rows: list[tuple[str, float, dict[str, int], bool]] = [
-                    ("serial", base_s, base_counts, True)
-                ]
-                for k in workers:
-                    s, counts, t = derive_case(folder, site, n, args.words, k)
-                    rows.append((f"{k} thr", s, counts, t == base_t))
-                for label, s, counts, same in rows:
+                with edited(folder, site, n, args.words) as cfg:
+                    print(f"{n:>5} (one-time: making {n} slot limits took {make_limits(n):.1f} s)")
+                    base = derive_case(folder, cfg, f"{n}-serial", None, 1)
+                    base_s, _, base_counts, base_t = base
+                    rows: list[tuple[str, float, float, dict[str, int], bool]] = [
+                        ("serial", base_s, base_s, base_counts, True)
+                    ]
+                    for runner in runners:
+                        for k in workers:
+                            label = f"{k} {'thr' if runner == 'thread' else 'proc'}"
+                            s, whole, counts, t = derive_case(
+                                folder, cfg, f"{n}-{runner}-{k}", runner, k
+                            )
+                            rows.append((label, s, whole, counts, t == base_t))
+                for label, s, whole, counts, same in rows:
                     verdict = "yes" if same else "NO"
                     print(f"{n:>5} {label:>10} {s:>7.2f} {n / s:>7.1f} {1000 * s / n:>7.1f} "
-                          f"{base_s / s:>8.2f} {counts['changes']:>7}  {verdict}")  # fmt: skip
+                          f"{base_s / s:>8.2f} {whole:>7.2f} {base_s / whole:>7.2f} "
+                          f"{counts['changes']:>7}  {verdict}")  # fmt: skip
+                print(f"{'':>5} load " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
             if not args.skip_overlap:
                 print("\none `policywatch crawl` after an edit, then two at once after the next")
                 print(f"{'N':>5} {'one s':>7} {'two s':>7} {'x one':>6} {'changes':>7} "

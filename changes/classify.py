@@ -1,16 +1,12 @@
 """What a change means: its title, categories, structured summary and whether it alerts.
 
-One pure call over two texts (and the texts the document showed recently):
-
-- ``legal-basis``: a purpose gained or lost a GDPR legal basis, or its processing steps
-  changed, or the bases the text states changed (changes/legalbasis.py);
-- ``opt-out``: an objection / opt-out / consent / settings link was added, removed or
-  retargeted (changes/optout.py);
-- ``dates``: the stated effective date moved, or a deadline next to objection text changed
-  (changes/dates.py);
-- ``text``: the words changed at all;
-- and every category with a detector in changes/categories/ (``ai``: a changed sentence
-  speaks of AI at Meta, generative AI, models or training).
+One pure call over two texts (and the texts the document showed recently). ``text``: the
+words changed at all; every other category is a module of changes/categories/ whose
+detector classify runs in order (``legal-basis``: a purpose gained or lost a GDPR legal
+basis, its processing steps or the bases the text states changed; ``opt-out``: an
+objection, opt-out or consent link was added, removed or retargeted; ``dates``: the stated
+effective date moved, an update notice or a deadline next to objection text changed;
+``ai``: a changed sentence speaks of AI). Their phrases make the title, weightiest first.
 
 No alert (``alert`` False, the reason in ``summary["no_alert"]``) when the words are the
 same once link targets are set aside (rotating tokens, a renumbered anchor) and no opt-out
@@ -33,24 +29,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from changes.ai import about_ai
-from changes.categories import Edit, registered
-from changes.claims import (
-    REORGANISED_AT,
-    check_claims,
-    check_steps,
-    stated_bases_check,
-    without_repeats,
-)
-from changes.dates import date_changes, iso_date, stated_date
+from changes.categories import Edit, Phrase, registered
+from changes.dates import iso_date, stated_date
 from changes.languages import language_name, text_language
-from changes.legalbasis import basis_changes, legal_bases, short_label
 from changes.noise import DEFAULT_PROFILE, without_chrome
-from changes.optout import link_changes, optout_links
 from changes.partial import Blocks, line_ops, restored, vanished
 from changes.plain import plain, words
-from changes.prose_bases import prose_changes, prose_mentions
-from changes.titles import TITLE_LIMIT, edit_phrase, shorten
+from changes.titles import TITLE_LIMIT, edit_phrase
 
 __all__ = ["CATEGORIES", "Classification", "Earlier", "classify", "same_words"]
 
@@ -63,9 +48,6 @@ _SENTENCE = re.compile(
     r"(?:\b\d{1,2}\.(?=\s*(?:Januar|Februar|März|April|Mai|Juni|Juli|August|September"
     r"|Oktober|November|Dezember)\b)|[^.!?])+(?:[.!?]+(?=\s|$)|$)"
 )
-# Settings links are listed in the summary, but only these kinds make a change "opt-out":
-# settings and help pages are renamed and moved often, objection forms rarely.
-_ALERTING_LINKS = frozenset({"objection", "opt-out", "consent", "form"})
 
 
 @dataclass(frozen=True)
@@ -143,90 +125,37 @@ def classify(
     added, removed = _changed_sentences(old_eff, new_eff)
     if _words_of(old_eff) != _words_of(new_eff):
         categories.append("text")
-
-    old_bases, new_bases = legal_bases(old_eff, lang), legal_bases(new_eff, lang)
-    bases = basis_changes(old_bases, new_bases)
-    checked = check_claims(bases["purposes"], old_bases, new_bases, old_eff, new_eff)
-    purposes = _ai_first(checked.purposes)
-    if purposes:
-        summary["bases"] = _basis_items(purposes)
-    if checked.reorganised:
-        summary["bases_reorganised"] = {"purposes": len(checked.unconfirmed)}
-    steps, steps_unconfirmed = check_steps(bases["processing"], old_eff, new_eff)
-    if steps_unconfirmed >= REORGANISED_AT and steps_unconfirmed > len(steps):
-        steps = []  # the lists were re-laid out: no step can be compared
-    if steps:
-        summary["processing"] = steps
-    if checked.unconfirmed and not checked.reorganised or steps_unconfirmed:
-        summary["not_compared"] = {
-            "purposes": len(checked.unconfirmed) if not checked.reorganised else 0,
-            "steps": steps_unconfirmed,
-            "reason": "the texts do not confirm these changes (moved, merged or re-laid out)",
-        }
-    stated_added, stated_removed = stated_bases_check(
-        bases["bases_added"], bases["bases_removed"], old_bases, new_bases, old_eff, new_eff, lang
+    edit = Edit(
+        old_eff,
+        new_eff,
+        tuple(added),
+        tuple(removed),
+        lang,
+        seen,
+        old,
+        new,
+        tuple(r.text for r in recent),
     )
-    if stated_added or stated_removed:
-        summary["bases_stated"] = {"added": stated_added, "removed": stated_removed}
-    prose = without_repeats(
-        prose_changes(added, removed, old_eff, new_eff, lang), summary.get("bases", [])
-    )
-    if prose:
-        summary["bases"] = [*summary.get("bases", []), *prose]
-    if (
-        bases["purposes"]
-        or steps
-        or bases["bases_added"]  # a basis newly named: the category, without a claim
-        or bases["bases_removed"]
-        or prose
-        or prose_mentions(added, removed, lang)
-    ):
-        categories.append("legal-basis")
-
-    links = link_changes(optout_links(old_eff, lang), optout_links(new_eff, lang))
-    # a link the document showed recently is back, not new (a partial render ending)
-    links["added"] = [link for link in links["added"] if not _recently(link["url"], recent)]
-    if any(links.values()):
-        summary["links"] = {k: v for k, v in links.items() if v}
-        if any(link["kind"] in _ALERTING_LINKS for found in links.values() for link in found):
-            categories.append("opt-out")
-
-    dates = date_changes(old, new, lang)
-    if dates:
-        summary.update(dates)
-        categories.append("dates")
-    when = _ahead(dates, new, seen)
+    phrases: list[Phrase] = []  # in order: each weighed against those before it
+    for category in registered():
+        if not category.text_diff or category.detect is None:
+            continue
+        found = category.detect(edit)
+        if found is None:
+            continue
+        summary.update(found.summary)
+        phrases.append(found.phrase)
+        if found.applies:
+            categories.append(category.name)
+    when = _ahead(summary, new, seen)
     if when and summary.get("bases"):  # the new text announces a policy taking effect later
         for item in summary["bases"]:
             if item["action"] == "added":
                 item.setdefault("announced", when)
 
-    edit = Edit(old_eff, new_eff, tuple(added), tuple(removed), lang, seen)
-    phrases: list[str] = []  # offered as the title when nothing weightier is said
-    for category in registered():
-        if not category.text_diff or category.detect is None:
-            continue
-        found = category.detect(edit)
-        if found is not None:
-            summary[category.key] = found.summary
-            categories.append(category.name)
-            phrases.append(found.phrase)
-
-    summary["words_changed"] = {
-        "added": sum(len(words(s)) for s in added),
-        "removed": sum(len(words(s)) for s in removed),
-    }
     title, alert = _headline(
-        document,
-        summary,
-        purposes,
-        categories,
-        held,
-        back,
-        (old_eff, new_eff, added, removed, lang),
-        phrases,
+        document, phrases, categories, held, back, (old_eff, new_eff, added, removed, lang)
     )
-    del summary["words_changed"]
     shape = _quiet_shape(old, new, old_eff, new_eff)
     returned = next((r for r in recent if r.text == new), None)
     if shape and alert and set(categories) <= {"text"} and not held and not back:
@@ -251,10 +180,11 @@ def _language_switch(old: str, new: str) -> tuple[str, str] | None:
     return None
 
 
-def _ahead(dates: dict[str, Any], new: str, seen: str | None) -> dict[str, Any] | None:
+def _ahead(summary: dict[str, Any], new: str, seen: str | None) -> dict[str, Any] | None:
     """When the new text takes effect, if it says so ahead of time: an update notice with a
-    date added by this change, or a stated date after the day the text was recorded."""
-    notes = dates.get("announced", {}).get("added", []) if dates else []
+    date added by this change (``summary["announced"]``, from the dates category), or a
+    stated date after the day the text was recorded."""
+    notes = summary.get("announced", {}).get("added", [])
     if notes:
         return {"date": notes[0]["date"], "iso": notes[0]["iso"]}
     stated = stated_date(new) if seen else None
@@ -297,10 +227,6 @@ def _words_of(text: str) -> list[str]:
     return [w for s in _sentences(text) for w in words(s)]
 
 
-def _recently(url: str, recent: Sequence[Earlier]) -> bool:
-    return any(f"]({url})" in earlier.text for earlier in recent)
-
-
 def _without(lines: Sequence[str], blocks: Blocks | None) -> str:
     if blocks is None:
         return "\n".join(lines)
@@ -334,59 +260,25 @@ def _quiet_reason(held: Blocks | None, back: Blocks | None) -> str:
 
 def _headline(
     document: str,
-    summary: dict[str, Any],
-    purposes: list[dict[str, Any]],
+    phrases: Sequence[Phrase],
     categories: list[str],
     held: Blocks | None,
     back: Blocks | None,
     edit: tuple[str, str, list[str], list[str], str],
-    phrases: Sequence[str] = (),
 ) -> tuple[str, bool]:
-    """The title, and whether the change is worth an alert at all."""
+    """The title, and whether the change is worth an alert at all: the categories' phrases
+    in order, each given what was said before it (changes/categories/), else the sentence
+    that changed most."""
     old, new, added, removed, lang = edit
     parts: list[str] = []
-    if purposes:
-        parts.append(_basis_phrase(purposes))
-    elif summary.get("bases_reorganised"):
-        n = summary["bases_reorganised"]["purposes"]
-        parts.append(
-            f"legal-basis section reorganised: {n} purpose{'s' if n != 1 else ''} could not be"
-            " compared"
-        )
-    elif summary.get("processing"):
-        parts.append(_processing_phrase(_ai_first(summary["processing"])))
-    elif summary.get("bases_stated"):
-        stated = summary["bases_stated"]
-        if stated["added"]:
-            parts.append(f"now states the legal basis {', '.join(stated['added'])}")
-        else:
-            parts.append(f"no longer states the legal basis {', '.join(stated['removed'])}")
-    if "opt-out" in categories and len(parts) < 2:
-        parts.append(_link_phrase(summary["links"]))
-    date = summary.get("date")
-    if date and len(parts) < 2:
-        if parts:
-            parts.append(f"effective {date['to']}")
-        elif date["from"]:
-            parts.append(f"effective date moved from {date['from']} to {date['to']}")
-        else:
-            parts.append(f"now states the date {date['to']}")
-    announced = summary.get("announced")
-    if announced and len(parts) < 2 and not date:
-        if announced["added"]:
-            note = announced["added"][0]
-            parts.append(f"update notice \u2018{shorten(note['sentence'], 90)}\u2019 added")
-        else:
-            note = announced["removed"][0]
-            parts.append(f"update notice \u2018{shorten(note['sentence'], 90)}\u2019 removed")
-    if summary.get("deadlines") and not parts:
-        parts.append("a deadline next to the objection text changed")
-    if phrases and not parts:
-        parts.append(phrases[0])
+    for phrase in phrases:
+        said = phrase(parts)
+        if said:
+            parts.append(said)
     if not parts and "text" in categories:
         room = TITLE_LIMIT - len(document) - 2
-        phrase = edit_phrase(old, new, added, removed, lang, room)
-        parts.append(phrase or "the same sentences, moved or repeated")
+        phrase_ = edit_phrase(old, new, added, removed, lang, room)
+        parts.append(phrase_ or "the same sentences, moved or repeated")
     if not parts:
         if held:
             return f"{document}: {held.words} words vanished (held as a partial render)", False
@@ -394,81 +286,3 @@ def _headline(
             return f"{document}: {back.words} words seen recently came back", False
         return f"{document}: only link targets changed", False
     return f"{document}: {'; '.join(parts)}", True
-
-
-def _basis_items(purposes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per purpose and basis, one item: ``{"action", "basis", "purpose"}`` (and ``"for"``,
-    the people it applies to, when the policy says), the shape feeds/summary.py shows."""
-    items = []
-    for entry in purposes:
-        for action in ("added", "removed"):
-            for basis in entry[action]:
-                item = {"action": action, "basis": basis, "purpose": entry["purpose"]}
-                if entry.get("for"):
-                    item["for"] = entry["for"]
-                items.append(item)
-    return items
-
-
-def _ai_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Entries about AI first (the reason policywatch exists), otherwise in text order."""
-
-    def about(entry: dict[str, Any]) -> bool:
-        texts = [entry["purpose"], *entry.get("added", []), *entry.get("removed", [])]
-        return any(about_ai(str(t)) for t in texts)
-
-    return sorted(entries, key=lambda entry: not about(entry))
-
-
-def _audience_suffix(text: str | None) -> str:
-    """`` for people over the age of majority`` when a row names whom it applies to.
-
-    Meta splits some purposes by age: without it two titles would read the same.
-    """
-    if not text or text.lower().startswith("for all"):
-        return ""
-    plain = re.sub(r"\s*\([^)]*\)", "", text).strip().rstrip(".")
-    return " " + shorten(plain[0].lower() + plain[1:], 60)
-
-
-def _basis_phrase(entries: list[dict[str, Any]]) -> str:
-    first = entries[0]
-    name = f"\u2018{short_label(first['purpose'])}\u2019"
-    if first["added"] and first["removed"]:
-        phrase = f"{name} moved from {', '.join(first['removed'])} to {', '.join(first['added'])}"
-    elif first["added"]:
-        phrase = f"{name} now relies on {', '.join(first['added'])}"
-    else:
-        phrase = f"{name} no longer relies on {', '.join(first['removed'])}"
-    phrase += _audience_suffix(first.get("for"))
-    more = len(entries) - 1
-    return phrase + (
-        f" (and {more} more legal-basis change{'s' if more > 1 else ''})" if more else ""
-    )
-
-
-def _processing_phrase(entries: list[dict[str, Any]]) -> str:
-    first = entries[0]
-    purpose = f"\u2018{short_label(first['purpose'])}\u2019 ({', '.join(first['bases'])})"
-    if first["added"]:
-        phrase = f"\u2018{short_label(first['added'][0])}\u2019 added to {purpose}"
-    else:
-        phrase = f"\u2018{short_label(first['removed'][0])}\u2019 removed from {purpose}"
-    more = sum(len(e["added"]) + len(e["removed"]) for e in entries) - 1
-    return phrase + (
-        f" (and {more} more processing change{'s' if more > 1 else ''})" if more else ""
-    )
-
-
-def _link_phrase(links: dict[str, list[dict[str, str]]]) -> str:
-    def first(key: str) -> dict[str, str] | None:
-        found = [link for link in links.get(key, []) if link["kind"] in _ALERTING_LINKS]
-        return found[0] if found else None
-
-    if link := first("retargeted"):
-        name = f"{link['kind']} link \u2018{shorten(link['text'], 40)}\u2019"
-        return f"{name} now points to {link['to']}"
-    if link := first("added"):
-        return f"new {link['kind']} link \u2018{shorten(link['text'], 40)}\u2019 ({link['url']})"
-    link = first("removed") or links["removed"][0]
-    return f"{link['kind']} link \u2018{shorten(link['text'], 40)}\u2019 removed ({link['url']})"

@@ -2,10 +2,11 @@
 -> notify, each step a Prefect task over the functions of ``pipeline/`` (and ``notify/``),
 inside one run.
 
-Versions and changes are derived one task per document, on the flow's task runner
-(:data:`DERIVE_WORKERS` threads; any Prefect task runner through ``monitor.with_options``),
-each task holding the document's Prefect slot (flows/slots.py) and, inside, the document's
-database lock (pipeline/derive.py): the result is the same as deriving one after another.
+Versions and changes are derived in batches of documents, one task per batch, on the
+flow's task runner (:data:`DERIVE_WORKERS` threads; any Prefect task runner through
+``monitor.with_options``), each task holding its documents' Prefect slots (flows/slots.py)
+and, inside, each document's database lock (pipeline/derive.py): the result is the same as
+deriving one after another (docs/decisions/0016).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from config import defaults
@@ -33,6 +35,24 @@ def crawl_task(cfg: RunConfig, run_id: int) -> int:
 
 #: Documents derived at once by one flow run (threads of its task runner).
 DERIVE_WORKERS = 4
+#: Batches per worker: more than one, so a worker that finishes early takes another.
+BATCHES_PER_WORKER = 2
+#: Seconds a batch waits for all its documents' slots at once; then, as some document is
+#: being derived by another run, it takes its documents' slots one at a time.
+BATCH_WAIT_SECONDS = 5.0
+
+
+class DeriveFailed(RuntimeError):
+    """Documents of a batch whose derive raised; the batch's other documents were derived.
+    (Built from its arguments alone, so that it pickles back from a process pool.)"""
+
+    def __init__(self, failed: list[str], detail: str) -> None:
+        super().__init__(failed, detail)
+        self.failed = failed
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"deriving {', '.join(self.failed)} failed: {self.detail}"
 
 
 @task(name="documents to derive", cache_policy=NO_CACHE)
@@ -40,20 +60,72 @@ def pending_task(cfg: RunConfig) -> list[str]:
     return derive.documents_to_derive(cfg)
 
 
-@task(name="derive versions and changes", cache_policy=NO_CACHE)
-def derive_task(cfg: RunConfig, run_id: int, document_id: str) -> dict[str, int]:
-    with slots.one_at_a_time(document_id) as held:
+def batches(documents: list[str], count: int) -> list[list[str]]:
+    """``documents`` cut into at most ``count`` runs of consecutive documents, of sizes that
+    differ by one at most, in order."""
+    count = max(1, min(count, len(documents)))
+    size, extra = divmod(len(documents), count)
+    out: list[list[str]] = []
+    start = 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        out.append(documents[start:end])
+        start = end
+    return [batch for batch in out if batch]
+
+
+def derive_each(
+    cfg: RunConfig, run_id: int | None, document_ids: list[str], one_slot_each: bool = False
+) -> dict[str, int]:
+    """Derive the documents in order, each whatever happens to the others; with
+    ``one_slot_each``, each holding its own Prefect slot meanwhile (``deferred`` if another
+    run held it all along). Raises :class:`DeriveFailed` at the end if some raised."""
+    parts: list[dict[str, int]] = []
+    failed: list[str] = []
+    first: BaseException | None = None
+    for doc in document_ids:
+        try:
+            if one_slot_each:
+                parts.append(_derive_holding_its_slot(cfg, run_id, doc))
+            else:
+                parts.append(derive.derive_one_document(cfg, run_id, doc))
+        except Exception as exc:  # a document fails alone
+            failed.append(doc)
+            first = first or exc
+    if first is not None:
+        raise DeriveFailed(failed, f"{type(first).__name__}: {first}") from first
+    return derive.add_counts(parts)
+
+
+def _derive_holding_its_slot(cfg: RunConfig, run_id: int | None, doc: str) -> dict[str, int]:
+    with slots.one_at_a_time(doc, slots.WAIT_SECONDS) as held:
         if not held:  # another run held the document all along: its fetches wait
             return {"deferred": 1}
-        return derive.derive_one_document(cfg, run_id, document_id)
+        return derive.derive_one_document(cfg, run_id, doc)
 
 
-def derive_all(cfg: RunConfig, run_id: int) -> dict[str, int]:
-    """Every document with unprocessed fetches, one task each on the flow's task runner."""
+@task(name="derive versions and changes", cache_policy=NO_CACHE)
+def derive_task(cfg: RunConfig, run_id: int | None, document_ids: list[str]) -> dict[str, int]:
+    """Derive a batch of documents holding all their slots, taken in one call; if some
+    document stays busy in another run, holding one slot at a time instead."""
+    with slots.all_at_once(document_ids, BATCH_WAIT_SECONDS) as held:
+        if held:
+            return derive_each(cfg, run_id, document_ids)
+    return derive_each(cfg, run_id, document_ids, one_slot_each=True)
+
+
+def derive_all(cfg: RunConfig, run_id: int | None, workers: int = DERIVE_WORKERS) -> dict[str, int]:
+    """Every document with unprocessed fetches, in batches (``workers`` x
+    :data:`BATCHES_PER_WORKER`), one task each on the flow's task runner. Every batch runs to
+    its end; then the first failure, if any, is raised."""
+    pending = pending_task(cfg)
     futures = [
-        derive_task.with_options(task_run_name=f"derive {doc}").submit(cfg, run_id, doc)
-        for doc in pending_task(cfg)
+        derive_task.with_options(
+            task_run_name=f"derive {batch[0]}" + (f" +{len(batch) - 1}" if len(batch) > 1 else "")
+        ).submit(cfg, run_id, batch)
+        for batch in batches(pending, workers * BATCHES_PER_WORKER)
     ]
+    wait(futures)
     return derive.add_counts(future.result() for future in futures)
 
 

@@ -8,6 +8,10 @@ through a lease that Prefect renews while the task runs, so a worker that dies g
 back when its lease runs out (five minutes). The per-document database lock
 (storage/locks.py) is what keeps the history right whoever writes it; the slot keeps two
 workers from doing the same work at once, and shows who is deriving what in Prefect's UI.
+
+A batch of documents takes all its slots in ONE call (:func:`all_at_once`: Prefect takes
+every named slot or none, so two batches never deadlock), under one lease: a few API calls
+per batch instead of per document (docs/decisions/0016).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
@@ -29,6 +34,8 @@ PREFIX = "policywatch-derive-"
 WAIT_SECONDS = 600.0
 #: Seconds a slot's lease lasts without renewal (Prefect renews it while the task runs).
 LEASE_SECONDS = 300.0
+#: Limits listed per call by :func:`ensure_limits` (a Prefect server's default page limit).
+PAGE = 200
 
 
 def limit_name(document_id: str) -> str:
@@ -55,6 +62,33 @@ def ensure_limit(name: str) -> None:
             pass
 
 
+def ensure_limits(names: list[str]) -> None:
+    """Create every one-slot limit of ``names`` that does not exist, listing the server's
+    limits a page at a time rather than asking about each name (one call per 200 limits)."""
+    wanted = set(names)
+    with get_client(sync_client=True) as client:
+        existing: set[str] = set()
+        offset = 0
+        while wanted - existing:
+            try:
+                page = client.read_global_concurrency_limits(limit=PAGE, offset=offset)
+            except httpx.HTTPStatusError:  # a server with a smaller page limit: one by one
+                for name in sorted(wanted - existing):
+                    ensure_limit(name)
+                return
+            existing.update(limit.name for limit in page)
+            if len(page) < PAGE:
+                break
+            offset += PAGE
+        for name in sorted(wanted - existing):
+            try:
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=1)
+                )
+            except ObjectAlreadyExists:  # another process made it in between
+                pass
+
+
 def shared_server() -> bool:
     """Whether this process talks to a Prefect server that others may share
     (PREFECT_API_URL). Without one, Prefect starts a temporary API server for this process
@@ -67,16 +101,29 @@ def one_at_a_time(document_id: str, wait_seconds: float = WAIT_SECONDS) -> Itera
     """Hold the document's slot for the duration, waiting for it while another run holds it:
     yields True; or False, holding nothing, if the slot stayed taken for ``wait_seconds``.
     On a temporary API server of this process alone, holds nothing and yields True."""
-    if not shared_server():
+    with all_at_once([document_id], wait_seconds) as held:
+        yield held
+
+
+@contextmanager
+def all_at_once(document_ids: list[str], wait_seconds: float = WAIT_SECONDS) -> Iterator[bool]:
+    """Hold the slots of all the documents for the duration, taken in one call under one
+    lease: yields True; or False, holding none, if some stayed taken for ``wait_seconds``
+    (Prefect takes all the named slots or none). On a temporary API server of this process
+    alone, holds nothing and yields True. The limits must exist: made here if not."""
+    if not shared_server() or not document_ids:
         yield True
         return
-    name = limit_name(document_id)
-    ensure_limit(name)
+    names = sorted({limit_name(doc) for doc in document_ids})
+    if len(names) == 1:
+        ensure_limit(names[0])
+    else:
+        ensure_limits(names)
     with ExitStack() as stack:
         try:
             stack.enter_context(
                 concurrency(
-                    name,
+                    names,
                     occupy=1,
                     strict=True,
                     timeout_seconds=wait_seconds,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from changes import categories
-from changes.categories import Category, Edit, Finding
+from changes.categories import Category, Edit, Finding, when_nothing_said
 from changes.classify import classify
 from cli.app import app
 from feeds.publish import publish
@@ -28,7 +28,8 @@ def about_children(edit: Edit) -> Finding | None:
     found = [s for s in (*edit.added, *edit.removed) if _CHILDREN.search(s)]
     if not found:
         return None
-    return Finding(found[0], f"text about minors changed: \u201c{found[0]}\u201d")
+    phrase = f"text about minors changed: \u201c{found[0]}\u201d"
+    return Finding({"children": found[0]}, when_nothing_said(phrase))
 
 
 CHILDREN = Category(

@@ -1,25 +1,26 @@
 """The categories a change can carry: one module per category in this package, each
 registering a :class:`Category` with :func:`register`; :func:`registered` finds them all.
 
-A category found in a text diff may bring a *detector*: a pure function over the
+A category found in text changes brings a *detector*: a pure function over the
 :class:`Edit` (the two texts with page chrome and held blocks set aside, the sentences only in
 each) that returns a :class:`Finding` or None. :func:`changes.classify.classify` runs every
-detector; a finding adds the category, stores its ``summary`` under the category's
-``summary_key`` and offers its ``phrase`` as the title when nothing weightier (a legal basis,
-an opt-out link, a date) was said. A new category is one module here and, if its words
-are data, its lexicon in changes/lexicons/ (see docs/ARCHITECTURE.md, "Adding a category").
+detector in order; a finding adds its entries to the change's summary, the category to the
+change, and offers a phrase to the title, which weighs it against what the categories
+before it said (at most two phrases: a legal basis first, then an opt-out link, a date, AI).
+A new category is one module here and, if its words are data, its lexicon in
+changes/lexicons/ (see docs/ARCHITECTURE.md, "Adding a category").
 
-Four categories have no detector: ``text``, ``legal-basis``, ``opt-out`` and ``dates`` are
-found by classify itself, because their titles are weighed against each other. Categories
-of changes that are not text diffs (``newsroom``, ``opt-out-health``, ``source-health``)
-are registered for their names and descriptions; other modules make those changes.
+``text`` has no detector: classify finds it (the words changed) and titles a change with
+nothing else to say from the sentence that changed most. Categories of changes that are not
+text diffs (``newsroom``, ``opt-out-health``, ``source-health``) are registered for their
+names and descriptions; other modules make those changes.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "register",
     "registered",
     "unknown",
+    "when_nothing_said",
 ]
 
 
@@ -39,20 +41,35 @@ __all__ = [
 class Edit:
     """What a detector sees of one change of text."""
 
-    old: str  # the old text, Markdown, chrome and held blocks set aside
+    old: str  # the old text, Markdown, page chrome and held blocks set aside
     new: str  # the new text, likewise
     added: tuple[str, ...]  # sentences (plain text) only in ``new``
     removed: tuple[str, ...]  # sentences (plain text) only in ``old``
     language: str  # "en", "fr", ... (the document's language)
     seen: str | None = None  # the day the new text was recorded (ISO), if known
+    old_page: str = ""  # the old text as recorded, chrome included (a stated date may be there)
+    new_page: str = ""  # the new text as recorded
+    recent: tuple[str, ...] = ()  # texts the document showed recently, before ``old``
+
+
+#: A title phrase, given the phrases already said (weightier categories come first); None
+#: when this category has nothing to add after them.
+Phrase = Callable[[Sequence[str]], str | None]
 
 
 @dataclass(frozen=True)
 class Finding:
-    """What a detector found: stored in the change's summary, and a title phrase."""
+    """What a detector found: summary entries, whether the change has the category, and
+    the phrase it offers the title."""
 
-    summary: Any  # JSON-able; stored under the category's ``summary_key``
-    phrase: str  # e.g. "AI text changed: “…”", used when no weightier phrase is said
+    summary: Mapping[str, Any]  # JSON-able entries merged into the change's summary
+    phrase: Phrase  # see :data:`Phrase`
+    applies: bool = True  # False: summary entries only (e.g. a settings link moved)
+
+
+def when_nothing_said(text: str) -> Phrase:
+    """A phrase used only when no weightier category has said anything."""
+    return lambda said: None if said else text
 
 
 #: A detector: a pure function of one edit.
@@ -69,12 +86,7 @@ class Category:
     description: str
     order: int
     detect: Detector | None = None
-    summary_key: str = ""  # defaults to the name
     text_diff: bool = True  # False: carried by changes that are not text diffs
-
-    @property
-    def key(self) -> str:
-        return self.summary_key or self.name
 
 
 _CATEGORIES: dict[str, Category] = {}

@@ -4,7 +4,7 @@ changes/lexicons/ai.toml, read by changes/ai.py)."""
 from __future__ import annotations
 
 from changes.ai import ai_sentences
-from changes.categories import Category, Edit, Finding, register
+from changes.categories import Category, Edit, Finding, register, when_nothing_said
 from changes.titles import shorten
 
 
@@ -12,13 +12,19 @@ def changed_ai_sentence(edit: Edit) -> Finding | None:
     """The first added or removed sentence about AI, if there is one.
 
     >>> edit = Edit("", "", ("We train AI models on public posts.",), (), "en")
-    >>> changed_ai_sentence(edit).phrase
+    >>> found = changed_ai_sentence(edit)
+    >>> found.summary
+    {'ai': 'We train AI models on public posts.'}
+    >>> found.phrase([])
     'AI text changed: “We train AI models on public posts.”'
+    >>> found.phrase(["effective June 2, 2025"]) is None
+    True
     """
     found = ai_sentences([*edit.added, *edit.removed], edit.language, limit=1)
     if not found:
         return None
-    return Finding(shorten(found[0], 300), f"AI text changed: \u201c{shorten(found[0])}\u201d")
+    phrase = f"AI text changed: \u201c{shorten(found[0])}\u201d"
+    return Finding({"ai": shorten(found[0], 300)}, when_nothing_said(phrase))
 
 
 AI = register(

@@ -1,7 +1,57 @@
-"""``opt-out``: an objection, opt-out or consent link changed (changes/classify.py finds it
-with changes/optout.py)."""
+"""``opt-out``: an objection, opt-out or consent link was added, removed or retargeted
+(links found by changes/optout.py with its lexicon changes/lexicons/optout.toml)."""
 
-from changes.categories import Category, register
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from changes.categories import Category, Edit, Finding, register
+from changes.optout import link_changes, optout_links
+from changes.titles import shorten
+
+# Settings links are listed in the summary, but only these kinds make a change "opt-out":
+# settings and help pages are renamed and moved often, objection forms rarely.
+ALERTING_LINKS = frozenset({"objection", "opt-out", "consent", "form"})
+
+
+def changed_links(edit: Edit) -> Finding | None:
+    """The opt-out, consent and settings links added, removed or retargeted; the category
+    only when one of them is an objection, opt-out, consent link or a form. A link the
+    document showed recently is back, not new (a partial render ending)."""
+    lang = edit.language
+    links = link_changes(optout_links(edit.old, lang), optout_links(edit.new, lang))
+    links["added"] = [link for link in links["added"] if not _recently(link["url"], edit.recent)]
+    if not any(links.values()):
+        return None
+    found = {k: v for k, v in links.items() if v}
+    applies = any(link["kind"] in ALERTING_LINKS for kind in links.values() for link in kind)
+
+    def phrase(said: Sequence[str]) -> str | None:
+        return link_phrase(found) if applies and len(said) < 2 else None
+
+    return Finding({"links": found}, phrase, applies)
+
+
+def _recently(url: str, recent: Sequence[str]) -> bool:
+    return any(f"]({url})" in text for text in recent)
+
+
+def link_phrase(links: dict[str, list[dict[str, Any]]]) -> str:
+    """The title phrase of the first alerting link that moved, was added or removed."""
+
+    def first(key: str) -> dict[str, Any] | None:
+        found = [link for link in links.get(key, []) if link["kind"] in ALERTING_LINKS]
+        return found[0] if found else None
+
+    if link := first("retargeted"):
+        name = f"{link['kind']} link \u2018{shorten(link['text'], 40)}\u2019"
+        return f"{name} now points to {link['to']}"
+    if link := first("added"):
+        return f"new {link['kind']} link \u2018{shorten(link['text'], 40)}\u2019 ({link['url']})"
+    link = first("removed") or links["removed"][0]
+    return f"{link['kind']} link \u2018{shorten(link['text'], 40)}\u2019 removed ({link['url']})"
+
 
 OPT_OUT = register(
     Category(
@@ -9,5 +59,6 @@ OPT_OUT = register(
         "An objection, opt-out or consent link was added, removed or pointed elsewhere: the "
         "place where a person says no.",
         order=20,
+        detect=changed_links,
     )
 )
