@@ -1,10 +1,11 @@
 """Replay every history that has a gold file and say how true and how useful the changes are.
 
-Run: ``python bench/eval_meaning.py [--jobs N] [--details] [DOCUMENT ...]``. Prints, per
-document and in total: precision and recall per category (legal-basis, opt-out, dates, ai),
-legal-basis claims published and how many the gold file or the texts contradict, claims
+Run: ``python bench/eval_meaning.py [--jobs N] [--details] [--category C] [DOCUMENT ...]``.
+Prints, per document and in total: precision and recall per category (legal-basis, opt-out,
+dates, ai), legal-basis claims published and how many the gold file or the texts contradict, claims
 found of those labelled, alerts on noise, missed alerts and the share of vague titles.
-``--details`` lists every false claim, noise alert, missed alert and vague title.
+``--details`` lists every false claim, noise alert, missed alert and vague title;
+``--category opt-out`` (repeatable) every day that category is missed or wrongly found.
 Gold: eval/gold/*.toml; histories: demo/data and eval/corpus (Platform Governance Archive,
 ODC-BY 1.0, see demo/data/ATTRIBUTION.md).
 """
@@ -75,6 +76,13 @@ def main() -> None:
     parser.add_argument("documents", nargs="*", help="archive stems (default: all with gold)")
     parser.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--details", action="store_true", help="list every failure")
+    parser.add_argument(
+        "--category",
+        choices=CATEGORIES,
+        action="append",
+        default=[],
+        help="list that category's misses and false hits (repeatable)",
+    )
     args = parser.parse_args()
     known = gold_documents()
     unknown = [d for d in args.documents if d not in known]
@@ -95,6 +103,12 @@ def main() -> None:
             ("unlabelled days", t.unlabelled_days),
         ):
             console.print(f"[bold]{heading}[/] ({len(items)})")
+            for item in items:
+                console.print(f"  {item}", markup=False, highlight=False)
+    for name in args.category:
+        counts = total(scores).categories[name]
+        for heading, items in (("missed", counts.misses), ("found wrongly", counts.false_hits)):
+            console.print(f"[bold]{name} {heading}[/] ({len(items)})")
             for item in items:
                 console.print(f"  {item}", markup=False, highlight=False)
     console.print(f"{len(scores)} histories in {time.perf_counter() - started:.1f} s")

@@ -4,7 +4,8 @@ One pure call over two texts (and the texts the document showed recently). ``tex
 words changed at all; every other category is a module of changes/categories/ whose
 detector classify runs in order (``legal-basis``: a purpose gained or lost a GDPR legal
 basis, its processing steps or the bases the text states changed; ``opt-out``: an
-objection, opt-out or consent link was added, removed or retargeted; ``dates``: the stated
+objection, opt-out or consent link was added, removed or retargeted, or a sentence saying how
+to object, opt out or withdraw consent changed; ``dates``: the stated
 effective date moved, an update notice or a deadline next to objection text changed;
 ``ai``: a changed sentence speaks of AI). Their phrases make the title, weightiest first.
 

@@ -1,39 +1,50 @@
-"""Page chrome set aside before a change is classified, by noise profile. Pure, no I/O
-beyond the package's own lexicon (changes/lexicons/noise.toml)."""
+"""Page chrome set aside before a change is classified, by noise profile. Pure: the rules
+are read through ``config.noise`` (one file per profile in ``config/profiles/``)."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
 
-from changes.lexicon import load
 from changes.plain import plain, words
+from config.noise import DEFAULT_PROFILE, NoiseProfile, load_profile, profile_names
 
 __all__ = ["DEFAULT_PROFILE", "is_chrome", "profiles", "without_chrome"]
 
-DEFAULT_PROFILE = "default"
+_Patterns = tuple[re.Pattern[str] | None, re.Pattern[str] | None]
 
 
 def profiles() -> tuple[str, ...]:
-    """The profile names the lexicon defines."""
-    return tuple(load("noise")["profile"])
+    """The profile names a document may use."""
+    return profile_names()
+
+
+def _patterns(profile: str) -> _Patterns:
+    """The text and raw patterns of ``default`` plus ``profile`` (ValueError if unknown)."""
+    names = (DEFAULT_PROFILE,) if profile == DEFAULT_PROFILE else (DEFAULT_PROFILE, profile)
+    rules: list[NoiseProfile] = [load_profile(n) for n in names]
+    return _joined(tuple(e for r in rules for e in r.text)), _joined(
+        tuple(e for r in rules for e in r.raw)
+    )
 
 
 @cache
-def _patterns(profile: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-    names = (DEFAULT_PROFILE,) if profile == DEFAULT_PROFILE else (DEFAULT_PROFILE, profile)
-    table = load("noise")["profile"]
-    unknown = [n for n in names if n not in table]
-    if unknown:
-        raise ValueError(f"unknown noise profile {unknown[0]!r} (known: {', '.join(table)})")
+def _joined(exprs: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not exprs:
+        return None
+    return re.compile("|".join(f"(?:{e})" for e in exprs), re.IGNORECASE)
 
-    def joined(kind: str) -> re.Pattern[str] | None:
-        exprs = [e for n in names for e in table[n].get(kind, [])]
-        if not exprs:
-            return None
-        return re.compile("|".join(f"(?:{e})" for e in exprs), re.IGNORECASE)
 
-    return joined("text"), joined("raw")
+def _is_chrome(line: str, patterns: _Patterns) -> bool:
+    if not line.strip():
+        return False
+    text_pattern, raw_pattern = patterns
+    if raw_pattern is not None and raw_pattern.fullmatch(line):
+        return True
+    text = plain(line).strip().rstrip(".:")
+    if not words(text):
+        return False
+    return text_pattern is not None and bool(text_pattern.fullmatch(text))
 
 
 def is_chrome(line: str, profile: str = DEFAULT_PROFILE) -> bool:
@@ -44,17 +55,10 @@ def is_chrome(line: str, profile: str = DEFAULT_PROFILE) -> bool:
     >>> is_chrome("We use your information to provide the service.")
     False
     """
-    if not line.strip():
-        return False
-    text_pattern, raw_pattern = _patterns(profile)
-    if raw_pattern is not None and raw_pattern.fullmatch(line):
-        return True
-    text = plain(line).strip().rstrip(".:")
-    if not words(text):
-        return False
-    return text_pattern is not None and bool(text_pattern.fullmatch(text))
+    return _is_chrome(line, _patterns(profile))
 
 
 def without_chrome(text: str, profile: str = DEFAULT_PROFILE) -> str:
     """``text`` without its chrome lines."""
-    return "\n".join(line for line in text.splitlines() if not is_chrome(line, profile))
+    patterns = _patterns(profile)
+    return "\n".join(line for line in text.splitlines() if not _is_chrome(line, patterns))

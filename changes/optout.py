@@ -1,9 +1,11 @@
 """Opt-out and objection links: which links let a reader object, opt out, withdraw consent
-or change a setting, with their anchor text and the sentence around them (pure).
+or change a setting, with their anchor text and the sentence around them; and sentences
+that say how to object, opt out or withdraw consent without a link (pure).
 
-Recognised by text (``changes/lexicons/optout.toml``, EN/FR/DE) and by URL shape (forms,
-the generative-AI privacy page, settings and Accounts Center pages). URLs are canonical
-(``changes.links.canonical_url``), so a rotating token never makes a link look new.
+Recognised by text (``changes/lexicons/optout.toml``, EN/FR/DE) and by URL shape (request
+forms, when their sentence speaks of a request or a right; settings and Accounts Center
+pages). URLs are canonical (``changes.links.canonical_url``), so a rotating token never
+makes a link look new.
 
 >>> [m.kind for m in optout_links("You can [object](https://fb.com/help/contact/1) to it.")]
 ['objection']
@@ -15,13 +17,21 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
 from changes.lexicon import fold, lang_of, load, patterns
 from changes.links import canonical_url, link_identity
 from changes.plain import MD_LINK, plain
 
-__all__ = ["KINDS", "LinkMention", "link_changes", "optout_links"]
+__all__ = [
+    "KINDS",
+    "LinkMention",
+    "link_changes",
+    "optout_links",
+    "way_out_phrase",
+    "way_out_sentences",
+]
 
 #: Kinds of opt-out link, strongest first.
 KINDS: tuple[str, ...] = ("objection", "consent", "opt-out", "settings", "form")
@@ -126,12 +136,182 @@ def link_kind(
                 return kind
     for kind, pattern in _url_shapes():
         if pattern.search(url):
+            if kind == "form" and not _asks(anchor, context, langs):
+                return None  # a contact or report form, not a way out (see optout.toml)
             return kind
     settings = patterns(_LEXICON, "text", "settings", langs)
     not_settings = patterns(_LEXICON, "text", "not-settings", langs)
     if settings is not None and settings.search(anchor):
         if not_settings is None or not not_settings.search(anchor):
             return "settings"
+    return None
+
+
+def _asks(anchor: str, context: str, langs: tuple[str, ...]) -> bool:
+    """Does the anchor or the sentence of a form speak of a request or a right?"""
+    pattern = patterns(_LEXICON, "text", "request", langs)
+    return pattern is not None and any(pattern.search(t) for t in (anchor, context))
+
+
+def way_out_sentences(
+    old: str, new: str, added: Sequence[str], removed: Sequence[str], lang: str = "en"
+) -> dict[str, list[dict[str, str]]]:
+    """Sentences added or removed that say how to object, opt out or withdraw consent,
+    with or without a link ("You can opt-out ... by using the unsubscribe link").
+
+    ``old`` and ``new`` are the two texts (Markdown), ``added`` and ``removed`` the plain
+    sentences only in ``new`` and only in ``old``. What is no change (``[reword]`` in
+    optout.toml): a heading or a menu item (fewer than ``min_words`` words, "Unsubscribe");
+    the same words on a line of the other text, with other quotes, punctuation, case,
+    British/American spelling or sentence breaks; a sentence that only swaps words ("a
+    right" -> "the right", "agreement" -> "consent") or whose added or dropped words are in
+    the other side's changed sentences. Returns ``{"added": [...], "removed": [...]}``, each
+    item ``{"kind", "sentence"}``.
+
+    >>> way_out_sentences("", "", ["You can object to direct marketing."], [])["added"]
+    [{'kind': 'objection', 'sentence': 'You can object to direct marketing.'}]
+    >>> way_out_sentences("see Choices to opt out.", 'See "Choices" to opt out.', [], [])
+    {'added': [], 'removed': []}
+    """
+    langs = lang_of(lang)
+    out: dict[str, list[dict[str, str]]] = {"added": [], "removed": []}
+    sides = (("added", added, removed, old), ("removed", removed, added, new))
+    for action, these, others, other_text in sides:
+        own_text = new if action == "added" else old
+        candidates = []
+        for sentence in these:
+            key = _words_key(fold(sentence))
+            if len(key) < _reword_rules().min_words:
+                continue
+            kind = _way_out(fold(sentence), langs) or _referent_kind(sentence, own_text, langs)
+            if kind is not None:
+                candidates.append((sentence, key, kind))
+        if not candidates:
+            continue
+        lines = _line_keys(other_text)
+        pool = {w for s in others for w in _words_key(s)}
+        for sentence, key, kind in candidates:
+            if _new_words(key, lines, pool, langs):
+                out[action].append({"kind": kind, "sentence": sentence})
+    return out
+
+
+def _referent_kind(sentence: str, text: str, langs: tuple[str, ...]) -> str | None:
+    """The kind of the sentence just before ``sentence`` on its line in ``text`` when
+    ``sentence`` opens by referring to it ("This right applies when ...", ``[text.refers]``).
+
+    >>> _referent_kind("This right applies to research.",
+    ...                "You have the right to object. This right applies to research.", ("en",))
+    'objection'
+    """
+    refers = patterns(_LEXICON, "text", "refers", langs)
+    if refers is None or not refers.search(fold(sentence)):
+        return None
+    for line in text.splitlines():
+        flat = plain(line)
+        at = flat.find(sentence)
+        if at <= 0:
+            continue
+        before = [s for s in _SENTENCE_END.split(flat[:at].strip()) if s.strip()]
+        return _way_out(fold(before[-1]), langs) if before else None
+    return None
+
+
+@dataclass(frozen=True)
+class _Reword:
+    min_words: int
+    similar: float
+    ignore: dict[str, frozenset[str]]
+    spelling: tuple[tuple[re.Pattern[str], str], ...]
+
+
+@cache
+def _reword_rules() -> _Reword:
+    rules = load(_LEXICON).get("reword", {})
+    return _Reword(
+        min_words=int(rules.get("min_words", 4)),
+        similar=float(rules.get("similar", 0.6)),
+        ignore={lang: frozenset(ws) for lang, ws in rules.get("ignore", {}).items()},
+        spelling=tuple(
+            (re.compile(str(rule["pattern"])), str(rule["as"]))
+            for rule in rules.get("spelling", [])
+        ),
+    )
+
+
+def _words_key(sentence: str) -> tuple[str, ...]:
+    """The words of a sentence, case and British/American spelling set aside."""
+    out = []
+    for word in re.findall(r"\w+", sentence.casefold()):
+        for pattern, replacement in _reword_rules().spelling:
+            word = pattern.sub(replacement, word)
+        out.append(word)
+    return tuple(out)
+
+
+@lru_cache(maxsize=4)
+def _line_keys(text: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(key for line in text.splitlines() if (key := _words_key(fold(plain(line)))))
+
+
+def _new_words(
+    mine: tuple[str, ...],
+    lines: Sequence[tuple[str, ...]],
+    pool: set[str],
+    langs: tuple[str, ...],
+) -> bool:
+    """Does a sentence say something the other text does not?
+
+    Its nearest line in the other text is the one sharing most of its words in order; with
+    less than ``[reword] similar`` of its words there, the sentence is new. Otherwise only
+    the words it adds (insertions, and the longer side of a replacement) count, minus small
+    words and words found in the other side's changed sentences.
+    """
+    rules = _reword_rules()
+    best: list[tuple[str, int, int, int, int]] = []
+    most = 0
+    for line in lines:
+        if not set(mine) & set(line):
+            continue
+        matcher = SequenceMatcher(None, line, mine, autojunk=False)
+        matched = sum(block.size for block in matcher.get_matching_blocks())
+        if matched > most:
+            most, best = matched, matcher.get_opcodes()
+    if most < rules.similar * len(mine):
+        return True
+    ignore = frozenset().union(*(rules.ignore.get(lang, frozenset()) for lang in langs))
+    extra: list[str] = []
+    for op, a1, a2, b1, b2 in best:
+        if op == "insert" or (op == "replace" and b2 - b1 > a2 - a1):
+            extra += mine[b1:b2]
+    return any(w not in ignore and w not in pool for w in extra)
+
+
+_WAY_OUT_NAMES = {"objection": "objection", "consent": "consent withdrawal", "opt-out": "opt-out"}
+
+
+def way_out_phrase(found: dict[str, list[dict[str, str]]], limit: int = 70) -> str:
+    """A title phrase for :func:`way_out_sentences`: the first added sentence quoted
+    (else the first removed one), and how many more.
+
+    >>> way_out_phrase({"added": [{"kind": "opt-out", "sentence": "You can opt out."}]})
+    'opt-out text added: “You can opt out.”'
+    """
+    action = "added" if found.get("added") else "removed"
+    first = found[action][0]
+    sentence = first["sentence"]
+    if len(sentence) > limit:
+        sentence = sentence[: limit - 1].rsplit(" ", 1)[0] + "…"
+    more = len(found.get("added", [])) + len(found.get("removed", [])) - 1
+    tail = f" (and {more} more)" if more else ""
+    return f"{_WAY_OUT_NAMES[first['kind']]} text {action}: “{sentence}”{tail}"
+
+
+def _way_out(sentence: str, langs: tuple[str, ...]) -> str | None:
+    for kind in _STRONG:
+        pattern = patterns(_LEXICON, "text", kind, langs)
+        if pattern is not None and pattern.search(sentence):
+            return kind
     return None
 
 

@@ -130,6 +130,7 @@ def list_sources(sources: SourcesOpt = defaults.SOURCES_PATH, as_json: JsonOpt =
             "locale": d.locale,
             "url": d.url,
             "select": list(d.select),
+            "profile": d.profile,
         }
         for d in loaded.documents
     ]
@@ -148,10 +149,13 @@ def list_sources(sources: SourcesOpt = defaults.SOURCES_PATH, as_json: JsonOpt =
         print(json.dumps({"documents": docs, "notify": targets}))
         return
     table = Table(title=f"documents in {sources}")
-    for col in ("id", "kind", "render", "locale", "url", "select"):
+    for col in ("id", "kind", "render", "locale", "url", "select", "profile"):
         table.add_column(col, overflow="fold")
     for d in docs:
-        cells = (d["id"], d["kind"], d["render"], d["locale"], d["url"], ", ".join(d["select"]))
+        cells = (
+            d["id"], d["kind"], d["render"], d["locale"], d["url"], ", ".join(d["select"]),
+            d["profile"],
+        )  # fmt: skip
         table.add_row(*(escape(c) for c in cells))
     console.print(table)
     if targets:

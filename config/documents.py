@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.noise import DEFAULT_PROFILE
+
 
 def language(locale: str | None) -> str:
     """The language of a locale: ``fr_FR`` (or ``fr-FR``) -> ``fr``; "" if none."""
@@ -25,6 +27,7 @@ class DocumentSpec:
     select: tuple[str, ...]
     remove: tuple[str, ...]
     group_id: str | None = None  # the base document of a locale, the feed of a newsroom post
+    profile: str = DEFAULT_PROFILE  # its noise profile, added to `default` (config/noise.py)
 
     @property
     def language(self) -> str:

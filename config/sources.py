@@ -15,6 +15,7 @@ from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 
 from config.documents import DocumentSpec, FeedSettings
+from config.noise import DEFAULT_PROFILE, ProfileError, load_profile, profile_names
 from config.notify import NotifyConfigError, NotifyTarget, parse_targets, unknown_categories
 
 KINDS = ("policy", "genai", "help", "form", "newsroom")
@@ -144,6 +145,7 @@ def _locales(entry: dict[str, Any], where: str, base: str) -> tuple[str, ...]:
 _FIELDS = {
     "id", "service", "title", "kind", "url", "page_url", "locale", "render", "select", "remove",
     "locales", "locale_url", "locale_page_url", "keywords", "post_select", "post_remove",
+    "profile",
 }  # fmt: skip
 _FEED_FIELDS = ("keywords", "post_select", "post_remove")
 
@@ -188,6 +190,7 @@ def _document(entry: Any, index: int) -> tuple[list[DocumentSpec], FeedSettings 
         select=_selectors(entry, "select", where),
         remove=_selectors(entry, "remove", where),
         group_id=doc_id if locales else None,
+        profile=_profile(entry, where),
     )
     docs = [base]
     page_template = _str(entry, "locale_page_url", where, required=False)
@@ -207,6 +210,21 @@ def _document(entry: Any, index: int) -> tuple[list[DocumentSpec], FeedSettings 
             )
         )
     return docs, feed
+
+
+def _profile(entry: dict[str, Any], where: str) -> str:
+    """The noise profile an entry names (``config/profiles/<name>.toml``), else ``default``."""
+    name = _str(entry, "profile", where, required=False) or DEFAULT_PROFILE
+    known = profile_names()
+    if name not in known:
+        raise SourcesError(
+            f"{where}: field 'profile': unknown noise profile {name!r}; known: {', '.join(known)}"
+        )
+    try:
+        load_profile(name)
+    except ProfileError as exc:
+        raise SourcesError(f"{where}: field 'profile': {exc}") from exc
+    return name
 
 
 def _feed(entry: dict[str, Any], where: str, kind: str | None) -> FeedSettings | None:

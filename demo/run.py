@@ -93,6 +93,7 @@ id = "{DOC_ID}"
 service = "Facebook"
 title = "Facebook Privacy Policy"
 kind = "policy"
+profile = "meta"
 url = "{url}"
 page_url = "https://www.facebook.com/privacy/policy/"
 select = ["#root"]

@@ -143,11 +143,15 @@ class Counts:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    false_hits: list[str] = field(default_factory=list)  # "<document> <day>: ..." per fp
+    misses: list[str] = field(default_factory=list)  # per fn
 
     def add(self, other: Counts) -> None:
         self.tp += other.tp
         self.fp += other.fp
         self.fn += other.fn
+        self.false_hits += other.false_hits
+        self.misses += other.misses
 
     @property
     def precision(self) -> float | None:
@@ -351,6 +355,14 @@ def score_changes(stem: str, changes: Iterable[Change], gold: list[GoldChange]) 
             counts.tp += int(name in want and name in got)
             counts.fp += int(name in got and name not in want)
             counts.fn += int(name in want and name not in got)
+            if name in got and name not in want:
+                why = "; ".join(e.why for e in expected)
+                hits = [c.title for c in alerts if name in c.categories]
+                counts.false_hits.append(f"{stem} {day}: found in {hits}; gold: {why[:300]}")
+            if name in want and name not in got:
+                why = "; ".join(e.why for e in expected if e.alert and name in e.categories)
+                titles = [c.title for c in alerts] or ["(no alert)"]
+                counts.misses.append(f"{stem} {day}: gold: {why[:300]}; titles: {titles}")
         if alerts and not should_alert:
             score.noise_alerts += [f"{stem} {day}: {c.title}" for c in alerts]
         if should_alert and not alerts:

@@ -53,6 +53,7 @@ def record_change(
         words_added=added,
         words_removed=removed,
         recent=recent,
+        profile=doc.profile,
         seen=t.at[:10],
     )
     summary, title, categories = dict(verdict.summary), verdict.title, list(verdict.categories)

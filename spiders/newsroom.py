@@ -128,4 +128,5 @@ def post_spec(feed: DocumentSpec, settings: FeedSettings, post: Post) -> Documen
         select=settings.post_select,
         remove=settings.post_remove,
         group_id=feed.id,
+        profile=feed.profile,
     )

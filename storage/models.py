@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from config.documents import language
+from config.noise import DEFAULT_PROFILE
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -65,6 +66,10 @@ class Document(Base):
     group_id: Mapped[str | None] = mapped_column(String(200))  # same document, other locales
     select: Mapped[list[str]] = mapped_column(JSON, default=list)
     remove: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Its noise profile (config/profiles/<name>.toml), used for the changes derived from now on.
+    profile: Mapped[str] = mapped_column(
+        String(100), default=DEFAULT_PROFILE, server_default=DEFAULT_PROFILE
+    )
     # Plain integer, not a foreign key: document <-> version would be a cycle of constraints.
     current_version_id: Mapped[int | None] = mapped_column(Integer)
 

@@ -51,6 +51,7 @@ def sync_documents(session: Session, specs: Iterable[DocumentSpec]) -> None:
             "select": list(spec.select),
             "remove": list(spec.remove),
             "group_id": spec.group_id,
+            "profile": spec.profile,
         }
         stmt = upsert.insert(session, Document).values(id=spec.id, **values)
         session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
@@ -73,6 +74,7 @@ def spec_of(doc: Document) -> DocumentSpec:
         select=tuple(doc.select or ()),
         remove=tuple(doc.remove or ()),
         group_id=doc.group_id,
+        profile=doc.profile,
     )
 
 

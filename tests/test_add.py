@@ -57,6 +57,7 @@ def test_add_shows_the_text_and_appends_an_entry_keeping_the_comments(
     assert added.title == "Privacy and generative AI | Facebook"  # the page's title
     listed = json.loads(run("sources", "--sources", str(path), "--json").stdout)
     assert [d["id"] for d in listed["documents"]] == ["existing", "genai"]
+    assert [d["profile"] for d in listed["documents"]] == ["default", "default"]
 
 
 def test_add_reports_the_failure_and_adds_nothing(site: FakeMeta, tmp_path: Path) -> None:

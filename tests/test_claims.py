@@ -15,13 +15,12 @@ from changes.lexicon import load
 from changes.noise import is_chrome
 from changes.prose_bases import prose_bases
 from changes.titles import TITLE_LIMIT
+from config.noise import load_profile, profile_names
 
 
 def _cases(name: str, table: str = "case") -> list[Any]:
     cases = load(f"{name}.tests")[table]
-    return [
-        pytest.param(c, id=f"{c.get('lang', c.get('profile'))}-{i}") for i, c in enumerate(cases)
-    ]
+    return [pytest.param(c, id=f"{c.get('lang')}-{i}") for i, c in enumerate(cases)]
 
 
 @pytest.mark.parametrize("case", _cases("prose_bases"))
@@ -45,9 +44,23 @@ def test_not_announcements(case: dict[str, Any]) -> None:
     assert announcements(case["text"] + " 1 May 2025", case["lang"]) == []
 
 
-@pytest.mark.parametrize("case", _cases("noise"))
-def test_noise_profiles(case: dict[str, Any]) -> None:
-    assert is_chrome(case["line"], case["profile"]) is case["chrome"], case["source"]
+def _profile_cases() -> list[Any]:
+    """The [[case]] test lines of every profile file (config/profiles/), by profile."""
+    return [
+        pytest.param(name, c, id=f"{name}-{i}")
+        for name in profile_names()
+        for i, c in enumerate(load_profile(name).cases)
+    ]
+
+
+@pytest.mark.parametrize(("profile", "case"), _profile_cases())
+def test_noise_profiles(profile: str, case: dict[str, Any]) -> None:
+    assert is_chrome(case["line"], profile) is case["chrome"], case["source"]
+
+
+def test_every_shipped_profile_has_test_lines() -> None:
+    assert set(profile_names()) >= {"default", "meta"}
+    assert all(load_profile(name).cases for name in profile_names())
 
 
 _POLICY = """Privacy Policy

@@ -9,7 +9,7 @@ import pytest
 from changes.ai import about_ai
 from changes.legalbasis import bases_named, heading_basis
 from changes.lexicon import load
-from changes.optout import LinkMention, link_changes, optout_links
+from changes.optout import LinkMention, link_changes, optout_links, way_out_sentences
 
 
 def _cases(name: str) -> list[Any]:
@@ -27,6 +27,36 @@ def test_optout_lexicon(case: dict[str, str]) -> None:
         case["source"],
         found,
     )
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, id=f"{c['lang']}-{i}")
+        for i, c in enumerate(load("optout.tests")["sentence"])
+    ],
+)
+def test_way_out_in_words(case: dict[str, str]) -> None:
+    new = f"{case.get('before', '')} {case['text']}".strip()
+    found = way_out_sentences("", new, [case["text"]], [], case["lang"])["added"]
+    assert [f["kind"] for f in found] == ([] if case["kind"] == "none" else [case["kind"]]), case[
+        "source"
+    ]
+
+
+def test_way_out_only_when_its_words_change() -> None:
+    old = "Intro.\n\n(for how to opt out of these communications, see Your Choices below);"
+    quoted = "(For how to OPT OUT of these communications, see \u201cYour Choices\u201d below)."
+    assert way_out_sentences(old, quoted, [quoted], [old.split("\n")[-1]], "en") == {
+        "added": [],
+        "removed": [],
+    }
+    split = "(for how to opt out of these, see Your Choices. It is below);"
+    assert way_out_sentences(old, split, [split], [], "en")["added"] == []
+    wider = "(for how to opt out of these emails and calls, see Your Choices below);"
+    found = way_out_sentences(old, wider, [wider], [], "en")
+    assert found["added"] == [{"kind": "opt-out", "sentence": wider}]
+    assert way_out_sentences(old, "Unsubscribe", ["Unsubscribe"], [], "en")["added"] == []
 
 
 def test_optout_mention_carries_anchor_and_sentence() -> None:

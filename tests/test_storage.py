@@ -78,6 +78,32 @@ def test_0003w_keeps_links_and_their_checks_on_an_existing_database(tmp_path: Pa
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_0008n_gives_existing_documents_the_default_profile(db_url: str) -> None:
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0007f")
+    with engine.begin() as conn:
+        for doc_id in ("a", "b"):
+            conn.execute(
+                text(
+                    "INSERT INTO document (id, service, title, kind, url, locale, render,"
+                    f" \"select\", remove) VALUES ('{doc_id}', 's', 't', 'policy', 'u', 'en_US',"
+                    " 'http', '[]', '[]')"
+                )
+            )
+    engine.dispose()
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT id, title, profile FROM document ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [("a", "t", "default"), ("b", "t", "default")]
+        conn.execute(text("UPDATE document SET profile = 'meta' WHERE id = 'b'"))
+        assert conn.execute(text("SELECT profile FROM document WHERE id = 'b'")).scalar() == "meta"
+    engine.dispose()
+
+
 def test_blobs_are_stored_once_and_compressed(db_url: str) -> None:
     sessions = open_db(db_url)
     policy = ("We process information for the following legal bases. " * 2000).encode()

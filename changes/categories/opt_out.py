@@ -1,5 +1,6 @@
-"""``opt-out``: an objection, opt-out or consent link was added, removed or retargeted
-(links found by changes/optout.py with its lexicon changes/lexicons/optout.toml)."""
+"""``opt-out``: an objection, opt-out or consent link was added, removed or retargeted, or a
+sentence saying how to object, opt out or withdraw consent was added, removed or says more
+(both found by changes/optout.py with its lexicon changes/lexicons/optout.toml)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from changes.categories import Category, Edit, Finding, register
-from changes.optout import link_changes, optout_links
+from changes.optout import link_changes, optout_links, way_out_phrase, way_out_sentences
 from changes.titles import shorten
 
 # Settings links are listed in the summary, but only these kinds make a change "opt-out":
@@ -18,19 +19,31 @@ ALERTING_LINKS = frozenset({"objection", "opt-out", "consent", "form"})
 def changed_links(edit: Edit) -> Finding | None:
     """The opt-out, consent and settings links added, removed or retargeted; the category
     only when one of them is an objection, opt-out, consent link or a form. A link the
-    document showed recently is back, not new (a partial render ending)."""
+    document showed recently is back, not new (a partial render ending). Also the changed
+    sentences that say how to object, opt out or withdraw consent, link or not (summary
+    ``opt_out_text``): they too make the change ``opt-out``; the title quotes one when no
+    alerting link moved and nothing weightier was said."""
     lang = edit.language
     links = link_changes(optout_links(edit.old, lang), optout_links(edit.new, lang))
     links["added"] = [link for link in links["added"] if not _recently(link["url"], edit.recent)]
-    if not any(links.values()):
+    said_in_words = way_out_sentences(edit.old, edit.new, edit.added, edit.removed, lang)
+    text = {k: v for k, v in said_in_words.items() if v}
+    if not any(links.values()) and not text:
         return None
     found = {k: v for k, v in links.items() if v}
-    applies = any(link["kind"] in ALERTING_LINKS for kind in links.values() for link in kind)
+    linked = any(link["kind"] in ALERTING_LINKS for kind in links.values() for link in kind)
+    summary: dict[str, Any] = {}
+    if found:
+        summary["links"] = found
+    if text:
+        summary["opt_out_text"] = text
 
     def phrase(said: Sequence[str]) -> str | None:
-        return link_phrase(found) if applies and len(said) < 2 else None
+        if linked:
+            return link_phrase(found) if len(said) < 2 else None
+        return way_out_phrase(text) if text and not said else None
 
-    return Finding({"links": found}, phrase, applies)
+    return Finding(summary, phrase, linked or bool(text))
 
 
 def _recently(url: str, recent: Sequence[str]) -> bool:
