@@ -248,10 +248,19 @@ def read_gold(path: Path) -> tuple[str, list[GoldChange]]:
     return str(data.get("language", "en")), changes
 
 
+#: Histories of Meta's pages: sources.toml names the ``meta`` noise profile for those.
+_META = ("facebook-", "instagram-", "whatsapp-", "meta-")
+
+
 def spec_for(stem: str, language: str) -> DocumentSpec:
+    """The document a history is replayed into, as sources.toml would describe it (Meta's
+    pages with the ``meta`` noise profile, config/profiles/meta.toml)."""
     title, url = _PAGES.get(stem, (stem, f"https://example.invalid/{stem}"))
     locale = _LOCALES.get(language, "en_US")
-    return DocumentSpec(stem, title.split()[0], title, "policy", url, None, locale, "http", (), ())
+    profile = "meta" if stem.startswith(_META) else "default"
+    return DocumentSpec(
+        stem, title.split()[0], title, "policy", url, None, locale, "http", (), (), profile=profile
+    )
 
 
 def is_vague(title: str) -> bool:
