@@ -40,10 +40,9 @@ def ops_html(pieces: Sequence[Op], breaks: bool = False, marks: bool = False) ->
 
 def numbered(body: str) -> Markup:
     """A text as list items ``<li id="L12">``, one per line, numbered as diffs count them."""
-    lines = text.clean(body).split("\n")
-    return Markup("\n").join(
-        Markup('<li id="L{}">{}</li>').format(n, line) for n, line in enumerate(lines, 1)
-    )
+    lines = text.clean(body).split("\n")  # a version has thousands: plain strings, one Markup
+    items = (f'<li id="L{n}">{escape(line)}</li>' for n, line in enumerate(lines, 1))
+    return Markup("\n".join(items))
 
 
 def time_tag(moment: datetime) -> Markup:

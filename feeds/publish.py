@@ -50,6 +50,7 @@ class StoredData:
         self.session = session
         self._held: list[Blob] = []
         self._hunks: dict[str, list[Hunk]] = {}
+        self._text: tuple[str, str] = ("", "")
 
     def preload(self, blob_hashes: Iterable[str]) -> None:
         self._held = repo.preload_blobs(self.session, blob_hashes)
@@ -72,7 +73,10 @@ class StoredData:
         return self._hunks[change.diff_blob]
 
     def text(self, version: VersionView) -> str:
-        return get_text(self.session, version.text_blob)
+        """The version's text; the last one is kept (its page and its Markdown both read it)."""
+        if self._text[0] != version.text_blob:
+            self._text = (version.text_blob, get_text(self.session, version.text_blob))
+        return self._text[1]
 
 
 def data_stamp(session: Session) -> Stamp:
