@@ -149,8 +149,7 @@ def publish(
         return entries[change.id]
 
     final = Path(out_dir)
-    with generation(final, stamp) as build:
-        out = Output(build.path, build.previous)
+    with generation(final, stamp) as build, Output(build.path, build.previous) as out:
         pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
         specs = feed.feed_specs(
             site_title, data.documents, data.categories, tag_base, rights=attribution

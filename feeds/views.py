@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -199,7 +199,11 @@ class ChangeView:
     @cached_property
     def fingerprint(self) -> str:
         """Changes whenever anything a page shows of this change changes."""
-        return digest(self)
+        shown = [getattr(self, name) for name in _CHANGE_FIELDS]
+        return digest("change", self.document.fingerprint, shown)
+
+
+_CHANGE_FIELDS = tuple(f.name for f in fields(ChangeView) if f.name != "document")
 
 
 def _known(versions: Mapping[int, VersionView], version_id: int | None) -> str | None:
