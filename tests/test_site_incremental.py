@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,76 @@ def test_keys_cover_what_pages_show() -> None:
     assert len(salt) == 64 and incremental.code_salt() == salt
     assert incremental.digest({"a": 1}, [T1]) == incremental.digest({"a": 1}, [T1])
     assert incremental.digest({"a": 1}) != incremental.digest({"a": 2})
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    """Every file of a generation by path, bytes and all (the stamp and the name of the
+    generation replaced differ between builds by design)."""
+    skip = (atomic.STAMP, atomic.PREVIOUS)
+    root = Path(os.path.realpath(out))
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in skip
+    }
+
+
+def test_incremental_and_full_builds_of_the_same_data_are_identical(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    """A site built step by step (reusing files, linking while rendering) equals, file by
+    file and byte by byte (manifest included), one built from scratch on the same rows."""
+    second = changes[1]
+    add_document(session, "ig", "Instagram Privacy Policy", "https://www.instagram.com/privacy")
+    i1 = add_version(session, "ig", "Instagram one.", T1)
+    i2 = add_version(session, "ig", "Instagram two.", T2)
+    add_change(session, i1, i2, "Instagram one.", "Instagram two.", T2, "IG", ["text"])
+    link = factories.add_link(session, "https://example.org/form", "form", "ok", T2)
+    factories.add_check(session, link, T3, "ok", None)
+    session.commit()
+    stepwise = tmp_path / "stepwise"
+    publish(session, stepwise, BASE)
+
+    third = _add_third_change(session, second)  # a new change, its version, a new category
+    second.title = "Facebook Privacy Policy: a date stated"  # an edited row (first shows it)
+    second.to_version.last_seen = T3.replace(day=20)  # a version seen again
+    session.commit()
+    step = publish(session, stepwise, BASE)
+    assert step.outcome == "published" and step.reused > 0 and step.written > 0
+
+    scratch = publish(session, tmp_path / "scratch", BASE)
+    assert scratch.reused == 0
+    built_stepwise, built_from_scratch = tree(stepwise), tree(tmp_path / "scratch")
+    assert built_stepwise.keys() == built_from_scratch.keys()
+    differing = [rel for rel in built_stepwise if built_stepwise[rel] != built_from_scratch[rel]]
+    assert differing == []
+    assert f"changes/{third.id}.html" in built_stepwise
+
+
+def test_files_rendered_again_never_write_through_a_link_into_the_previous_site(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    """Files of the previous generation are linked into the new one while pages render; a
+    page rendered again replaces its link, and the previous generation (which readers may
+    still have open) keeps its bytes."""
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    previous = Path(os.path.realpath(out))
+    before = tree(previous)
+    _add_third_change(session, changes[1])
+    result = publish(session, out, BASE)
+    assert result.outcome == "published" and result.written > 0
+    assert Path(os.path.realpath(out)) != previous
+    assert tree(previous) == before  # the generation replaced is kept, untouched
+    assert tree(out)["index.html"] != before["index.html"]
+    leftovers = [p.name for p in Path(os.path.realpath(out)).rglob("*.tmp")]
+    assert leftovers == []
+
+
+def _add_third_change(session: Session, second: Change) -> Change:
+    v3 = second.to_version
+    newest = NEWER + "\n\nWe now also rely on consent."
+    v4 = add_version(session, "fb-privacy", newest, T3.replace(day=9))
+    third = add_change(session, v3, v4, NEWER, newest, T3.replace(day=9), "FB again", ["dates"])
+    session.commit()
+    return third
