@@ -279,7 +279,7 @@ class _Pages:
             doc = docs.get(version.document_id)
             if doc is None:
                 continue
-            key = self.out.key(self.common_key, version.path, doc.fingerprint, version)
+            key = self.out.key(self.common_key, version.path, doc.fingerprint, version.fingerprint)
             if self._keep_markdown(version) and self.out.keep(version.path, key):
                 self.pages += 1
             else:
@@ -292,15 +292,16 @@ class _Pages:
 
     def _keep_markdown(self, version: VersionView) -> bool:
         """Reuse the version's text as Markdown (``versions/<id>.md``) from the last build."""
-        return self.out.keep(version.markdown_path, self.out.key(version.markdown_path, version))
+        key = self.out.key(version.markdown_path, version.fingerprint)
+        return self.out.keep(version.markdown_path, key)
 
     def _version(self, version: VersionView, doc: DocumentView) -> None:
         if version.markdown_path not in self.out.files:  # the text for download, as stored
-            key = self.out.key(version.markdown_path, version)
+            key = self.out.key(version.markdown_path, version.fingerprint)
             self.out.write(version.markdown_path, text.clean(self.load.text(version)), key)
         self.page(
             version.path,
-            [doc.fingerprint, version],
+            [doc.fingerprint, version.fingerprint],
             "version.html",
             feeds=[*SITE_FEEDS, *doc.feeds()],
             document=doc,
