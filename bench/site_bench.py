@@ -8,14 +8,24 @@ replayed into a temporary SQLite database with the helpers the flow uses (normal
 ``add_or_touch_version``, ``word_diff`` + ``ops_to_json``, ``classify``, ``add_change``);
 all but the last version are published from scratch (full), republished with nothing new
 (no news), then the last version arrives and is published again (incremental: one change).
-(b) The same for 10,000 synthetic changes over 20 documents.
-Only publishing is timed; building the databases is reported apart.
+(b) The same for 10,000 synthetic changes over 20 documents (building them takes minutes:
+``--keep DIR`` keeps the database, ``--db DIR/synthetic.db`` reuses it from another run).
+Only publishing is timed; building the databases is reported apart. An incremental
+publish runs twice: the second one's sweep removes a whole older generation.
+
+Baselines, measured in the same run on the same tree: hard-linking every file of the site
+(``cp -al``: the least a new generation sharing every file costs) and copying it. The
+ratios printed are full / copy, incremental / hard-link, and both against the targets
+(full < 5 s, incremental < 0.5 s at 10,000 changes). Profile a run with the ``bench``
+extra's py-spy: ``.venv/bin/py-spy record -f raw -o prof.txt -- .venv/bin/python
+bench/site_bench.py --skip-real --db ...``.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import shutil
 import sys
@@ -35,6 +45,7 @@ from changes.diff import diff_stats, ops_to_json, word_diff  # noqa: E402
 from changes.extract import normalise_markdown, word_count  # noqa: E402
 from config.documents import DocumentSpec  # noqa: E402
 from demo.corpus import load_history  # noqa: E402
+from feeds.atomic import wait_for_sweeps  # noqa: E402
 from feeds.publish import PublishResult, publish  # noqa: E402
 from storage.db import open_db  # noqa: E402
 from storage.history import add_change, add_or_touch_version, set_current  # noqa: E402
@@ -114,14 +125,50 @@ def record(session: Session, doc_id: str, text: str, at: datetime) -> bool:
     return True
 
 
+def link_tree(src: Path, dst: Path) -> int:
+    """Hard-link every file of ``src`` into a new ``dst`` (``cp -al``): the least a new
+    generation sharing every file costs. Returns the files linked."""
+    count = 0
+    for folder, _, names in os.walk(src):
+        target = dst / Path(folder).relative_to(src)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            os.link(os.path.join(folder, name), target / name)
+            count += 1
+    return count
+
+
+def baselines(site: Path, work: Path) -> tuple[float, float]:
+    """Seconds to hard-link the live site's tree and to copy it, in this same run."""
+    tree = Path(os.path.realpath(site))
+    started = time.perf_counter()
+    files = link_tree(tree, work / "baseline-links")
+    linked = time.perf_counter() - started
+    started = time.perf_counter()
+    shutil.copytree(tree, work / "baseline-copy")
+    copied = time.perf_counter() - started
+    print(
+        f"  baseline, same machine now: hard-link the tree ({files} files) {linked:.2f} s, "
+        f"copy it {copied:.2f} s",
+        flush=True,
+    )
+    for name in ("baseline-links", "baseline-copy"):
+        shutil.rmtree(work / name)
+    return linked, copied
+
+
 def measure(
     name: str,
     db_url: str,
     work: Path,
-    last_step: Callable[[Session], None],
+    last_step: Callable[[Session, int], None],
     targets: tuple[float, float] | None = None,
 ) -> None:
-    """Full publish, publish with no news, then one new change and an incremental publish."""
+    """Full publish, publish with no news, then one new change and an incremental publish,
+    twice (the second one's sweep removes a whole generation: the steady state).
+
+    Times are until ``publish`` returns (the new site is live); the sweep of old
+    generations runs in a background thread after that and is shown apart ("+ sweep")."""
     out = work / "public"
     sessions = open_db(db_url)
 
@@ -130,28 +177,41 @@ def measure(
             started, cpu = time.perf_counter(), time.process_time()
             result = publish(session, out, BASE)
             took, cpu = time.perf_counter() - started, time.process_time() - cpu
+        started = time.perf_counter()
+        wait_for_sweeps()
+        swept = time.perf_counter() - started
         print(
-            f"  {label:<28} {took:6.2f} s ({cpu:5.2f} s CPU) {result.written:6d} files written, "
-            f"{result.reused:6d} reused, {result.pages} pages, {result.changes} changes",
+            f"  {label:<28} {took:6.2f} s ({cpu:5.2f} s CPU, + sweep {swept:4.2f} s) "
+            f"{result.written:6d} files written, {result.reused:6d} reused, "
+            f"{result.pages} pages, {result.changes} changes",
             flush=True,
         )
         return took, result
 
     full, _ = run("full (empty folder)")
     same, _ = run("no news (nothing changed)")
-    with sessions.begin() as session:
-        last_step(session)
-    incremental, _ = run("incremental (one change)")
+    incremental = []
+    for n in range(2):
+        with sessions.begin() as session:
+            last_step(session, n)
+        took, _ = run(f"incremental (one change) #{n + 1}")
+        incremental.append(took)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"  site size: {size / 1e6:.1f} MB")
+    linked, copied = baselines(out, work)
+    worst = max(incremental)
     print(
-        f"  {name}: full {full:.2f} s, incremental {incremental:.2f} s, "
-        f"ratio full/incremental {full / incremental:.1f}x (no news: {same:.2f} s)"
+        f"  {name}: full {full:.2f} s, incremental {worst:.2f} s (the slower of two), "
+        f"ratio full/incremental {full / worst:.1f}x (no news: {same:.2f} s)"
+    )
+    print(
+        f"  against the baselines: full = {full / copied:.2f}x copying the tree, "
+        f"incremental = {worst / linked:.2f}x hard-linking it"
     )
     if targets:
         print(
             f"  targets: full < {targets[0]} s ({full / targets[0]:.2f}x of it), "
-            f"incremental < {targets[1]} s ({incremental / targets[1]:.2f}x of it)"
+            f"incremental < {targets[1]} s ({worst / targets[1]:.2f}x of it)"
         )
 
 
@@ -166,10 +226,11 @@ def real_history(work: Path, limit: int | None) -> None:
             changes = sum(record(session, HISTORY, text, at) for at, text in texts[:-1])
     print(f"  {changes} changes before the last version")
 
-    def last(session: Session) -> None:
+    def last(session: Session, n: int) -> None:
         at, text = texts[-1]
-        if not record(session, HISTORY, text, at):  # the last one repeats: make it differ
-            record(session, HISTORY, text + "\nA sentence added for the benchmark.\n", at)
+        if n or not record(session, HISTORY, text, at):  # it repeats: make it differ
+            added = f"\nA sentence added for the benchmark ({n}).\n"
+            record(session, HISTORY, text + added, at + timedelta(hours=n))
 
     measure("real history", db_url, work / "real", last)
 
@@ -226,6 +287,9 @@ def synthetic(work: Path, total: int, reuse: Path | None = None, documents: int 
 
     if reuse is not None:  # a database an earlier run built (--keep): copy, don't rebuild
         shutil.copyfile(reuse, work / "synthetic.db")
+        blobs = reuse.with_name(reuse.name + ".blobs")  # the texts and diffs it refers to
+        if blobs.is_dir():
+            shutil.copytree(blobs, work / "synthetic.db.blobs", copy_function=os.link)
         with open_db(db_url)() as session:
             total = session.query(Change).count()
         rng.seed(total)
@@ -236,7 +300,7 @@ def synthetic(work: Path, total: int, reuse: Path | None = None, documents: int 
         "10k synthetic" if total >= 10_000 else "synthetic",
         db_url,
         work / "syn",
-        lambda s: step(s, total),
+        lambda s, n: step(s, total + n),
         targets=(5.0, 0.5) if total >= 10_000 else None,
     )
 
