@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import threading
+from collections.abc import Sequence
 from contextlib import suppress
 from functools import cache
 from importlib import resources
@@ -81,6 +82,8 @@ class Output:
         self.files: dict[str, list[Any]] = {}
         self.written = 0
         self.reused = 0
+        self.groups: dict[str, str] = {}  # keys of groups of files (keep_group)
+        self._old_groups: dict[str, str] = {}
         self._old = self._read_manifest(previous)
         self._dirs: set[str] = set()
         self._linker: threading.Thread | None = None
@@ -104,6 +107,8 @@ class Output:
             return {}
         if not isinstance(data, dict) or data.get("salt") != self.salt:
             return {}
+        groups = data.get("groups")
+        self._old_groups = groups if isinstance(groups, dict) else {}
         files = data.get("files")
         return files if isinstance(files, dict) else {}
 
@@ -133,6 +138,29 @@ class Output:
             return False
         self.files[rel] = [key, old[1]]
         self.reused += 1
+        return True
+
+    def keep_group(self, group: str, key: str, rels: Sequence[str]) -> bool:
+        """Reuse all of ``rels`` at once if ``key``, a digest of everything they are made
+        of, is the one the previous build recorded for ``group``: their own keys need not
+        be computed. Each file is still checked as :meth:`keep` does (there, same size);
+        False (nothing reused) if one is not, or the key differs."""
+        self.groups[group] = key
+        if self.previous is None or self._old_groups.get(group) != key:
+            return False
+        for rel in rels:
+            old = self._old.get(rel)
+            if not old:
+                return False
+            try:
+                st = os.lstat(os.path.join(self.previous, rel))
+            except OSError:
+                return False
+            if not stat.S_ISREG(st.st_mode) or st.st_size != old[1]:
+                return False
+        for rel in rels:
+            self.files[rel] = list(self._old[rel])
+            self.reused += 1
         return True
 
     def write(self, rel: str, data: str | bytes, key: str) -> None:
@@ -217,6 +245,11 @@ class Output:
     def close(self) -> None:
         """Write the manifest of this build (keys and sizes of every file): compact JSON,
         one line, encoded by the C encoder (an indented one takes the slow Python path)."""
-        manifest = {"format": _FORMAT, "salt": self.salt, "files": dict(sorted(self.files.items()))}
+        manifest = {
+            "format": _FORMAT,
+            "salt": self.salt,
+            "groups": dict(sorted(self.groups.items())),
+            "files": dict(sorted(self.files.items())),
+        }
         data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
         (self.root / MANIFEST).write_text(data, encoding="utf-8")

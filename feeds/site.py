@@ -135,6 +135,7 @@ class _Pages:
         self.common = {"site_title": site.title, "attribution": site.attribution}
         self.common_key = out.key(self.common)
         self.pages = 0
+        self.kept: set[str] = set()  # documents whose pages are reused wholesale
 
     def page(self, rel: str, key_parts: Sequence[Any], template: str, **context: Any) -> bool:
         """Keep or render one page; :class:`Lazy` values are computed only if it is rendered."""
@@ -214,10 +215,41 @@ class _Pages:
             self._objection(c),
         ]
 
+    def kept_documents(self) -> set[str]:
+        """The documents whose change pages and version pages (and Markdown) are reused
+        wholesale: nothing any of them shows changed (the document, its changes, hence
+        their neighbours, its archived versions, the links, the site's title), so the
+        pages' own keys are not computed. Call it before :meth:`changes` and
+        :meth:`versions`, which then skip these documents."""
+        links = self.out.key("links", list(self.site.links))
+        grouped = by_document(self.site.changes)
+        archived: dict[str, list[VersionView]] = defaultdict(list)
+        for version in self.site.archived.values():
+            archived[version.document_id].append(version)
+        kept = set()
+        for doc in self.site.documents:
+            changes, versions = grouped.get(doc.id, []), archived.get(doc.id, [])
+            key = self.out.key(
+                "document pages",
+                self.common_key,
+                doc.fingerprint,
+                links,
+                [c.fingerprint for c in changes],
+                [v.fingerprint for v in versions],
+            )
+            rels = [c.path for c in changes]
+            rels += [rel for v in versions for rel in (v.path, v.markdown_path)]
+            if self.out.keep_group(f"document {doc.id}", key, rels):
+                kept.add(doc.id)
+                self.pages += len(changes) + len(versions)
+        self.kept = kept
+        return kept
+
     def changes(self) -> None:
-        around = neighbours(self.site.changes)
+        shown = [c for c in self.site.changes if c.document.id not in self.kept]
+        around = neighbours(shown)  # by document: those of the kept ones are not needed
         todo = []
-        for c in self.site.changes:
+        for c in shown:
             key = self._change_key(c, around[c.id])
             rel = c.path
             if self.out.keep(rel, self.out.key(self.common_key, rel, *key)):
@@ -277,7 +309,7 @@ class _Pages:
         todo = []
         for version in self.site.archived.values():
             doc = docs.get(version.document_id)
-            if doc is None:
+            if doc is None or doc.id in self.kept:
                 continue
             key = self.out.key(self.common_key, version.path, doc.fingerprint, version.fingerprint)
             if self._keep_markdown(version) and self.out.keep(version.path, key):
@@ -323,6 +355,7 @@ def write_site(out: Output, site: Site, load: Loader) -> int:
     """Write (or reuse) every page and static file of ``site``; returns the HTML page count."""
     write_static(out)
     pages = _Pages(out, site, load)
+    pages.kept_documents()
     pages.changes()
     pages.versions()
     pages.documents()
