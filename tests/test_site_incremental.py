@@ -132,19 +132,30 @@ def test_incremental_and_full_builds_of_the_same_data_are_identical(
     add_document(session, "ig", "Instagram Privacy Policy", "https://www.instagram.com/privacy")
     i1 = add_version(session, "ig", "Instagram one.", T1)
     i2 = add_version(session, "ig", "Instagram two.", T2)
-    add_change(session, i1, i2, "Instagram one.", "Instagram two.", T2, "IG", ["text"])
+    ig = add_change(session, i1, i2, "Instagram one.", "Instagram two.", T2, "IG", ["opt-out"])
     link = factories.add_link(session, "https://example.org/form", "form", "ok", T2)
+    factories.add_sighting(session, link, "ig", "Object", "Object here")
     factories.add_check(session, link, T3, "ok", None)
+    add_document(session, "wa", "WhatsApp Privacy Policy", "https://www.whatsapp.com/legal")
+    w1 = add_version(session, "wa", "WhatsApp one.", T1)
+    w2 = add_version(session, "wa", "WhatsApp two.", T2)
+    wa = add_change(session, w1, w2, "WhatsApp one.", "WhatsApp two.", T2, "WA", ["text"])
     session.commit()
     stepwise = tmp_path / "stepwise"
     publish(session, stepwise, BASE)
+    before = inodes(stepwise)
 
     third = _add_third_change(session, second)  # a new change, its version, a new category
     second.title = "Facebook Privacy Policy: a date stated"  # an edited row (first shows it)
     second.to_version.last_seen = T3.replace(day=20)  # a version seen again
+    factories.add_check(session, link, T3.replace(day=2), "gone", "404")  # Instagram shows it
+    link.outcome, link.outcome_since = "gone", T3.replace(day=2)
     session.commit()
     step = publish(session, stepwise, BASE)
     assert step.outcome == "published" and step.reused > 0 and step.written > 0
+    after = inodes(stepwise)
+    assert after[f"changes/{ig.id}.html"] != before[f"changes/{ig.id}.html"]  # link's health
+    assert after[f"changes/{wa.id}.html"] == before[f"changes/{wa.id}.html"]  # reused as it was
 
     scratch = publish(session, tmp_path / "scratch", BASE)
     assert scratch.reused == 0
