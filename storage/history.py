@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -25,9 +25,11 @@ def add_or_touch_version(
     effective_date: str | None,
     state: str,
     hold_reason: str | None = None,
+    known: Version | None = None,
 ) -> Version:
-    """The version with this text (updating last_seen and state), or a new one."""
-    version = version_by_hash(session, document_id, text_hash)
+    """The version with this text (updating last_seen and state), or a new one; ``known``:
+    that version when the caller holds it already (not looked up again)."""
+    version = known if known is not None else version_by_hash(session, document_id, text_hash)
     if version is None:
         version = Version(
             document_id=document_id,
@@ -53,11 +55,18 @@ def add_or_touch_version(
     return version
 
 
-def drop_held(session: Session, document_id: str, keep_id: int | None = None) -> int:
-    """Mark held versions of a document as dropped (they were never confirmed)."""
+def drop_held(
+    session: Session,
+    document_id: str,
+    keep_id: int | None = None,
+    held: Sequence[Version] | None = None,
+) -> int:
+    """Mark held versions of a document as dropped (they were never confirmed). ``held``:
+    its held versions as the caller read them in this transaction (only those still held
+    are dropped; a version held since then can only be ``keep_id``)."""
     dropped = 0
-    for version in held_versions(session, document_id):
-        if version.id != keep_id:
+    for version in held if held is not None else held_versions(session, document_id):
+        if version.id != keep_id and version.state == "held":
             version.state = "dropped"
             dropped += 1
     session.flush()
