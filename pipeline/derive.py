@@ -37,7 +37,7 @@ from config.run import RunConfig, sources_of
 from config.sources import Sources
 from pipeline.detect import record_change
 from pipeline.reextract import Reextracted, apply_reextracted, body_fetch, stale
-from pipeline.unchanged import check_region
+from pipeline.unchanged import check_region, commit_unchanged
 from pipeline.versions import Transition, apply_text, new_post
 from spiders.newsroom import parse_feed
 from storage.blobs import get_blob, get_text
@@ -66,6 +66,7 @@ class SameRegion:
     version's text, which is not even read unless the document moved before the commit."""
 
     version_id: int
+    text_hash: str  # the version's (a version's text never changes)
     selector_matched: bool
     region: str
 
@@ -176,11 +177,11 @@ def _text_of(
     was read, the version's text is read (the usual path then compares it)."""
     if isinstance(page, PageText):
         return page.text, None
+    if doc.current_version_id == page.version_id:
+        return None, page.text_hash
     version = session.get(Version, page.version_id)
     assert version is not None
-    if doc.current_version_id == version.id:
-        return None, version.text_hash
-    return get_text(session, version.text_blob), version.text_hash
+    return get_text(session, version.text_blob), page.text_hash
 
 
 def read_page(fetch: Fetch, body: bytes | None, doc: Document, sources: Sources) -> Any:
@@ -235,12 +236,22 @@ def derive_document(
             doc = session.get(Document, document_id)
             assert doc is not None
             body = get_blob(session, fetch.blob_hash) if fetch.blob_hash else None
+            # Held here: the session's identity map (weak) then keeps it for both reads below.
+            current_id = doc.current_version_id
+            current = session.get(Version, current_id) if current_id is not None else None
             # An older extractor's current text: re-extracted first (pipeline.reextract), and
             # the fast path's "same region, same text" does not hold across extractors.
             baseline = stale_baseline(session, doc, sources)
             region = check_region(session, fetch, body, doc, sources)
-            if region is not None and region.version_id is not None and baseline is None:
-                page: Any = SameRegion(region.version_id, region.selector_matched, region.hash)
+            if (
+                current is not None
+                and region is not None
+                and region.version_id == current.id
+                and baseline is None
+            ):
+                page: Any = SameRegion(
+                    current.id, current.text_hash, region.selector_matched, region.hash
+                )
             else:
                 page = read_page(fetch, body, doc, sources)
                 if region is not None and isinstance(page, PageText):
@@ -299,6 +310,12 @@ def _commit(
     for attempt in (1, 2):
         try:
             with document_transaction(sessions, document_id) as session:
+                if isinstance(page, SameRegion):  # the fast path, unless the document moved
+                    same = commit_unchanged(
+                        session, document_id, fetch_id, page.version_id, page.region
+                    )
+                    if same is not None:
+                        return same, None, None
                 # A new session: get() reads the rows as committed, under the lock.
                 fetch = session.get(Fetch, fetch_id)
                 assert fetch is not None

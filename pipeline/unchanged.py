@@ -22,6 +22,7 @@ from changes.extract import prepare
 from changes.quality import page_failure
 from changes.region import fingerprint
 from config.sources import Sources
+from storage.history import record_unchanged, unchanged_state
 from storage.models import Document, Fetch, Version
 
 
@@ -58,3 +59,22 @@ def check_region(
     if page_failure(fetch.final_url, decoded.text, current.words, sources.crawl.min_words):
         return region
     return Region(region.hash, region.selector_matched, current.id)
+
+
+def commit_unchanged(
+    session: Session, document_id: str, fetch_id: int, version_id: int, region: str
+) -> str | None:
+    """Apply a fetch whose region is version ``version_id``'s (found before the lock) in the
+    caller's transaction, which holds the document's lock, with a few plain statements:
+    ``same`` (the version seen again, exactly what ``apply_text`` does with its text), or
+    ``skipped`` if another run processed the fetch first. None when the document is not in
+    that plain state any more (another version is current, a held version is to confirm or
+    drop): the caller then applies the fetch as any other."""
+    state = unchanged_state(session, document_id, fetch_id)
+    if state.processed:
+        return "skipped"
+    if state.current_version_id != version_id or state.current_last_seen is None or state.any_held:
+        return None
+    last_seen = max(state.current_last_seen, state.seen_at)
+    record_unchanged(session, fetch_id, version_id, last_seen, region)
+    return "same"

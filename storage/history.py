@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.blobs import put_text
@@ -179,3 +180,59 @@ def pruned_fetches(session: Session, version_id: int) -> int:
     """How many fetches that showed ``version_id`` had their body dropped by retention."""
     stmt = select(func.count()).where(Fetch.version_id == version_id, Fetch.body_pruned)
     return session.scalar(stmt) or 0
+
+
+@dataclass(frozen=True)
+class UnchangedState:
+    """What the fast commit of an unchanged fetch (pipeline/unchanged.py) reads, under the
+    document's lock: the fetch's state, the current version and whether any is held."""
+
+    processed: bool
+    seen_at: datetime  # when the fetch finished (or started, if it never did)
+    current_version_id: int | None
+    current_last_seen: datetime | None
+    any_held: bool
+
+
+def unchanged_state(session: Session, document_id: str, fetch_id: int) -> UnchangedState:
+    """Three small reads, no objects loaded (the fetch must exist)."""
+    fetch = session.execute(
+        select(Fetch.processed, Fetch.finished_at, Fetch.started_at).where(Fetch.id == fetch_id)
+    ).one()
+    current = session.execute(
+        select(Version.id, Version.last_seen)
+        .join(Document, Document.current_version_id == Version.id)
+        .where(Document.id == document_id)
+    ).first()
+    held = session.scalar(
+        select(Version.id)
+        .where(Version.document_id == document_id, Version.state == "held")
+        .limit(1)
+    )
+    return UnchangedState(
+        bool(fetch.processed),
+        fetch.finished_at or fetch.started_at,
+        current.id if current is not None else None,
+        current.last_seen if current is not None else None,
+        held is not None,
+    )
+
+
+def record_unchanged(
+    session: Session, fetch_id: int, version_id: int, last_seen: datetime, region_hash: str
+) -> None:
+    """The fetch showed the (accepted) version ``version_id`` again: the version's sighting
+    and region fingerprint, and the fetch processed and pointing at it."""
+    plain = {"synchronize_session": False}  # no such object is loaded in this session
+    session.execute(
+        update(Version)
+        .where(Version.id == version_id)
+        .values(last_seen=last_seen, state="accepted", region_hash=region_hash),
+        execution_options=plain,
+    )
+    session.execute(
+        update(Fetch)
+        .where(Fetch.id == fetch_id)
+        .values(version_id=version_id, region_hash=region_hash, processed=True),
+        execution_options=plain,
+    )
