@@ -130,11 +130,18 @@ def _document_base(root: Any, base_url: str) -> str:
 
 def _scheme(url: str) -> str:
     """The scheme a browser would see (it ignores tabs and newlines inside URLs)."""
-    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", re.sub(r"[\t\n\r]", "", url).strip())
+    if "\t" in url or "\n" in url or "\r" in url:
+        url = _TAB_NEWLINE.sub("", url)
+    match = _SCHEME.match(url.strip())
     return match.group(1).lower() if match else ""
 
 
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
 _URL_ATTRS = ("src", "href", "srcset", "poster", "action", "formaction")
+_URL_ATTR_SET = frozenset(_URL_ATTRS)
 
 
 def _rewrite_links(root: Any, base: str) -> list[tuple[str, str]]:
@@ -163,23 +170,30 @@ def _rewrite_links(root: Any, base: str) -> list[tuple[str, str]]:
         img.attrib.clear()
         img.set("src", url)
         img.set("alt", alt)
-    for tag in root.iterdescendants():
-        if isinstance(tag.tag, str) and tag.tag not in ("a", "area", "img", "td", "th"):
-            attrib = tag.attrib
-            for attr in _URL_ATTRS:
-                if attr in attrib:
-                    del attrib[attr]
+    # Every element below the root but a, area, img, td and th loses its URL attributes:
+    # all of them are stripped in one pass, and those five kinds get theirs back.
+    kept = [
+        (el, [(k, v) for k, v in el.items() if k in _URL_ATTR_SET])
+        for el in root.iterdescendants("a", "area", "img", "td", "th")
+    ]
+    kept.append((root, [(k, v) for k, v in root.items() if k in _URL_ATTR_SET]))
+    etree.strip_attributes(root, *_URL_ATTRS)
+    for el, items in kept:
+        for k, v in items:
+            el.set(k, v)
     return links
 
 
 def _deeper_than(root: Any, limit: int) -> bool:
-    """Does some element lie more than ``limit`` levels below ``root``? (No recursion.)"""
-    depth = 0
-    for event, _ in etree.iterwalk(root, events=("start", "end")):
-        depth += 1 if event == "start" else -1
-        if depth > limit + 1:
-            return True
-    return False
+    """Does some element lie more than ``limit`` levels below ``root``? (No recursion: one
+    XPath of ``limit + 1`` child steps, evaluated by libxml2 level by level.)"""
+    path = _DEPTH_PATHS.get(limit)
+    if path is None:
+        path = _DEPTH_PATHS[limit] = etree.XPath("boolean(" + "/".join(["*"] * (limit + 1)) + ")")
+    return bool(path(root))
+
+
+_DEPTH_PATHS: dict[int, Any] = {}
 
 
 def _select(root: Any, selectors: Sequence[str]) -> list[Any]:
