@@ -195,26 +195,29 @@ class UnchangedState:
 
 
 def unchanged_state(session: Session, document_id: str, fetch_id: int) -> UnchangedState:
-    """Three small reads, no objects loaded (the fetch must exist)."""
-    fetch = session.execute(
-        select(Fetch.processed, Fetch.finished_at, Fetch.started_at).where(Fetch.id == fetch_id)
-    ).one()
-    current = session.execute(
-        select(Version.id, Version.last_seen)
-        .join(Document, Document.current_version_id == Version.id)
-        .where(Document.id == document_id)
-    ).first()
-    held = session.scalar(
-        select(Version.id)
+    """One read (Core, no objects loaded): the fetch, the document's current version and
+    whether the document holds a version. The fetch must exist."""
+    held = (
+        select(func.count())
         .where(Version.document_id == document_id, Version.state == "held")
-        .limit(1)
+        .scalar_subquery()
     )
+    stmt = (
+        select(
+            Fetch.processed,
+            Fetch.finished_at,
+            Fetch.started_at,
+            Document.current_version_id,
+            Version.last_seen,
+            held,
+        )
+        .join(Document, Document.id == Fetch.document_id)
+        .outerjoin(Version, Version.id == Document.current_version_id)
+        .where(Fetch.id == fetch_id, Document.id == document_id)
+    )
+    row = session.connection().execute(stmt).one()
     return UnchangedState(
-        bool(fetch.processed),
-        fetch.finished_at or fetch.started_at,
-        current.id if current is not None else None,
-        current.last_seen if current is not None else None,
-        held is not None,
+        bool(row[0]), row[1] or row[2], row[3], row[4] if row[3] is not None else None, row[5] > 0
     )
 
 
@@ -223,16 +226,14 @@ def record_unchanged(
 ) -> None:
     """The fetch showed the (accepted) version ``version_id`` again: the version's sighting
     and region fingerprint, and the fetch processed and pointing at it."""
-    plain = {"synchronize_session": False}  # no such object is loaded in this session
-    session.execute(
-        update(Version)
-        .where(Version.id == version_id)
-        .values(last_seen=last_seen, state="accepted", region_hash=region_hash),
-        execution_options=plain,
+    connection = session.connection()  # Core statements: no such object is loaded here
+    connection.execute(
+        update(Version.__table__)
+        .where(Version.__table__.c.id == version_id)
+        .values(last_seen=last_seen, state="accepted", region_hash=region_hash)
     )
-    session.execute(
-        update(Fetch)
-        .where(Fetch.id == fetch_id)
-        .values(version_id=version_id, region_hash=region_hash, processed=True),
-        execution_options=plain,
+    connection.execute(
+        update(Fetch.__table__)
+        .where(Fetch.__table__.c.id == fetch_id)
+        .values(version_id=version_id, region_hash=region_hash, processed=True)
     )
