@@ -91,8 +91,9 @@ def _parse(html: str) -> Any:
         return None
 
 
-_PARSER = etree.HTMLParser(recover=True)
-_PARSER_UTF8 = etree.HTMLParser(recover=True, encoding="utf-8")
+# collect_ids=False: no table of id attributes (XPath's id(), unused) while parsing
+_PARSER = etree.HTMLParser(recover=True, collect_ids=False)
+_PARSER_UTF8 = etree.HTMLParser(recover=True, encoding="utf-8", collect_ids=False)
 
 
 def _is_layout_table(table: Any) -> bool:
@@ -310,6 +311,28 @@ _LINK_CLOSE_HINT = re.compile(r"\n\s*\]\(")
 _LIST_MARKER_HINT = re.compile(r"[*+\-.)][ \t]{2}")
 
 
+_SPACE_CHARS = "\u00a0\u2007\u202f"
+_SPACE_OR_CONTROL = re.compile(f"[{_SPACE_CHARS}]|{_CONTROL.pattern}")
+
+
+def _space_or_nothing(match: re.Match[str]) -> str:
+    return " " if match.group() in _SPACE_CHARS else ""
+
+
+def _may_have_wide_list_marker(text: str) -> bool:
+    """Does ``_LIST_MARKER_HINT`` match? Without a tab, only where two spaces follow a
+    marker character: those places are found with ``str.find`` (the regex scans every
+    character)."""
+    if "\t" in text:
+        return _LIST_MARKER_HINT.search(text) is not None
+    at = text.find("  ")
+    while at != -1:
+        if at and text[at - 1] in "*+-.)":
+            return True
+        at = text.find("  ", at + 2)  # a run starting just after a marker is never skipped
+    return False
+
+
 def normalise_markdown(md: str, base: str | None = None) -> str:
     """Canonicalise link targets and whitespace; idempotent.
 
@@ -319,9 +342,9 @@ def normalise_markdown(md: str, base: str | None = None) -> str:
     just inside link brackets and after list markers shrinks, runs of blank lines
     collapse to one, and the text ends with one newline (empty text stays empty).
     """
-    text = md.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", text)
-    text = _CONTROL.sub("", text)
+    text = md.replace("\r\n", "\n").replace("\r", "\n") if "\r" in md else md
+    # _SPACES become " " and _CONTROL characters go: one pass (the two sets are disjoint)
+    text = _SPACE_OR_CONTROL.sub(_space_or_nothing, text)
     text = unicodedata.normalize("NFC", text)
     # Each costly pattern runs only if a cheap search finds what every match contains.
     if _LINK_OPEN_HINT.search(text):
@@ -329,7 +352,7 @@ def normalise_markdown(md: str, base: str | None = None) -> str:
     if _LINK_CLOSE_HINT.search(text):
         text = _LINK_CLOSE.sub("](", text)
     text = canonicalise_markdown(text, base)
-    if _LIST_MARKER_HINT.search(text):
+    if _may_have_wide_list_marker(text):
         text = _LIST_MARKER.sub(r"\1\2 ", text)
     if " \n" in text or "\t\n" in text or text.endswith((" ", "\t")):
         text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))

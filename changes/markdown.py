@@ -271,7 +271,7 @@ class _Writer:
                 s = s.rstrip()
             if s:
                 strings.append(s)
-        if name != "pre" and "pre" not in tags and not self.root_in_pre:
+        if len(strings) > 1 and name != "pre" and "pre" not in tags and not self.root_in_pre:
             # Newlines where two strings meet collapse to at most two (markdownify).
             collapsed: list[str] = []
             before = ""  # the newlines the last string ended with
