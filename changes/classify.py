@@ -25,6 +25,7 @@ changed sentence about AI); and ``processing``, ``bases_stated``, ``deadlines``,
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,7 +34,7 @@ from typing import Any
 from changes.categories import Edit, Phrase, registered
 from changes.dates import iso_date, stated_date
 from changes.languages import language_name, text_language
-from changes.noise import DEFAULT_PROFILE, without_chrome
+from changes.noise import DEFAULT_PROFILE, is_chrome, without_chrome
 from changes.partial import Blocks, line_ops, restored, vanished
 from changes.plain import plain, words
 from changes.titles import TITLE_LIMIT, edit_phrase
@@ -157,12 +158,21 @@ def classify(
     title, alert = _headline(
         document, phrases, categories, held, back, (old_eff, new_eff, added, removed, lang)
     )
-    shape = _quiet_shape(old, new, old_eff, new_eff)
+    shape = _quiet_shape(old, new, old_eff, new_eff, profile)
     returned = next((r for r in recent if r.text == new), None)
-    if shape and alert and set(categories) <= {"text"} and not held and not back:
+    came_back = _lines_came_back(old_eff, new_eff, [r.text for r in recent])
+    if shape and alert and _shape_silences(shape, categories):
         alert = False
-        summary["no_alert"] = shape
-        title = f"{document}: {shape}"
+        if held or back:  # what is left once the held or restored blocks are set aside
+            summary["no_alert"] = _quiet_reason(held, back)
+            title, _ = _headline(document, [], [], held, back, ("", "", [], [], lang))
+        else:
+            summary["no_alert"] = shape
+            title = f"{document}: {shape}"
+    elif came_back and alert and "opt-out" not in categories and not held:
+        alert = False
+        summary["no_alert"] = came_back
+        title = f"{document}: {came_back}"
     elif returned is not None:
         alert = False
         summary["no_alert"] = f"the text returns to the one last seen {returned.seen}"
@@ -195,17 +205,75 @@ def _ahead(summary: dict[str, Any], new: str, seen: str | None) -> dict[str, Any
     return None
 
 
-def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str) -> str | None:
+_CHROME_ONLY = "only page chrome changed (navigation, menus, banners)"
+_MARKUP_ONLY = "only punctuation, markup or link targets changed; the same words"
+_LAYOUT_ONLY = "only numbering or layout changed; the same words in the same order"
+_REORDERED = "the same sentences, reordered or repeated"
+
+
+def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -> str | None:
     """Why an edit is not news, when its words are the same in another sense: only page
-    chrome differs, only numbering and layout, or the same sentences reordered/repeated."""
+    chrome differs, only punctuation or markup, only numbering and layout, the same set
+    of sentences reordered/repeated, or the same sentences as often once a line rendered
+    twice over, a final stop and chrome sentences ("Click here to learn more.") are set
+    aside."""
     if _words_of(old_eff) == _words_of(new_eff):
         if _words_of(old) != _words_of(new):
-            return "only page chrome changed (navigation, menus, banners)"
-        return None
+            return _CHROME_ONLY
+        return _MARKUP_ONLY
     if _letters(old_eff) == _letters(new_eff):
-        return "only numbering or layout changed; the same words in the same order"
+        return _LAYOUT_ONLY
     if set(_sentences(old_eff)) == set(_sentences(new_eff)):
-        return "the same sentences, reordered or repeated"
+        return _REORDERED
+    if _gist(old_eff, profile) == _gist(new_eff, profile):
+        return _REORDERED
+    return None
+
+
+def _shape_silences(shape: str, categories: Sequence[str]) -> bool:
+    """Does an edit of this shape stay quiet whatever the detectors found? The same words
+    in the same order mean nothing of substance moved (only an opt-out link's target
+    can); reordered sentences may move a purpose under another basis, so only a plain
+    text change is silenced then; numbering aside, the digits of a date are too."""
+    if shape == _REORDERED:
+        return set(categories) <= {"text"}
+    if shape == _LAYOUT_ONLY:  # digits aside: a date's day or year may be what moved
+        return not {"opt-out", "dates"} & set(categories)
+    return "opt-out" not in categories
+
+
+# A line rendered twice over, run together: "Date of Last Revision: July 5, 2023 Date of
+# Last Revision: July 5, 2023".
+_DOUBLED = re.compile(r"(.{8,}?)\s*\1")
+
+
+def _gist(text: str, profile: str) -> Counter[str]:
+    """The sentences of a text, each with how often it occurs, compared loosely: final
+    punctuation set aside, a sentence doubled on its line counted once, chrome sentences
+    left out. Counted: a sentence listed twice and then once was removed from one list."""
+    out: Counter[str] = Counter()
+    for sentence in _sentences(text):
+        doubled = _DOUBLED.fullmatch(sentence)
+        gist = (doubled.group(1) if doubled else sentence).strip().rstrip(".!?:;")
+        if gist and not is_chrome(gist, profile):
+            out[gist] += 1
+    return out
+
+
+def _lines_came_back(old: str, new: str, recent: Sequence[str]) -> str | None:
+    """Why a change is a page flipping back, when it only adds lines, each of which a
+    text the document showed recently had (a notice shown on some fetches and not on
+    others, once something else on the page moved), and removes none."""
+    old_lines = {line for line in old.splitlines() if line.strip()}
+    added = [line for line in new.splitlines() if line.strip() and line not in old_lines]
+    new_lines = set(new.splitlines())
+    if not added or any(line not in new_lines for line in old_lines):
+        return None
+    seen: set[str] = set()
+    for text in recent:
+        seen.update(text.splitlines())
+    if all(line in seen for line in added):
+        return "only lines the document showed recently came back"
     return None
 
 

@@ -85,6 +85,73 @@ def test_a_page_flipping_back_raises_one_alert() -> None:
     assert back.summary["no_alert"] == "the text returns to the one last seen 2024-05-21"
 
 
+def test_a_notice_coming_back_after_another_edit_is_a_flip() -> None:
+    # TikTok 2026-07: a UK notice shown on some fetches and not others; once the table of
+    # contents dropped out, the text with the notice was new, its only line was not
+    notice = (
+        "_We are changing how we show ads to UK users. Our new Privacy Policy for UK users "
+        "comes into effect on 11 November 2026._"
+    )
+    with_notice = policy(*BASE_ROWS, extra=notice)
+    c = classify(
+        policy(*BASE_ROWS, extra="Moved."),
+        policy(*BASE_ROWS, extra=f"Moved.\n\n{notice}"),
+        document="P",
+        recent=[Earlier(with_notice, "2026-07-15")],
+    )
+    assert (
+        not c.alert and c.summary["no_alert"] == "only lines the document showed recently came back"
+    )
+    first = classify(policy(*BASE_ROWS), with_notice, document="P")
+    assert first.alert and "dates" in first.categories  # the first time it is news
+    removed = classify(
+        with_notice,
+        policy(*BASE_ROWS),
+        document="P",
+        recent=[Earlier(policy(*BASE_ROWS), "2026-07-15")],
+    )
+    assert removed.alert or removed.summary["no_alert"].startswith("the text returns")
+
+
+def test_punctuation_only_edits_stay_quiet_whatever_the_detectors_say() -> None:
+    # TikTok 2023-10: "comes into effect on \\[19 November 2023\\]" lost its brackets
+    old = policy(
+        *BASE_ROWS, extra="Our new Privacy Policy comes into effect on \\[19 November 2023\\]."
+    )
+    new = policy(*BASE_ROWS, extra="Our new Privacy Policy comes into effect on 19 November 2023.")
+    c = classify(old, new, document="P")
+    assert not c.alert, c.title
+    # the same letters with another date's digits are news
+    moved = classify(policy(*BASE_ROWS), policy(*BASE_ROWS, effective="May 28, 2025"), document="P")
+    assert moved.alert and "dates" in moved.categories
+
+
+def test_a_line_rendered_twice_and_a_chrome_sentence_are_no_news() -> None:
+    # Facebook's terms 2023-09 (a line doubled) and TikTok 2023-08 (a final stop dropped,
+    # "Click here to learn more." appended to a sentence)
+    once = policy(
+        *BASE_ROWS,
+        extra="Date of Last Revision: July 5, 2023\n\nWe share it with researchers.\n\n"
+        "As described in [Legal Bases](#legal-base).",
+    )
+    twice = policy(
+        *BASE_ROWS,
+        extra="Date of Last Revision: July 5, 2023 Date of Last Revision: July 5, 2023\n\n"
+        "We share it with researchers. Click [here](https://example.com/r) to learn more.\n\n"
+        "As described in [Legal Bases](#legal-base)",
+    )
+    c = classify(once, twice, document="P")
+    assert not c.alert and c.summary["no_alert"] == "the same sentences, reordered or repeated"
+
+
+def test_a_sentence_removed_from_one_of_two_lists_alerts() -> None:
+    # Facebook 2026-02: an information category listed under two purposes left one of them
+    item = "* Public content you or others create or share, like posts or comments"
+    old = policy(*BASE_ROWS, extra=f"Consent:\n\n{item}\n\nLegitimate interests:\n\n{item}.")
+    new = policy(*BASE_ROWS, extra=f"Consent:\n\n{item}\n\nLegitimate interests:\n\n* Nothing else")
+    assert classify(old, new, document="P").alert
+
+
 def _blocks(n: int) -> list[str]:
     return [f"Glossary {i}\n" + " ".join(f"definition{i}w{j}" for j in range(60)) for i in range(n)]
 
