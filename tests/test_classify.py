@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 from changes.classify import Earlier, classify
-from changes.dates import date_changes, deadlines, iso_date
+from changes.dates import date_changes, deadlines, iso_date, stated_date
 from changes.legalbasis import basis_changes, legal_bases, short_label
 from changes.partial import line_ops, vanished
 
@@ -266,6 +266,23 @@ def test_dates_and_deadlines() -> None:
     assert fr.date == "26 juin 2024"
     (de,) = deadlines("Du kannst bis zum 26. Juni 2024 widersprechen.", "de")
     assert de.date == "26. Juni 2024"
+
+
+def test_a_second_stated_date_moving_is_a_date_change() -> None:
+    # TikTok 2024-10: the US children's policy below the EEA policy, "_Last updated: ..._"
+    old = (
+        "_Effective Date: 19 November 2023_\n\nEEA policy.\n\nKids\n\nLast updated: January 1, 2023"
+    )
+    new = old.replace("Last updated: January 1, 2023", "_Last updated: October 1, 2024_")
+    found = date_changes(old, new)
+    assert "date" not in found
+    assert found["other_date"] == {"from": "January 1, 2023", "to": "October 1, 2024"}
+    c = classify(old, new, document="P")
+    assert c.alert and "dates" in c.categories
+    assert c.title == "P: a date stated further down moved from January 1, 2023 to October 1, 2024"
+    # a second policy appearing with its date is not a move (TikTok 2024-04)
+    assert date_changes(old.rsplit("\n\nKids", 1)[0], old) == {}
+    assert stated_date("Revised: 26 July 2022") == "26 July 2022"  # Instagram's terms
 
 
 def test_short_labels() -> None:
