@@ -15,6 +15,9 @@ link moved; when the text returns to one the document showed recently (a page fl
 A -> B -> A raises one alert, not three); and when the only change is a partial render
 vanishing or coming back (changes/partial.py), whose blocks are held, never reported as
 removed.
+Nor when the edit only changes page chrome, punctuation, numbering, the labels of link
+cards, note headings between titles and numbers, or the order of the same sentences, or
+only adds back lines a recent text had (docs/decisions/0013 §12).
 
 Summary keys follow feeds/summary.py: ``bases`` (``action``, ``basis``, ``purpose``),
 ``links`` (``added``, ``removed``, ``retargeted``), ``date`` (``from``, ``to``), ``ai`` (a
@@ -36,7 +39,7 @@ from changes.dates import iso_date, stated_date
 from changes.languages import language_name, text_language
 from changes.noise import DEFAULT_PROFILE, is_chrome, without_chrome
 from changes.partial import Blocks, line_ops, restored, vanished
-from changes.plain import plain, words
+from changes.plain import MD_LINK, plain, words
 from changes.titles import TITLE_LIMIT, edit_phrase
 
 __all__ = ["CATEGORIES", "Classification", "Earlier", "classify", "same_words"]
@@ -209,6 +212,8 @@ _CHROME_ONLY = "only page chrome changed (navigation, menus, banners)"
 _MARKUP_ONLY = "only punctuation, markup or link targets changed; the same words"
 _LAYOUT_ONLY = "only numbering or layout changed; the same words in the same order"
 _REORDERED = "the same sentences, reordered or repeated"
+_NUMBERED = "only the headings of notes changed: numbered instead of titled, or back"
+_LABELS_ONLY = "only the labels of links to other pages changed; the same links, the same text"
 
 
 def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -> str | None:
@@ -227,6 +232,10 @@ def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -
         return _REORDERED
     if _gist(old_eff, profile) == _gist(new_eff, profile):
         return _REORDERED
+    if _cards(old_eff) == _cards(new_eff):
+        return _LABELS_ONLY
+    if _titles_numbered(old_eff, new_eff):
+        return _NUMBERED
     return None
 
 
@@ -235,7 +244,7 @@ def _shape_silences(shape: str, categories: Sequence[str]) -> bool:
     in the same order mean nothing of substance moved (only an opt-out link's target
     can); reordered sentences may move a purpose under another basis, so only a plain
     text change is silenced then; numbering aside, the digits of a date are too."""
-    if shape == _REORDERED:
+    if shape in (_REORDERED, _LABELS_ONLY, _NUMBERED):
         return set(categories) <= {"text"}
     if shape == _LAYOUT_ONLY:  # digits aside: a date's day or year may be what moved
         return not {"opt-out", "dates"} & set(categories)
@@ -245,6 +254,12 @@ def _shape_silences(shape: str, categories: Sequence[str]) -> bool:
 # A line rendered twice over, run together: "Date of Last Revision: July 5, 2023 Date of
 # Last Revision: July 5, 2023".
 _DOUBLED = re.compile(r"(.{8,}?)\s*\1")
+_TITLE_WORDS = 20  # a note's heading is short
+_MIN_NUMBERED = 3  # headings numbered at once: a render's choice, not one heading edited
+# "see our [Terms](...) ." rendered "see our Terms ." one day and "see our Terms." the next
+_SPACE_BEFORE_STOP = re.compile(r"\s+([.,;:!?])")
+# A line made only of links (a list marker allowed): a card pointing to another page.
+_LINKS_ONLY = re.compile(rf"\s*(?:[*+-]\s+)?(?:(?:{MD_LINK.pattern})\s*)+")
 
 
 def _gist(text: str, profile: str) -> Counter[str]:
@@ -254,10 +269,50 @@ def _gist(text: str, profile: str) -> Counter[str]:
     out: Counter[str] = Counter()
     for sentence in _sentences(text):
         doubled = _DOUBLED.fullmatch(sentence)
-        gist = (doubled.group(1) if doubled else sentence).strip().rstrip(".!?:;")
+        gist = _SPACE_BEFORE_STOP.sub(r"\1", doubled.group(1) if doubled else sentence)
+        gist = gist.strip().rstrip(".!?:;")
         if gist and not is_chrome(gist, profile):
             out[gist] += 1
     return out
+
+
+def _cards(text: str) -> list[str]:
+    """The lines of a text, each line made only of links as its link targets: a card's
+    label ("How to manage Facebook location settings Facebook Help Center") may change
+    while it leads to the same page."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if _LINKS_ONLY.fullmatch(line):
+            targets = (m.group("url") or m.group("auto") or "" for m in MD_LINK.finditer(line))
+            out.append(" ".join(targets))
+        else:
+            out.append(line)
+    return out
+
+
+def _titles_numbered(old: str, new: str) -> bool:
+    """Did short headings give way to bare numbers 1..N (or numbers to headings), and
+    nothing else change? Facebook's notes are headed "What Products does this policy
+    cover?" on some renders and "1", "2", ... on others."""
+    before, after = set(_sentences(old)), set(_sentences(new))
+    gone, came = before - after, after - before
+    titles_gone = {s for s in gone if not _numeral(s)}
+    titles_came = {s for s in came if not _numeral(s)}
+    if bool(titles_gone) == bool(titles_came):
+        return False
+    titles, numbers = (titles_gone, came) if titles_gone else (titles_came, gone)
+    if not numbers or not all(n.isdigit() for n in numbers):
+        return False
+    run = sorted(int(n) for n in numbers) == list(range(1, len(numbers) + 1))
+    short = all(len(words(t)) <= _TITLE_WORDS for t in titles)
+    many = len(numbers) >= _MIN_NUMBERED and len(numbers) * 2 >= len(titles)
+    return run and short and many
+
+
+def _numeral(sentence: str) -> bool:
+    return not any(c.isalpha() for c in sentence)
 
 
 def _lines_came_back(old: str, new: str, recent: Sequence[str]) -> str | None:

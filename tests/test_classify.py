@@ -182,6 +182,56 @@ def test_a_partial_render_is_held_and_only_the_rest_alerts() -> None:
     assert back.summary["no_alert"].startswith("only blocks seen recently came back")
 
 
+def test_small_pieces_come_back_with_a_partial_render_but_not_new_sentences() -> None:
+    # Facebook 2026-01: ten glossary blocks came back with the note headings between them
+    def page(blocks: list[str], headings: bool, extra: str = "") -> str:
+        parts = []
+        for i, block in enumerate(blocks):
+            parts.append(f"Section {i}: we keep records of item {i}.")
+            if headings:
+                parts.append(f"Note {i}\n-------")
+            parts.append(block)
+        return extra + "\n\n".join(parts) + "\n"
+
+    full, bare = page(_blocks(5), True), page([""] * 5, False)
+    back = classify(bare, full, document="P", recent=[Earlier(full, "2025-12-16")])
+    assert not back.alert and back.summary["restored"]["blocks"] == 5
+    new_line = "We now sell your data to brokers.\n\n"
+    news = classify(
+        bare, page(_blocks(5), True, new_line), document="P", recent=[Earlier(full, "x")]
+    )
+    assert news.alert and "sell your data" in news.title
+
+
+def test_headings_numbered_instead_of_titled_are_no_news() -> None:
+    # Facebook 2023-07 and 2024-05: the notes' headings are "1", "2", ... on some renders
+    body = "\n\n".join(f"Body of note {i}: we explain item {i} here." for i in range(4))
+    titles = ["What Products does this policy cover?", "Partner", "Device", "Take control"]
+    titled = "\n\n".join(f"{t}\n\n{b}" for t, b in zip(titles, body.split("\n\n"), strict=True))
+    numbered = "\n\n".join(f"{i + 1}\n\n{b}" for i, b in enumerate(body.split("\n\n")))
+    for old, new in ((titled, numbered), (numbered, titled)):
+        c = classify(policy(*BASE_ROWS, extra=old), policy(*BASE_ROWS, extra=new), document="P")
+        assert not c.alert and c.summary["no_alert"].startswith("only the headings of notes")
+    renamed = numbered.replace("1\n\n", "Our new promise: we never sell data\n\n")
+    assert classify(
+        policy(*BASE_ROWS, extra=numbered), policy(*BASE_ROWS, extra=renamed), document="P"
+    ).alert
+
+
+def test_link_cards_relabelled_are_no_news() -> None:
+    # Facebook 2025-02: "[How to ... Facebook Help Center](...)" lost its source label
+    old = policy(
+        *BASE_ROWS,
+        extra="[How to manage location settings Facebook Help Center](https://example.com/h/1)\n\n"
+        "[Learn more about ads Privacy Center](https://example.com/guide/ads)",
+    )
+    new = old.replace(" Facebook Help Center]", "]").replace(" Privacy Center]", "]")
+    c = classify(old, new, document="P")
+    assert not c.alert and c.summary["no_alert"].startswith("only the labels of links")
+    moved = new.replace("https://example.com/guide/ads", "https://example.com/guide/other")
+    assert classify(old, moved, document="P").alert  # a card leading elsewhere is news
+
+
 def test_vanished_needs_several_whole_blocks() -> None:
     old, new = _page(_blocks(5)).splitlines(), _page([""] * 5).splitlines()
     held = vanished(old, new, line_ops(old, new))
