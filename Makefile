@@ -21,13 +21,18 @@ PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.
 	tests/test_rederive.py::test_an_upgraded_extractor_gives_technical_changes_never_alerts \
 	tests/test_parallel_derive.py tests/test_feed_validity.py
 
+# Two worker processes (pytest-xdist), each file on one worker: most tests wait on processes,
+# servers and Chromium, so two at a time fit two cores. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
+
 test: $(STAMP) chromium feed-tools axe  ## install (+ Chromium, jing, newsboat, axe-core for the tests), lint, run every test
 	$(BIN)/ruff check .
-	POLICYWATCH_TEST_DB= $(BIN)/python -m pytest
+	POLICYWATCH_TEST_DB= $(PYTEST)
 	$(MAKE) --no-print-directory test-postgres
 
 test-postgres: $(STAMP)  ## the database tests on PostgreSQL (POLICYWATCH_TEST_DB, or a throwaway cluster)
-	bash scripts/install-postgres.sh $(BIN)/python -m pytest -q $(PG_TESTS)
+	bash scripts/install-postgres.sh $(PYTEST) -q $(PG_TESTS)
 
 install: $(STAMP)
 

@@ -30,6 +30,10 @@ def add(
     service: Annotated[str | None, typer.Option(help="Service [default: from the host].")] = None,
     kind: Annotated[str, typer.Option(help="policy, genai, help or form.")] = "policy",
     locale: Annotated[str, typer.Option(help="The page's locale, like fr_FR.")] = "en_US",
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Noise profile (config/profiles/NAME.toml) [default: default]."),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Add it even if the fetch failed.")
     ] = False,
@@ -65,6 +69,8 @@ def add(
         "select": list(select or []),
         "remove": list(remove or []),
     }
+    if profile is not None:
+        entry["profile"] = profile
     try:
         text, parsed = check_entry(sources, entry)
     except AddError as exc:

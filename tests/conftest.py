@@ -14,6 +14,11 @@ import pytest
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# pytest-xdist's workers inherit COLUMNS=80 and LINES from execnet; Rich would freeze the
+# CLI's console at that width when cli/ is imported, and tests that pass a wider COLUMNS to
+# one command would get a table cut at 80 columns.
+for _size in ("COLUMNS", "LINES"):
+    os.environ.pop(_size, None)
 
 from demo.server import FakeMeta  # noqa: E402
 

@@ -59,6 +59,21 @@ def test_add_shows_the_text_and_appends_an_entry_keeping_the_comments(
     assert [d["id"] for d in listed["documents"]] == ["existing", "genai"]
     assert [d["profile"] for d in listed["documents"]] == ["default", "default"]
 
+    meta = run(
+        "add",
+        url,
+        "--id",
+        "genai-meta",
+        "--select",
+        "#root",
+        "--profile",
+        "meta",
+        "--sources",
+        str(path),
+    )
+    assert meta.exit_code == 0, meta.output
+    assert {d.id: d for d in load_sources(path).documents}["genai-meta"].profile == "meta"
+
 
 def test_add_reports_the_failure_and_adds_nothing(site: FakeMeta, tmp_path: Path) -> None:
     path = sources_file(tmp_path)
@@ -91,6 +106,7 @@ def test_add_refuses_bad_input_before_fetching(site: FakeMeta, tmp_path: Path) -
         (["add", "ftp://example.org/x", "--id", "y"], "must be an http(s) URL"),
         (["add", site.url("/p"), "--id", "y", "--select", "##"], "not a valid CSS selector"),
         (["add", site.url("/p"), "--id", "y", "--render", "magic"], "field 'render'"),
+        (["add", site.url("/p"), "--id", "y", "--profile", "nope"], "unknown noise profile"),
     ]
     for args, message in cases:
         result = run(*args, "--sources", str(path))
