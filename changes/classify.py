@@ -164,7 +164,16 @@ def classify(
     shape = _quiet_shape(old, new, old_eff, new_eff, profile)
     returned = next((r for r in recent if r.text == new), None)
     came_back = _lines_came_back(old_eff, new_eff, [r.text for r in recent])
-    if shape and alert and _shape_silences(shape, categories):
+    plain_shape = shape in _PLAIN_SHAPES and set(categories) <= {"text"}
+    if shape and alert and plain_shape and not held and not back:
+        alert = False
+        summary["no_alert"] = shape
+        title = f"{document}: {shape}"
+    elif returned is not None:
+        alert = False
+        summary["no_alert"] = f"the text returns to the one last seen {returned.seen}"
+        title = f"{document}: back to the text last seen {returned.seen}"
+    elif shape and alert and _shape_silences(shape, categories):
         alert = False
         if held or back:  # what is left once the held or restored blocks are set aside
             summary["no_alert"] = _quiet_reason(held, back)
@@ -176,10 +185,6 @@ def classify(
         alert = False
         summary["no_alert"] = came_back
         title = f"{document}: {came_back}"
-    elif returned is not None:
-        alert = False
-        summary["no_alert"] = f"the text returns to the one last seen {returned.seen}"
-        title = f"{document}: back to the text last seen {returned.seen}"
     elif not alert:
         summary["no_alert"] = _quiet_reason(held, back)
     ordered = [c.name for c in registered() if c.name in categories]
@@ -212,6 +217,7 @@ _CHROME_ONLY = "only page chrome changed (navigation, menus, banners)"
 _MARKUP_ONLY = "only punctuation, markup or link targets changed; the same words"
 _LAYOUT_ONLY = "only numbering or layout changed; the same words in the same order"
 _REORDERED = "the same sentences, reordered or repeated"
+_LOOSELY_SAME = "the same sentences once final stops, doubled lines and chrome are set aside"
 _NUMBERED = "only the headings of notes changed: numbered instead of titled, or back"
 _LABELS_ONLY = "only the labels of links to other pages changed; the same links, the same text"
 
@@ -231,7 +237,7 @@ def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -
     if set(_sentences(old_eff)) == set(_sentences(new_eff)):
         return _REORDERED
     if _gist(old_eff, profile) == _gist(new_eff, profile):
-        return _REORDERED
+        return _LOOSELY_SAME
     if _cards(old_eff) == _cards(new_eff):
         return _LABELS_ONLY
     if _titles_numbered(old_eff, new_eff):
@@ -239,12 +245,17 @@ def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -
     return None
 
 
+# Shapes that silence a plain text change before a text returning to a recent one is
+# named (the others are weighed after it).
+_PLAIN_SHAPES = (_CHROME_ONLY, _LAYOUT_ONLY, _REORDERED)
+
+
 def _shape_silences(shape: str, categories: Sequence[str]) -> bool:
     """Does an edit of this shape stay quiet whatever the detectors found? The same words
     in the same order mean nothing of substance moved (only an opt-out link's target
     can); reordered sentences may move a purpose under another basis, so only a plain
     text change is silenced then; numbering aside, the digits of a date are too."""
-    if shape in (_REORDERED, _LABELS_ONLY, _NUMBERED):
+    if shape in (_REORDERED, _LOOSELY_SAME, _LABELS_ONLY, _NUMBERED):
         return set(categories) <= {"text"}
     if shape == _LAYOUT_ONLY:  # digits aside: a date's day or year may be what moved
         return not {"opt-out", "dates"} & set(categories)

@@ -141,7 +141,7 @@ def test_a_line_rendered_twice_and_a_chrome_sentence_are_no_news() -> None:
         "As described in [Legal Bases](#legal-base)",
     )
     c = classify(once, twice, document="P")
-    assert not c.alert and c.summary["no_alert"] == "the same sentences, reordered or repeated"
+    assert not c.alert and c.summary["no_alert"].startswith("the same sentences once final stops")
 
 
 def test_a_sentence_removed_from_one_of_two_lists_alerts() -> None:
