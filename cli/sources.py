@@ -32,7 +32,7 @@ def add(
     locale: Annotated[str, typer.Option(help="The page's locale, like fr_FR.")] = "en_US",
     profile: Annotated[
         str | None,
-        typer.Option(help="Noise profile (config/profiles/NAME.toml) [default: default]."),
+        typer.Option(help="Noise profile (config/profiles/<name>.toml) [default: default]."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Add it even if the fetch failed.")
