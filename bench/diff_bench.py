@@ -92,7 +92,7 @@ def _one_megabyte() -> str:
     texts += [normalise_markdown(h[0].text) for h in histories]
     text = "".join(texts)
     if len(text) < 1_000_000:
-        sys.exit(f"bench/diff_bench.py: only {len(text)} characters of recorded text")
+        sys.exit(f"bench/diff_bench.py found only {len(text)} characters of recorded text")
     return text[:1_000_000]
 
 

@@ -91,8 +91,9 @@ def _parse(html: str) -> Any:
         return None
 
 
-_PARSER = etree.HTMLParser(recover=True)
-_PARSER_UTF8 = etree.HTMLParser(recover=True, encoding="utf-8")
+# collect_ids=False: no table of id attributes (XPath's id(), unused) while parsing
+_PARSER = etree.HTMLParser(recover=True, collect_ids=False)
+_PARSER_UTF8 = etree.HTMLParser(recover=True, encoding="utf-8", collect_ids=False)
 
 
 def _is_layout_table(table: Any) -> bool:
@@ -130,11 +131,18 @@ def _document_base(root: Any, base_url: str) -> str:
 
 def _scheme(url: str) -> str:
     """The scheme a browser would see (it ignores tabs and newlines inside URLs)."""
-    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", re.sub(r"[\t\n\r]", "", url).strip())
+    if "\t" in url or "\n" in url or "\r" in url:
+        url = _TAB_NEWLINE.sub("", url)
+    match = _SCHEME.match(url.strip())
     return match.group(1).lower() if match else ""
 
 
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
 _URL_ATTRS = ("src", "href", "srcset", "poster", "action", "formaction")
+_URL_ATTR_SET = frozenset(_URL_ATTRS)
 
 
 def _rewrite_links(root: Any, base: str) -> list[tuple[str, str]]:
@@ -163,23 +171,30 @@ def _rewrite_links(root: Any, base: str) -> list[tuple[str, str]]:
         img.attrib.clear()
         img.set("src", url)
         img.set("alt", alt)
-    for tag in root.iterdescendants():
-        if isinstance(tag.tag, str) and tag.tag not in ("a", "area", "img", "td", "th"):
-            attrib = tag.attrib
-            for attr in _URL_ATTRS:
-                if attr in attrib:
-                    del attrib[attr]
+    # Every element below the root but a, area, img, td and th loses its URL attributes:
+    # all of them are stripped in one pass, and those five kinds get theirs back.
+    kept = [
+        (el, [(k, v) for k, v in el.items() if k in _URL_ATTR_SET])
+        for el in root.iterdescendants("a", "area", "img", "td", "th")
+    ]
+    kept.append((root, [(k, v) for k, v in root.items() if k in _URL_ATTR_SET]))
+    etree.strip_attributes(root, *_URL_ATTRS)
+    for el, items in kept:
+        for k, v in items:
+            el.set(k, v)
     return links
 
 
 def _deeper_than(root: Any, limit: int) -> bool:
-    """Does some element lie more than ``limit`` levels below ``root``? (No recursion.)"""
-    depth = 0
-    for event, _ in etree.iterwalk(root, events=("start", "end")):
-        depth += 1 if event == "start" else -1
-        if depth > limit + 1:
-            return True
-    return False
+    """Does some element lie more than ``limit`` levels below ``root``? (No recursion: one
+    XPath of ``limit + 1`` child steps, evaluated by libxml2 level by level.)"""
+    path = _DEPTH_PATHS.get(limit)
+    if path is None:
+        path = _DEPTH_PATHS[limit] = etree.XPath("boolean(" + "/".join(["*"] * (limit + 1)) + ")")
+    return bool(path(root))
+
+
+_DEPTH_PATHS: dict[int, Any] = {}
 
 
 def _select(root: Any, selectors: Sequence[str]) -> list[Any]:
@@ -296,6 +311,28 @@ _LINK_CLOSE_HINT = re.compile(r"\n\s*\]\(")
 _LIST_MARKER_HINT = re.compile(r"[*+\-.)][ \t]{2}")
 
 
+_SPACE_CHARS = "\u00a0\u2007\u202f"
+_SPACE_OR_CONTROL = re.compile(f"[{_SPACE_CHARS}]|{_CONTROL.pattern}")
+
+
+def _space_or_nothing(match: re.Match[str]) -> str:
+    return " " if match.group() in _SPACE_CHARS else ""
+
+
+def _may_have_wide_list_marker(text: str) -> bool:
+    """Does ``_LIST_MARKER_HINT`` match? Without a tab, only where two spaces follow a
+    marker character: those places are found with ``str.find`` (the regex scans every
+    character)."""
+    if "\t" in text:
+        return _LIST_MARKER_HINT.search(text) is not None
+    at = text.find("  ")
+    while at != -1:
+        if at and text[at - 1] in "*+-.)":
+            return True
+        at = text.find("  ", at + 2)  # a run starting just after a marker is never skipped
+    return False
+
+
 def normalise_markdown(md: str, base: str | None = None) -> str:
     """Canonicalise link targets and whitespace; idempotent.
 
@@ -305,9 +342,9 @@ def normalise_markdown(md: str, base: str | None = None) -> str:
     just inside link brackets and after list markers shrinks, runs of blank lines
     collapse to one, and the text ends with one newline (empty text stays empty).
     """
-    text = md.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", text)
-    text = _CONTROL.sub("", text)
+    text = md.replace("\r\n", "\n").replace("\r", "\n") if "\r" in md else md
+    # _SPACES become " " and _CONTROL characters go: one pass (the two sets are disjoint)
+    text = _SPACE_OR_CONTROL.sub(_space_or_nothing, text)
     text = unicodedata.normalize("NFC", text)
     # Each costly pattern runs only if a cheap search finds what every match contains.
     if _LINK_OPEN_HINT.search(text):
@@ -315,7 +352,7 @@ def normalise_markdown(md: str, base: str | None = None) -> str:
     if _LINK_CLOSE_HINT.search(text):
         text = _LINK_CLOSE.sub("](", text)
     text = canonicalise_markdown(text, base)
-    if _LIST_MARKER_HINT.search(text):
+    if _may_have_wide_list_marker(text):
         text = _LIST_MARKER.sub(r"\1\2 ", text)
     if " \n" in text or "\t\n" in text or text.endswith((" ", "\t")):
         text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))

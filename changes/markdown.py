@@ -110,6 +110,17 @@ def _blockish(name: str) -> tuple[bool, bool]:
     return found
 
 
+_LEVELS: dict[str, int] = {}  # name -> the number of an h<number> name, -1 for others
+
+
+def _heading_level(name: str) -> int:
+    level = _LEVELS.get(name)
+    if level is None:
+        heading = _HEADING.match(name)
+        level = _LEVELS[name] = int(heading.group(1)) if heading is not None else -1
+    return level
+
+
 def _remove_inside(name: str | None) -> bool:
     return name is not None and _blockish(name)[0]
 
@@ -197,8 +208,21 @@ class _Writer:
         name = name or el.tag
         if name == "td" or name == "th":
             return self.cell(el, self.tag(el, tags, "div"))
-        kids = children(el)
-        inside = _remove_inside(name)
+        # children(el), with each element's tag read once (lxml builds a new str per read)
+        kids: list[Node] = []
+        names: list[str | None] = []  # the tag of each element kid, None for text
+        if el.text:
+            kids.append(el.text)
+            names.append(None)
+        for child in el:
+            child_name = child.tag
+            if type(child_name) is str and child_name != GAP:
+                kids.append(child)
+                names.append(child_name)
+            if child.tail:
+                kids.append(child.tail)
+                names.append(None)
+        inside = (_BLOCKISH.get(name) or _blockish(name))[0]
         frozen = self._child_tags.get((tags, name))
         if frozen is None:
             frozen = self._child_tags[(tags, name)] = _child_tags(tags, name)
@@ -207,15 +231,22 @@ class _Writer:
         strings: list[str] = []
         last = len(kids) - 1
         for i, kid in enumerate(kids):
-            if type(kid) is not str:
-                s = self.tag(kid, frozen)
+            kid_name = names[i]
+            if kid_name is not None:
+                s = self.tag(kid, frozen, kid_name)
                 if s:
                     strings.append(s)
                 continue
             prev = kids[i - 1] if i else None
             nxt = kids[i + 1] if i < last else None
-            prev_out = prev is not None and type(prev) is not str and _remove_outside(prev.tag)
-            next_out = nxt is not None and type(nxt) is not str and _remove_outside(nxt.tag)
+            prev_name = names[i - 1] if i else None
+            next_name = names[i + 1] if i < last else None
+            prev_out = (
+                prev_name is not None and (_BLOCKISH.get(prev_name) or _blockish(prev_name))[1]
+            )
+            next_out = (
+                next_name is not None and (_BLOCKISH.get(next_name) or _blockish(next_name))[1]
+            )
             if not kid.strip():  # whitespace only: dropped next to blocks (markdownify)
                 if inside and (prev is None or nxt is None):
                     continue
@@ -240,27 +271,33 @@ class _Writer:
                 s = s.rstrip()
             if s:
                 strings.append(s)
-        if name != "pre" and "pre" not in tags and not self.root_in_pre:
-            collapsed = [""]
+        if len(strings) > 1 and name != "pre" and "pre" not in tags and not self.root_in_pre:
+            # Newlines where two strings meet collapse to at most two (markdownify).
+            collapsed: list[str] = []
+            before = ""  # the newlines the last string ended with
             for s in strings:
                 if s[0] != "\n" and s[-1] != "\n":
-                    collapsed.extend(("", s, ""))
+                    collapsed.append(s)
+                    before = ""
                     continue
                 match = _NEWLINES.match(s)
                 assert match is not None
                 leading, content, trailing = match.groups()
-                if collapsed[-1] and leading:
-                    before = collapsed.pop()
+                if before and leading:
+                    collapsed.pop()
                     leading = "\n" * min(2, max(len(before), len(leading)))
-                collapsed.extend((leading, content, trailing))
+                collapsed.append(leading)
+                collapsed.append(content)
+                collapsed.append(trailing)
+                before = trailing
             strings = collapsed
         text = "".join(strings)
         rule = self.rules.get(name)
         if rule is not None:
             return rule(el, text, tags)
-        heading = _HEADING.match(name)
-        if heading is not None:
-            return self.heading(int(heading.group(1)), text, tags)
+        level = _heading_level(name)
+        if level >= 0:
+            return self.heading(level, text, tags)
         return text
 
     # --- rules -----------------------------------------------------------------------------
@@ -418,7 +455,10 @@ class _Writer:
             bullet = "*"
         bullet += " "
         indent = " " * len(bullet)
-        text = _LINE.sub(lambda m: indent + m.group(1) if m.group(1) else "", text)
+        if "\n" in text:  # _LINE.sub(indent each non-empty line), without a call per line
+            text = "\n".join(indent + line if line else "" for line in text.split("\n"))
+        else:
+            text = indent + text
         return bullet + text[len(bullet) :] + "\n"
 
     def p(self, el: Any, text: str, tags: frozenset[str]) -> str:

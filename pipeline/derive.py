@@ -37,10 +37,10 @@ from config.run import RunConfig, sources_of
 from config.sources import Sources
 from pipeline.detect import record_change
 from pipeline.reextract import Reextracted, apply_reextracted, body_fetch, stale
-from pipeline.unchanged import check_region
+from pipeline.unchanged import check_region, commit_unchanged
 from pipeline.versions import Transition, apply_text, new_post
 from spiders.newsroom import parse_feed
-from storage.blobs import get_blob
+from storage.blobs import get_blob, get_text
 from storage.db import open_db
 from storage.locks import document_transaction
 from storage.models import Document, Fetch, Version
@@ -58,6 +58,17 @@ class PageText:
     text: str
     selector_matched: bool
     region: str | None = None  # its region's fingerprint (pipeline/unchanged.py)
+
+
+@dataclass(frozen=True)
+class SameRegion:
+    """A fetch whose region is the current version's (pipeline/unchanged.py): it shows that
+    version's text, which is not even read unless the document moved before the commit."""
+
+    version_id: int
+    text_hash: str  # the version's (a version's text never changes)
+    selector_matched: bool
+    region: str
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,7 @@ def apply_fetch(
     session: Session,
     doc: Document,
     fetch: Fetch,
-    page: PageText,
+    page: PageText | SameRegion,
     sources: Sources,
     window: timedelta,
     run_id: int | None,
@@ -136,11 +147,13 @@ def apply_fetch(
     """Apply a fetch's text (``apply_text``) and store the change it causes, if any, in the
     caller's locked transaction; the outcome and the change's id."""
     at = seen_at(fetch)
+    text, text_hash = _text_of(session, doc, page)
     outcome, version, transition = apply_text(
         session,
         doc,
-        page.text,
+        text,
         at,
+        text_hash=text_hash,
         fetch_id=fetch.id,
         selector_matched=page.selector_matched,
         shrink_threshold=sources.crawl.shrink_threshold,
@@ -154,6 +167,21 @@ def apply_fetch(
     if transition is None:
         return outcome, None
     return outcome, record_change(session, transition, run_id, fetch_id=fetch.id).id
+
+
+def _text_of(
+    session: Session, doc: Document, page: PageText | SameRegion
+) -> tuple[str | None, str | None]:
+    """The text and text hash ``apply_text`` needs: a :class:`SameRegion` of the document's
+    current version needs only the hash; if another run moved the document since the fetch
+    was read, the version's text is read (the usual path then compares it)."""
+    if isinstance(page, PageText):
+        return page.text, None
+    if doc.current_version_id == page.version_id:
+        return None, page.text_hash
+    version = session.get(Version, page.version_id)
+    assert version is not None
+    return get_text(session, version.text_blob), page.text_hash
 
 
 def read_page(fetch: Fetch, body: bytes | None, doc: Document, sources: Sources) -> Any:
@@ -208,17 +236,27 @@ def derive_document(
             doc = session.get(Document, document_id)
             assert doc is not None
             body = get_blob(session, fetch.blob_hash) if fetch.blob_hash else None
+            # Held here: the session's identity map (weak) then keeps it for both reads below.
+            current_id = doc.current_version_id
+            current = session.get(Version, current_id) if current_id is not None else None
             # An older extractor's current text: re-extracted first (pipeline.reextract), and
             # the fast path's "same region, same text" does not hold across extractors.
             baseline = stale_baseline(session, doc, sources)
             region = check_region(session, fetch, body, doc, sources)
-            if region is not None and region.text is not None and baseline is None:
-                page: Any = PageText(region.text, region.selector_matched, region.hash)  # unchanged
+            if (
+                current is not None
+                and region is not None
+                and region.version_id == current.id
+                and baseline is None
+            ):
+                page: Any = SameRegion(
+                    current.id, current.text_hash, region.selector_matched, region.hash
+                )
             else:
                 page = read_page(fetch, body, doc, sources)
                 if region is not None and isinstance(page, PageText):
                     page = replace(page, region=region.hash)
-            if not isinstance(page, PageText):
+            if not isinstance(page, (PageText, SameRegion)):
                 baseline = None
             fetch_id = fetch.id
         try:
@@ -272,9 +310,15 @@ def _commit(
     for attempt in (1, 2):
         try:
             with document_transaction(sessions, document_id) as session:
+                if isinstance(page, SameRegion):  # the fast path, unless the document moved
+                    same = commit_unchanged(
+                        session, document_id, fetch_id, page.version_id, page.region
+                    )
+                    if same is not None:
+                        return same, None, None
+                # A new session: get() reads the rows as committed, under the lock.
                 fetch = session.get(Fetch, fetch_id)
                 assert fetch is not None
-                session.refresh(fetch)
                 if fetch.processed:  # another run got there first
                     return "skipped", None, None
                 if isinstance(page, PageFailure):
@@ -286,7 +330,6 @@ def _commit(
                     return "feeds", None, None
                 doc = session.get(Document, document_id)
                 assert doc is not None
-                session.refresh(doc)
                 technical_id = None
                 try:
                     with session.begin_nested():

@@ -53,9 +53,10 @@ def new_post(session: Any, doc: Document, sources: Sources) -> bool:
 def apply_text(
     session: Any,
     doc: Document,
-    text: str,
+    text: str | None,
     seen_at: datetime,
     *,
+    text_hash: str | None = None,
     fetch_id: int | None = None,
     selector_matched: bool = True,
     shrink_threshold: float = 0.5,
@@ -68,12 +69,18 @@ def apply_text(
 
     Returns the outcome (``same``, ``new``, ``held`` or ``confirmed``), the version that
     holds the text, and the transition to diff if the document moved to a new version.
+    ``text_hash``: the text's hash when the caller knows it; ``text`` may then be None if
+    it is the current version's (an unchanged page, pipeline/unchanged.py).
     """
-    text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if text_hash is None:
+        assert text is not None
+        text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
     # Not doc.current_version: that relationship is cached until the session expires it.
     current = session.get(Version, doc.current_version_id) if doc.current_version_id else None
     same = current is not None and current.text_hash == text_hash
-    words = current.words if same and current is not None else word_count(text)
+    if not same and text is None:
+        raise ValueError("apply_text: no text, and its hash is not the current version's")
+    words = current.words if same and current is not None else word_count(text or "")
     new = Seen(text_hash, words)
     held_list = held_versions(session, doc.id)
     held = held_list[-1] if held_list else None
@@ -95,20 +102,21 @@ def apply_text(
     version = add_or_touch_version(
         session,
         doc.id,
-        text,
+        text or "",  # None: the current version's text, which the version already holds
         new.text_hash,
         words,
         seen_at,
         fetch_id,
         extractor_version,
-        current.effective_date if same and current is not None else stated_date(text),
+        current.effective_date if same and current is not None else stated_date(text or ""),
         state,
         verdict.reason,
+        known=current if same else None,
     )
     if verdict.decision is Decision.HOLD:
-        drop_held(session, doc.id, keep_id=version.id)
+        drop_held(session, doc.id, keep_id=version.id, held=held_list)
         return "held", version, None
-    drop_held(session, doc.id, keep_id=None)
+    drop_held(session, doc.id, keep_id=None, held=held_list)
     if verdict.decision is Decision.SAME:
         return "same", version, None
     set_current(session, doc.id, version.id)

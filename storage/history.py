@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.blobs import put_text
@@ -25,9 +26,11 @@ def add_or_touch_version(
     effective_date: str | None,
     state: str,
     hold_reason: str | None = None,
+    known: Version | None = None,
 ) -> Version:
-    """The version with this text (updating last_seen and state), or a new one."""
-    version = version_by_hash(session, document_id, text_hash)
+    """The version with this text (updating last_seen and state), or a new one; ``known``:
+    that version when the caller holds it already (not looked up again)."""
+    version = known if known is not None else version_by_hash(session, document_id, text_hash)
     if version is None:
         version = Version(
             document_id=document_id,
@@ -53,11 +56,18 @@ def add_or_touch_version(
     return version
 
 
-def drop_held(session: Session, document_id: str, keep_id: int | None = None) -> int:
-    """Mark held versions of a document as dropped (they were never confirmed)."""
+def drop_held(
+    session: Session,
+    document_id: str,
+    keep_id: int | None = None,
+    held: Sequence[Version] | None = None,
+) -> int:
+    """Mark held versions of a document as dropped (they were never confirmed). ``held``:
+    its held versions as the caller read them in this transaction (only those still held
+    are dropped; a version held since then can only be ``keep_id``)."""
     dropped = 0
-    for version in held_versions(session, document_id):
-        if version.id != keep_id:
+    for version in held if held is not None else held_versions(session, document_id):
+        if version.id != keep_id and version.state == "held":
             version.state = "dropped"
             dropped += 1
     session.flush()
@@ -170,3 +180,60 @@ def pruned_fetches(session: Session, version_id: int) -> int:
     """How many fetches that showed ``version_id`` had their body dropped by retention."""
     stmt = select(func.count()).where(Fetch.version_id == version_id, Fetch.body_pruned)
     return session.scalar(stmt) or 0
+
+
+@dataclass(frozen=True)
+class UnchangedState:
+    """What the fast commit of an unchanged fetch (pipeline/unchanged.py) reads, under the
+    document's lock: the fetch's state, the current version and whether any is held."""
+
+    processed: bool
+    seen_at: datetime  # when the fetch finished (or started, if it never did)
+    current_version_id: int | None
+    current_last_seen: datetime | None
+    any_held: bool
+
+
+def unchanged_state(session: Session, document_id: str, fetch_id: int) -> UnchangedState:
+    """One read (Core, no objects loaded): the fetch, the document's current version and
+    whether the document holds a version. The fetch must exist."""
+    held = (
+        select(func.count())
+        .where(Version.document_id == document_id, Version.state == "held")
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Fetch.processed,
+            Fetch.finished_at,
+            Fetch.started_at,
+            Document.current_version_id,
+            Version.last_seen,
+            held,
+        )
+        .join(Document, Document.id == Fetch.document_id)
+        .outerjoin(Version, Version.id == Document.current_version_id)
+        .where(Fetch.id == fetch_id, Document.id == document_id)
+    )
+    row = session.connection().execute(stmt).one()
+    return UnchangedState(
+        bool(row[0]), row[1] or row[2], row[3], row[4] if row[3] is not None else None, row[5] > 0
+    )
+
+
+def record_unchanged(
+    session: Session, fetch_id: int, version_id: int, last_seen: datetime, region_hash: str
+) -> None:
+    """The fetch showed the (accepted) version ``version_id`` again: the version's sighting
+    and region fingerprint, and the fetch processed and pointing at it."""
+    connection = session.connection()  # Core statements: no such object is loaded here
+    connection.execute(
+        update(Version.__table__)
+        .where(Version.__table__.c.id == version_id)
+        .values(last_seen=last_seen, state="accepted", region_hash=region_hash)
+    )
+    connection.execute(
+        update(Fetch.__table__)
+        .where(Fetch.__table__.c.id == fetch_id)
+        .values(version_id=version_id, region_hash=region_hash, processed=True)
+    )

@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from changes import region
 from changes.extract import extract
 from changes.links import canonical_url
-from config.run import RunConfig
+from config.run import RunConfig, sources_of
 from demo.corpus import load_history, load_html
 from demo.pages import meta_page
 from demo.server import FakeMeta
 from pipeline import derive, spider_process
 from storage.blobs import get_text
 from storage.db import open_db
-from storage.models import Change, Fetch, Version
+from storage.history import add_or_touch_version
+from storage.models import Change, Document, Fetch, Version
+from storage.repo import FetchRecord, record_fetch, sync_documents
 from tests.conftest import write_sources
 from tests.factories import start_run
 
@@ -217,3 +221,107 @@ def test_a_token_only_refetch_is_not_extracted_and_a_one_word_change_is_a_change
         )
         change = s.scalars(select(Change).order_by(Change.id)).first()
         assert change is not None and change.words_added >= 1 and change.words_removed >= 1
+
+
+# --- the fast commit (pipeline/unchanged.py: commit_unchanged) and its fallbacks ---------
+
+DAY = timedelta(days=1)
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+class Fetches:
+    """Fetches of the real page stored straight into the database, as the spider stores
+    them, and derived in this process."""
+
+    def __init__(self, tmp_path: Path, db_url: str) -> None:
+        sources = write_sources(tmp_path / "sources.toml", [{"id": "fb", "url": BASE}])
+        self.cfg = RunConfig(db_url, str(sources))
+        self.sessions = open_db(db_url)
+        with self.sessions.begin() as s:
+            sync_documents(s, sources_of(self.cfg).documents)
+
+    def derive(self, html: str, at: datetime) -> dict[str, int]:
+        headers = {"content-type": "text/html; charset=utf-8"}
+        record = FetchRecord("fb", BASE, BASE, at, at, 200, headers, html.encode(), None)
+        with self.sessions.begin() as s:
+            record_fetch(s, None, record)
+        return derive.derive_versions(self.cfg, None)
+
+
+def test_an_unchanged_refetch_touches_its_version_and_drops_a_held_one(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html = load_html("facebook-privacy-policy")
+    db = Fetches(tmp_path, db_url)
+    assert db.derive(rotate(html), T0)["new"] == 1
+    extracted: list[object] = []
+    real_read = derive.read_page
+    monkeypatch.setattr(derive, "read_page", lambda *a: extracted.append(a) or real_read(*a))
+
+    assert db.derive(rotate(html), T0 + DAY)["same"] == 1  # the fast commit
+    with db.sessions() as s:
+        (v1,) = s.scalars(select(Version)).all()
+        assert v1.state == "accepted" and v1.last_seen == T0 + DAY
+        fetches = s.scalars(select(Fetch).order_by(Fetch.id)).all()
+        assert [f.processed for f in fetches] == [True, True]
+        assert fetches[1].version_id == v1.id and fetches[1].region_hash == v1.region_hash
+    # A version held meanwhile (a page that lost most of its words): seeing the current
+    # text again drops it, as the usual path does.
+    with db.sessions.begin() as s:
+        text = "A short page.\n"
+        held = add_or_touch_version(
+            s,
+            "fb",
+            text,
+            sha256(text.encode()).hexdigest(),
+            3,
+            T0 + DAY,
+            None,
+            "2",
+            None,
+            "held",
+            "test",
+        )
+        held_id = held.id
+    counts = db.derive(rotate(html), T0 + 2 * DAY)
+    assert counts["same"] == 1 and counts["changes"] == 0 and extracted == []
+    with db.sessions() as s:
+        assert s.get(Version, held_id).state == "dropped"  # type: ignore[union-attr]
+        assert s.get(Version, v1.id).last_seen == T0 + 2 * DAY  # type: ignore[union-attr]
+        assert s.scalar(select(func.count()).select_from(Change)) == 0
+
+
+def test_an_unchanged_refetch_after_the_document_moved_is_applied_with_its_text(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another run moves the document to a new version between this fetch's read and its
+    locked transaction: the fetch still shows the old text, a change back to it."""
+    html = load_html("facebook-privacy-policy")
+    db = Fetches(tmp_path, db_url)
+    assert db.derive(rotate(html), T0)["new"] == 1
+    assert db.derive(rotate(one_word_changed(html, ["#root"])), T0 + DAY)["new"] == 1
+    with db.sessions() as s:
+        doc = s.get(Document, "fb")
+        first, second = s.scalars(select(Version).order_by(Version.id)).all()
+        assert doc is not None and doc.current_version_id == second.id
+    # back to the first text: found by its fingerprint... after the second one is current
+    # again, as another run would have made it between this run's read and its lock.
+    with db.sessions.begin() as s:
+        s.get(Document, "fb").current_version_id = first.id  # type: ignore[union-attr]
+    real_commit = derive._commit
+
+    def moved_first(sessions: object, document_id: str, *args: object) -> object:
+        with db.sessions.begin() as s:
+            s.get(Document, document_id).current_version_id = second.id  # type: ignore[union-attr]
+        return real_commit(sessions, document_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(derive, "_commit", moved_first)
+    counts = db.derive(rotate(html), T0 + 2 * DAY)
+    assert counts["new"] == 1 and counts["changes"] == 1
+    with db.sessions() as s:
+        doc = s.get(Document, "fb")
+        assert doc is not None and doc.current_version_id == first.id
+        change = s.scalars(select(Change).order_by(Change.id.desc())).first()
+        assert change is not None
+        assert (change.from_version_id, change.to_version_id) == (second.id, first.id)
+        assert s.scalar(select(func.count()).select_from(Version)) == 2  # no duplicate
