@@ -15,6 +15,9 @@ link moved; when the text returns to one the document showed recently (a page fl
 A -> B -> A raises one alert, not three); and when the only change is a partial render
 vanishing or coming back (changes/partial.py), whose blocks are held, never reported as
 removed.
+Nor when the edit only changes page chrome, punctuation, numbering, the labels of link
+cards, note headings between titles and numbers, or the order of the same sentences, or
+only adds back lines a recent text had (docs/decisions/0013 §12).
 
 Summary keys follow feeds/summary.py: ``bases`` (``action``, ``basis``, ``purpose``),
 ``links`` (``added``, ``removed``, ``retargeted``), ``date`` (``from``, ``to``), ``ai`` (a
@@ -25,6 +28,7 @@ changed sentence about AI); and ``processing``, ``bases_stated``, ``deadlines``,
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,9 +37,9 @@ from typing import Any
 from changes.categories import Edit, Phrase, registered
 from changes.dates import iso_date, stated_date
 from changes.languages import language_name, text_language
-from changes.noise import DEFAULT_PROFILE, without_chrome
+from changes.noise import DEFAULT_PROFILE, is_chrome, without_chrome
 from changes.partial import Blocks, line_ops, restored, vanished
-from changes.plain import plain, words
+from changes.plain import MD_LINK, plain, words
 from changes.titles import TITLE_LIMIT, edit_phrase
 
 __all__ = ["CATEGORIES", "Classification", "Earlier", "classify", "same_words"]
@@ -157,9 +161,11 @@ def classify(
     title, alert = _headline(
         document, phrases, categories, held, back, (old_eff, new_eff, added, removed, lang)
     )
-    shape = _quiet_shape(old, new, old_eff, new_eff)
+    shape = _quiet_shape(old, new, old_eff, new_eff, profile)
     returned = next((r for r in recent if r.text == new), None)
-    if shape and alert and set(categories) <= {"text"} and not held and not back:
+    came_back = _lines_came_back(old_eff, new_eff, [r.text for r in recent])
+    plain_shape = shape in _PLAIN_SHAPES and set(categories) <= {"text"}
+    if shape and alert and plain_shape and not held and not back:
         alert = False
         summary["no_alert"] = shape
         title = f"{document}: {shape}"
@@ -167,6 +173,18 @@ def classify(
         alert = False
         summary["no_alert"] = f"the text returns to the one last seen {returned.seen}"
         title = f"{document}: back to the text last seen {returned.seen}"
+    elif shape and alert and _shape_silences(shape, categories):
+        alert = False
+        if held or back:  # what is left once the held or restored blocks are set aside
+            summary["no_alert"] = _quiet_reason(held, back)
+            title, _ = _headline(document, [], [], held, back, ("", "", [], [], lang))
+        else:
+            summary["no_alert"] = shape
+            title = f"{document}: {shape}"
+    elif came_back and alert and "opt-out" not in categories and not held:
+        alert = False
+        summary["no_alert"] = came_back
+        title = f"{document}: {came_back}"
     elif not alert:
         summary["no_alert"] = _quiet_reason(held, back)
     ordered = [c.name for c in registered() if c.name in categories]
@@ -195,17 +213,133 @@ def _ahead(summary: dict[str, Any], new: str, seen: str | None) -> dict[str, Any
     return None
 
 
-def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str) -> str | None:
+_CHROME_ONLY = "only page chrome changed (navigation, menus, banners)"
+_MARKUP_ONLY = "only punctuation, markup or link targets changed; the same words"
+_LAYOUT_ONLY = "only numbering or layout changed; the same words in the same order"
+_REORDERED = "the same sentences, reordered or repeated"
+_LOOSELY_SAME = "the same sentences once final stops, doubled lines and chrome are set aside"
+_NUMBERED = "only the headings of notes changed: numbered instead of titled, or back"
+_LABELS_ONLY = "only the labels of links to other pages changed; the same links, the same text"
+
+
+def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -> str | None:
     """Why an edit is not news, when its words are the same in another sense: only page
-    chrome differs, only numbering and layout, or the same sentences reordered/repeated."""
+    chrome differs, only punctuation or markup, only numbering and layout, the same set
+    of sentences reordered/repeated, or the same sentences as often once a line rendered
+    twice over, a final stop and chrome sentences ("Click here to learn more.") are set
+    aside."""
     if _words_of(old_eff) == _words_of(new_eff):
         if _words_of(old) != _words_of(new):
-            return "only page chrome changed (navigation, menus, banners)"
-        return None
+            return _CHROME_ONLY
+        return _MARKUP_ONLY
     if _letters(old_eff) == _letters(new_eff):
-        return "only numbering or layout changed; the same words in the same order"
+        return _LAYOUT_ONLY
     if set(_sentences(old_eff)) == set(_sentences(new_eff)):
-        return "the same sentences, reordered or repeated"
+        return _REORDERED
+    if _gist(old_eff, profile) == _gist(new_eff, profile):
+        return _LOOSELY_SAME
+    if _cards(old_eff) == _cards(new_eff):
+        return _LABELS_ONLY
+    if _titles_numbered(old_eff, new_eff):
+        return _NUMBERED
+    return None
+
+
+# Shapes that silence a plain text change before a text returning to a recent one is
+# named (the others are weighed after it).
+_PLAIN_SHAPES = (_CHROME_ONLY, _LAYOUT_ONLY, _REORDERED)
+
+
+def _shape_silences(shape: str, categories: Sequence[str]) -> bool:
+    """Does an edit of this shape stay quiet whatever the detectors found? The same words
+    in the same order mean nothing of substance moved (only an opt-out link's target
+    can); reordered sentences may move a purpose under another basis, so only a plain
+    text change is silenced then; numbering aside, the digits of a date are too."""
+    if shape in (_REORDERED, _LOOSELY_SAME, _LABELS_ONLY, _NUMBERED):
+        return set(categories) <= {"text"}
+    if shape == _LAYOUT_ONLY:  # digits aside: a date's day or year may be what moved
+        return not {"opt-out", "dates"} & set(categories)
+    return "opt-out" not in categories
+
+
+# A line rendered twice over, run together: "Date of Last Revision: July 5, 2023 Date of
+# Last Revision: July 5, 2023".
+_DOUBLED = re.compile(r"(.{8,}?)\s*\1")
+_TITLE_WORDS = 20  # a note's heading is short
+_MIN_NUMBERED = 3  # headings numbered at once: a render's choice, not one heading edited
+# "see our [Terms](...) ." rendered "see our Terms ." one day and "see our Terms." the next
+_SPACE_BEFORE_STOP = re.compile(r"\s+([.,;:!?])")
+# A line made only of links (a list marker allowed): a card pointing to another page.
+_LINKS_ONLY = re.compile(rf"\s*(?:[*+-]\s+)?(?:(?:{MD_LINK.pattern})\s*)+")
+
+
+def _gist(text: str, profile: str) -> Counter[str]:
+    """The sentences of a text, each with how often it occurs, compared loosely: final
+    punctuation set aside, a sentence doubled on its line counted once, chrome sentences
+    left out. Counted: a sentence listed twice and then once was removed from one list."""
+    out: Counter[str] = Counter()
+    for sentence in _sentences(text):
+        doubled = _DOUBLED.fullmatch(sentence)
+        gist = _SPACE_BEFORE_STOP.sub(r"\1", doubled.group(1) if doubled else sentence)
+        gist = gist.strip().rstrip(".!?:;")
+        if gist and not is_chrome(gist, profile):
+            out[gist] += 1
+    return out
+
+
+def _cards(text: str) -> list[str]:
+    """The lines of a text, each line made only of links as its link targets: a card's
+    label ("How to manage Facebook location settings Facebook Help Center") may change
+    while it leads to the same page."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if _LINKS_ONLY.fullmatch(line):
+            targets = (m.group("url") or m.group("auto") or "" for m in MD_LINK.finditer(line))
+            out.append(" ".join(targets))
+        else:
+            out.append(line)
+    return out
+
+
+def _titles_numbered(old: str, new: str) -> bool:
+    """Did short headings give way to bare numbers 1..N (or numbers to headings), and
+    nothing else change? Facebook's notes are headed "What Products does this policy
+    cover?" on some renders and "1", "2", ... on others."""
+    before, after = set(_sentences(old)), set(_sentences(new))
+    gone, came = before - after, after - before
+    titles_gone = {s for s in gone if not _numeral(s)}
+    titles_came = {s for s in came if not _numeral(s)}
+    if bool(titles_gone) == bool(titles_came):
+        return False
+    titles, numbers = (titles_gone, came) if titles_gone else (titles_came, gone)
+    if not numbers or not all(n.isdigit() for n in numbers):
+        return False
+    run = sorted(int(n) for n in numbers) == list(range(1, len(numbers) + 1))
+    short = all(len(words(t)) <= _TITLE_WORDS for t in titles)
+    many = len(numbers) >= _MIN_NUMBERED and len(numbers) * 2 >= len(titles)
+    return run and short and many
+
+
+def _numeral(sentence: str) -> bool:
+    return not any(c.isalpha() for c in sentence)
+
+
+def _lines_came_back(old: str, new: str, recent: Sequence[str]) -> str | None:
+    """Why a change is a page flipping back, when it only adds lines, each of which a
+    text the document showed recently had (a notice shown on some fetches and not on
+    others, once something else on the page moved), and removes none."""
+    old_lines = {line for line in old.splitlines() if line.strip()}
+    added = [line for line in new.splitlines() if line.strip() and line not in old_lines]
+    new_lines = set(new.splitlines())
+    if not added or any(line not in new_lines for line in old_lines):
+        return None
+    seen: set[str] = set()
+    for text in recent:
+        seen.update(text.splitlines())
+    if all(line in seen for line in added):
+        return "only lines the document showed recently came back"
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from changes.lexicon import fold, lang_of, patterns
+from changes.lexicon import LANGS, fold, lang_of, patterns
 from changes.plain import plain
 
 __all__ = [
@@ -35,7 +35,8 @@ _ANY_DATE = re.compile(rf"(?<!\w)(?:{_DATE_EN}|{_DATE_FR}|{_DATE_DE})(?!\w)", re
 
 _PATTERNS = (
     re.compile(
-        rf"\b(?:Effective(?: from| date)?|Last (?:revised|updated|modified)|Date of last revision)"
+        rf"(?<![^\W_])(?:Effective(?: from| date)?|Last (?:revised|updated|modified)"
+        rf"|Date of last revision|(?<![\w ])Revised(?=:))"
         rf"(?: on| as of)?[*_]*:?[*_]*\s+[*_]*({_DATE_EN})",
         re.I,
     ),
@@ -76,6 +77,8 @@ def stated_date(text: str) -> str | None:
     'June 26, 2024'
     >>> stated_date("Last updated: _30 November 2025_")
     '30 November 2025'
+    >>> stated_date("_Last updated: October 1, 2024_")
+    'October 1, 2024'
     >>> stated_date("Date de la dernière mise à jour\\u00a0: 4\\u00a0janvier\\u00a02022")
     '4 janvier 2022'
     """
@@ -85,6 +88,20 @@ def stated_date(text: str) -> str | None:
             if match:
                 return " ".join(match.group(1).split())
     return None
+
+
+def stated_dates(text: str) -> list[str]:
+    """Every date ``text`` states as an effective or last-revised date, as written, in
+    order (a page may carry more than one policy: TikTok's EEA policy and, below it, a
+    children's policy "Last updated: January 1, 2024").
+
+    >>> stated_dates("Effective May 1, 2025\\n\\nKids\\n\\nLast updated: January 1, 2024")
+    ['May 1, 2025', 'January 1, 2024']
+    """
+    found = [
+        (m.start(), " ".join(m.group(1).split())) for p in _PATTERNS for m in p.finditer(text)
+    ]
+    return [written for _, written in sorted(found)]
 
 
 def iso_date(written: str | None) -> str | None:
@@ -131,6 +148,11 @@ def deadlines(text: str, lang: str = "en") -> list[Deadline]:
     return out
 
 
+def _every_language(lang: str) -> tuple[str, ...]:
+    first = lang_of(lang)
+    return first + tuple(code for code in LANGS if code not in first)
+
+
 @dataclass(frozen=True)
 class Announcement:
     """An update notice with the date it names ("The updates go into effect on ...")."""
@@ -147,7 +169,9 @@ def announcements(text: str, lang: str = "en") -> list[Announcement]:
     >>> [(a.iso, a.sentence) for a in announcements(text)]
     [('2025-04-07', 'The updates go into effect on April 7, 2025.')]
     """
-    notice = patterns("dates", "notice", None, lang_of(lang))
+    # every language's notices: a page is sometimes shown in another language than its
+    # locale's (TikTok's EEA policy in German, 2022)
+    notice = patterns("dates", "notice", None, _every_language(lang))
     if notice is None:
         return []
     out: list[Announcement] = []
@@ -167,9 +191,23 @@ def announcements(text: str, lang: str = "en") -> list[Announcement]:
     return out
 
 
+def _other_date_moved(old: str, new: str) -> dict[str, str] | None:
+    """Another stated date replaced by a new one (the first stated date unchanged): a
+    second policy on the page revised ("Last updated: January 1, 2023" -> "January 1,
+    2024"). A date only added or only removed is not a move."""
+    before = {iso_date(d): d for d in stated_dates(old)}
+    after = {iso_date(d): d for d in stated_dates(new)}
+    gone = [d for iso, d in before.items() if iso not in after]
+    came = [d for iso, d in after.items() if iso not in before]
+    if gone and came:
+        return {"from": gone[0], "to": came[0]}
+    return None
+
+
 def date_changes(old: str, new: str, lang: str = "en") -> dict[str, object]:
-    """The stated date moved (``date``), deadlines added or removed (``deadlines``) and
-    update notices with a date added or removed (``announced``)."""
+    """The stated date moved (``date``), another stated date moved (``other_date``),
+    deadlines added or removed (``deadlines``) and update notices with a date added or
+    removed (``announced``)."""
     out: dict[str, object] = {}
     before_notes = {a.sentence: a for a in announcements(old, lang)}
     after_notes = {a.sentence: a for a in announcements(new, lang)}
@@ -184,6 +222,10 @@ def date_changes(old: str, new: str, lang: str = "en") -> dict[str, object]:
     same_day = before and after and iso_date(before) == iso_date(after) is not None
     if before != after and after and not same_day:
         out["date"] = {"from": before, "to": after}
+    else:
+        moved = _other_date_moved(old, new)
+        if moved:
+            out["other_date"] = moved
     old_deadlines = {d.date: d for d in deadlines(old, lang)}
     new_deadlines = {d.date: d for d in deadlines(new, lang)}
     added = [{"date": d, "context": new_deadlines[d].context} for d in new_deadlines]

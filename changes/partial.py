@@ -13,7 +13,8 @@ deleted whole (at most a tenth of their words replaced) and together hold at lea
 ``MIN_SHARE`` of the old text's words. Those blocks are *held*: not reported as removed.
 Everything else in the change is classified as usual, so a new policy that arrives
 partially rendered still raises its alert. Blocks that come back and were in a recent
-version are *restored*, not news.
+version are *restored*, not news; when at least ``MIN_BLOCKS`` come back, so are the small
+insertions between them (note headings), if most of their lines were in a recent version.
 """
 
 from __future__ import annotations
@@ -110,4 +111,26 @@ def restored(
             back.update(range(j1, j2))
             count += 1
             words_back += size
+    if count >= MIN_BLOCKS:  # a partial render ending: the small pieces between come back too
+        extra, extra_words = _pieces_back(new, ops, known, back)
+        back |= extra
+        words_back += extra_words
     return Blocks(frozenset(back), words_back, count) if count else None
+
+
+def _pieces_back(
+    new: Sequence[str], ops: Sequence[Opcode], known: set[str], back: set[int]
+) -> tuple[set[int], int]:
+    """The lines of the small insertions (under ``MIN_BLOCK_WORDS`` words: the note
+    headings between a partial render's blocks) that came back with the blocks: each
+    one at least half made of lines a recent version had. A new sentence is not."""
+    out: set[int] = set()
+    for tag, _, _, j1, j2 in ops:
+        if tag != "insert":
+            continue
+        lines = [j for j in range(j1, j2) if j not in back and new[j].strip()]
+        if not lines or _words(new[j] for j in lines) >= MIN_BLOCK_WORDS:
+            continue
+        if sum(1 for j in lines if new[j] in known) * 2 >= len(lines):
+            out.update(lines)
+    return out, _words(new[j] for j in out)

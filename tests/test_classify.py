@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 from changes.classify import Earlier, classify
-from changes.dates import date_changes, deadlines, iso_date
+from changes.dates import date_changes, deadlines, iso_date, stated_date
 from changes.legalbasis import basis_changes, legal_bases, short_label
 from changes.partial import line_ops, vanished
 
@@ -85,6 +85,73 @@ def test_a_page_flipping_back_raises_one_alert() -> None:
     assert back.summary["no_alert"] == "the text returns to the one last seen 2024-05-21"
 
 
+def test_a_notice_coming_back_after_another_edit_is_a_flip() -> None:
+    # TikTok 2026-07: a UK notice shown on some fetches and not others; once the table of
+    # contents dropped out, the text with the notice was new, its only line was not
+    notice = (
+        "_We are changing how we show ads to UK users. Our new Privacy Policy for UK users "
+        "comes into effect on 11 November 2026._"
+    )
+    with_notice = policy(*BASE_ROWS, extra=notice)
+    c = classify(
+        policy(*BASE_ROWS, extra="Moved."),
+        policy(*BASE_ROWS, extra=f"Moved.\n\n{notice}"),
+        document="P",
+        recent=[Earlier(with_notice, "2026-07-15")],
+    )
+    assert (
+        not c.alert and c.summary["no_alert"] == "only lines the document showed recently came back"
+    )
+    first = classify(policy(*BASE_ROWS), with_notice, document="P")
+    assert first.alert and "dates" in first.categories  # the first time it is news
+    removed = classify(
+        with_notice,
+        policy(*BASE_ROWS),
+        document="P",
+        recent=[Earlier(policy(*BASE_ROWS), "2026-07-15")],
+    )
+    assert removed.alert or removed.summary["no_alert"].startswith("the text returns")
+
+
+def test_punctuation_only_edits_stay_quiet_whatever_the_detectors_say() -> None:
+    # TikTok 2023-10: "comes into effect on \\[19 November 2023\\]" lost its brackets
+    old = policy(
+        *BASE_ROWS, extra="Our new Privacy Policy comes into effect on \\[19 November 2023\\]."
+    )
+    new = policy(*BASE_ROWS, extra="Our new Privacy Policy comes into effect on 19 November 2023.")
+    c = classify(old, new, document="P")
+    assert not c.alert, c.title
+    # the same letters with another date's digits are news
+    moved = classify(policy(*BASE_ROWS), policy(*BASE_ROWS, effective="May 28, 2025"), document="P")
+    assert moved.alert and "dates" in moved.categories
+
+
+def test_a_line_rendered_twice_and_a_chrome_sentence_are_no_news() -> None:
+    # Facebook's terms 2023-09 (a line doubled) and TikTok 2023-08 (a final stop dropped,
+    # "Click here to learn more." appended to a sentence)
+    once = policy(
+        *BASE_ROWS,
+        extra="Date of Last Revision: July 5, 2023\n\nWe share it with researchers.\n\n"
+        "As described in [Legal Bases](#legal-base).",
+    )
+    twice = policy(
+        *BASE_ROWS,
+        extra="Date of Last Revision: July 5, 2023 Date of Last Revision: July 5, 2023\n\n"
+        "We share it with researchers. Click [here](https://example.com/r) to learn more.\n\n"
+        "As described in [Legal Bases](#legal-base)",
+    )
+    c = classify(once, twice, document="P")
+    assert not c.alert and c.summary["no_alert"].startswith("the same sentences once final stops")
+
+
+def test_a_sentence_removed_from_one_of_two_lists_alerts() -> None:
+    # Facebook 2026-02: an information category listed under two purposes left one of them
+    item = "* Public content you or others create or share, like posts or comments"
+    old = policy(*BASE_ROWS, extra=f"Consent:\n\n{item}\n\nLegitimate interests:\n\n{item}.")
+    new = policy(*BASE_ROWS, extra=f"Consent:\n\n{item}\n\nLegitimate interests:\n\n* Nothing else")
+    assert classify(old, new, document="P").alert
+
+
 def _blocks(n: int) -> list[str]:
     return [f"Glossary {i}\n" + " ".join(f"definition{i}w{j}" for j in range(60)) for i in range(n)]
 
@@ -113,6 +180,56 @@ def test_a_partial_render_is_held_and_only_the_rest_alerts() -> None:
     )
     assert not back.alert and back.summary["restored"]["blocks"] == 5
     assert back.summary["no_alert"].startswith("only blocks seen recently came back")
+
+
+def test_small_pieces_come_back_with_a_partial_render_but_not_new_sentences() -> None:
+    # Facebook 2026-01: ten glossary blocks came back with the note headings between them
+    def page(blocks: list[str], headings: bool, extra: str = "") -> str:
+        parts = []
+        for i, block in enumerate(blocks):
+            parts.append(f"Section {i}: we keep records of item {i}.")
+            if headings:
+                parts.append(f"Note {i}\n-------")
+            parts.append(block)
+        return extra + "\n\n".join(parts) + "\n"
+
+    full, bare = page(_blocks(5), True), page([""] * 5, False)
+    back = classify(bare, full, document="P", recent=[Earlier(full, "2025-12-16")])
+    assert not back.alert and back.summary["restored"]["blocks"] == 5
+    new_line = "We now sell your data to brokers.\n\n"
+    news = classify(
+        bare, page(_blocks(5), True, new_line), document="P", recent=[Earlier(full, "x")]
+    )
+    assert news.alert and "sell your data" in news.title
+
+
+def test_headings_numbered_instead_of_titled_are_no_news() -> None:
+    # Facebook 2023-07 and 2024-05: the notes' headings are "1", "2", ... on some renders
+    body = "\n\n".join(f"Body of note {i}: we explain item {i} here." for i in range(4))
+    titles = ["What Products does this policy cover?", "Partner", "Device", "Take control"]
+    titled = "\n\n".join(f"{t}\n\n{b}" for t, b in zip(titles, body.split("\n\n"), strict=True))
+    numbered = "\n\n".join(f"{i + 1}\n\n{b}" for i, b in enumerate(body.split("\n\n")))
+    for old, new in ((titled, numbered), (numbered, titled)):
+        c = classify(policy(*BASE_ROWS, extra=old), policy(*BASE_ROWS, extra=new), document="P")
+        assert not c.alert and c.summary["no_alert"].startswith("only the headings of notes")
+    renamed = numbered.replace("1\n\n", "Our new promise: we never sell data\n\n")
+    assert classify(
+        policy(*BASE_ROWS, extra=numbered), policy(*BASE_ROWS, extra=renamed), document="P"
+    ).alert
+
+
+def test_link_cards_relabelled_are_no_news() -> None:
+    # Facebook 2025-02: "[How to ... Facebook Help Center](...)" lost its source label
+    old = policy(
+        *BASE_ROWS,
+        extra="[How to manage location settings Facebook Help Center](https://example.com/h/1)\n\n"
+        "[Learn more about ads Privacy Center](https://example.com/guide/ads)",
+    )
+    new = old.replace(" Facebook Help Center]", "]").replace(" Privacy Center]", "]")
+    c = classify(old, new, document="P")
+    assert not c.alert and c.summary["no_alert"].startswith("only the labels of links")
+    moved = new.replace("https://example.com/guide/ads", "https://example.com/guide/other")
+    assert classify(old, moved, document="P").alert  # a card leading elsewhere is news
 
 
 def test_vanished_needs_several_whole_blocks() -> None:
@@ -199,6 +316,23 @@ def test_dates_and_deadlines() -> None:
     assert fr.date == "26 juin 2024"
     (de,) = deadlines("Du kannst bis zum 26. Juni 2024 widersprechen.", "de")
     assert de.date == "26. Juni 2024"
+
+
+def test_a_second_stated_date_moving_is_a_date_change() -> None:
+    # TikTok 2024-10: the US children's policy below the EEA policy, "_Last updated: ..._"
+    old = (
+        "_Effective Date: 19 November 2023_\n\nEEA policy.\n\nKids\n\nLast updated: January 1, 2023"
+    )
+    new = old.replace("Last updated: January 1, 2023", "_Last updated: October 1, 2024_")
+    found = date_changes(old, new)
+    assert "date" not in found
+    assert found["other_date"] == {"from": "January 1, 2023", "to": "October 1, 2024"}
+    c = classify(old, new, document="P")
+    assert c.alert and "dates" in c.categories
+    assert c.title == "P: a date stated further down moved from January 1, 2023 to October 1, 2024"
+    # a second policy appearing with its date is not a move (TikTok 2024-04)
+    assert date_changes(old.rsplit("\n\nKids", 1)[0], old) == {}
+    assert stated_date("Revised: 26 July 2022") == "26 July 2022"  # Instagram's terms
 
 
 def test_short_labels() -> None:

@@ -58,6 +58,24 @@ def test_optout_as_measured(scores: list[DocumentScore]) -> None:
     assert counts.recall is not None and counts.recall >= 0.77, counts.misses
 
 
+# What the rules reach on the corpus (docs/decisions/0013, "Measured"): raise these as
+# they improve, never lower them.
+RECALL_FLOORS = {"legal-basis": 0.88, "opt-out": 0.77, "dates": 0.97, "ai": 0.88}
+NOISE_CEILING = 0.08
+
+
+def test_recall_as_measured(scores: list[DocumentScore]) -> None:
+    t = total(scores)
+    for name, floor in RECALL_FLOORS.items():
+        recall = t.categories[name].recall
+        assert recall is not None and recall >= floor, (name, recall, t.categories[name].misses)
+
+
+def test_noise_as_measured(scores: list[DocumentScore]) -> None:
+    t = total(scores)
+    assert t.noise_share <= NOISE_CEILING, t.noise_alerts
+
+
 @NOT_MET
 def test_noise_stays_quiet(scores: list[DocumentScore]) -> None:
     t = total(scores)

@@ -1,5 +1,6 @@
-"""``dates``: the stated effective date moved, an update notice with a date came or went, or
-a deadline next to objection text changed (changes/dates.py, lexicon
+"""``dates``: the stated effective date moved (or another date the page states as one, such
+as a second policy's "Last updated"), an update notice with a date came or went, or a
+deadline next to objection text changed (changes/dates.py, lexicon
 changes/lexicons/dates.toml)."""
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def date_phrase(found: dict[str, Any], said: Sequence[str]) -> str | None:
         action = "added" if announced["added"] else "removed"
         note = announced[action][0]
         return f"update notice \u2018{shorten(note['sentence'], 90)}\u2019 {action}"
+    other = found.get("other_date")
+    if other and not said and not announced:
+        return f"a date stated further down moved from {other['from']} to {other['to']}"
     if found.get("deadlines") and not said:
         return "a deadline next to the objection text changed"
     return None
