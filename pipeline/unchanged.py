@@ -22,8 +22,8 @@ from changes.extract import prepare
 from changes.quality import page_failure
 from changes.region import fingerprint
 from config.sources import Sources
-from storage.history import record_unchanged, unchanged_state
-from storage.models import Document, Fetch, Version
+from storage.history import current_region, record_unchanged, unchanged_state
+from storage.models import Document, Fetch
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,14 @@ def check_region(
         region = Region(fingerprint(page, doc.select, doc.remove), page.selector_matched)
     except Exception:  # whatever a hostile page does, the usual path reports it
         return None
-    current = session.get(Version, doc.current_version_id) if doc.current_version_id else None
-    if current is None or current.region_hash != region.hash:
+    version_id = doc.current_version_id
+    current = current_region(session, version_id) if version_id is not None else None
+    if current is None or current[0] != region.hash:
         return region
     # The text is the version's; the checks of a page that are not about the text still run.
-    if page_failure(fetch.final_url, decoded.text, current.words, sources.crawl.min_words):
+    if page_failure(fetch.final_url, decoded.text, current[1], sources.crawl.min_words):
         return region
-    return Region(region.hash, region.selector_matched, current.id)
+    return Region(region.hash, region.selector_matched, version_id)
 
 
 def commit_unchanged(

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.blobs import put_text
@@ -194,28 +194,55 @@ class UnchangedState:
     any_held: bool
 
 
+# The fast path's statements are built once (bound parameters): building and keying a
+# statement costs more than running it on an unchanged page (docs/decisions/0017).
+_HELD_COUNT = (
+    select(func.count())
+    .where(Version.document_id == bindparam("p_document"), Version.state == "held")
+    .scalar_subquery()
+)
+_UNCHANGED_STATE = (
+    select(
+        Fetch.processed,
+        Fetch.finished_at,
+        Fetch.started_at,
+        Document.current_version_id,
+        Version.last_seen,
+        _HELD_COUNT,
+    )
+    .join(Document, Document.id == Fetch.document_id)
+    .outerjoin(Version, Version.id == Document.current_version_id)
+    .where(Fetch.id == bindparam("p_fetch"), Document.id == bindparam("p_document"))
+)
+_SEEN_AGAIN = (
+    update(Version.__table__)
+    .where(Version.__table__.c.id == bindparam("p_version"))
+    .values(last_seen=bindparam("p_seen"), state="accepted", region_hash=bindparam("p_region"))
+)
+_FETCH_SHOWED = (
+    update(Fetch.__table__)
+    .where(Fetch.__table__.c.id == bindparam("p_fetch"))
+    .values(version_id=bindparam("p_version"), region_hash=bindparam("p_region"), processed=True)
+)
+
+
+_CURRENT_REGION = select(Version.region_hash, Version.words).where(
+    Version.id == bindparam("p_version")
+)
+
+
+def current_region(session: Session, version_id: int) -> tuple[str | None, int] | None:
+    """The region fingerprint and word count of version ``version_id`` (None if it is gone),
+    read without loading the version."""
+    row = session.execute(_CURRENT_REGION, {"p_version": version_id}).first()
+    return None if row is None else (row[0], row[1])
+
+
 def unchanged_state(session: Session, document_id: str, fetch_id: int) -> UnchangedState:
     """One read (Core, no objects loaded): the fetch, the document's current version and
     whether the document holds a version. The fetch must exist."""
-    held = (
-        select(func.count())
-        .where(Version.document_id == document_id, Version.state == "held")
-        .scalar_subquery()
-    )
-    stmt = (
-        select(
-            Fetch.processed,
-            Fetch.finished_at,
-            Fetch.started_at,
-            Document.current_version_id,
-            Version.last_seen,
-            held,
-        )
-        .join(Document, Document.id == Fetch.document_id)
-        .outerjoin(Version, Version.id == Document.current_version_id)
-        .where(Fetch.id == fetch_id, Document.id == document_id)
-    )
-    row = session.connection().execute(stmt).one()
+    params = {"p_fetch": fetch_id, "p_document": document_id}
+    row = session.connection().execute(_UNCHANGED_STATE, params).one()
     return UnchangedState(
         bool(row[0]), row[1] or row[2], row[3], row[4] if row[3] is not None else None, row[5] > 0
     )
@@ -227,13 +254,11 @@ def record_unchanged(
     """The fetch showed the (accepted) version ``version_id`` again: the version's sighting
     and region fingerprint, and the fetch processed and pointing at it."""
     connection = session.connection()  # Core statements: no such object is loaded here
+    # Parameters are named apart from every column: an UPDATE given a parameter named
+    # like a column of its table sets that column too.
     connection.execute(
-        update(Version.__table__)
-        .where(Version.__table__.c.id == version_id)
-        .values(last_seen=last_seen, state="accepted", region_hash=region_hash)
+        _SEEN_AGAIN, {"p_version": version_id, "p_seen": last_seen, "p_region": region_hash}
     )
     connection.execute(
-        update(Fetch.__table__)
-        .where(Fetch.__table__.c.id == fetch_id)
-        .values(version_id=version_id, region_hash=region_hash, processed=True)
+        _FETCH_SHOWED, {"p_fetch": fetch_id, "p_version": version_id, "p_region": region_hash}
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
 
@@ -179,15 +179,17 @@ def pending_documents(session: Session, documents: Iterable[str] | None = None) 
     return list(order)
 
 
+_NEXT_UNPROCESSED = (  # built once: run for every fetch of every crawl
+    select(Fetch)
+    .where(Fetch.document_id == bindparam("p_document"), Fetch.processed.is_(False))
+    .order_by(Fetch.id)
+    .limit(1)
+)
+
+
 def next_unprocessed_fetch(session: Session, document_id: str) -> Fetch | None:
     """The document's oldest unprocessed fetch."""
-    stmt = (
-        select(Fetch)
-        .where(Fetch.document_id == document_id, Fetch.processed.is_(False))
-        .order_by(Fetch.id)
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
+    return session.scalars(_NEXT_UNPROCESSED, {"p_document": document_id}).first()
 
 
 def unprocessed_fetches(session: Session, run_id: int | None = None) -> Sequence[Fetch]:
