@@ -181,7 +181,9 @@ def classify(
         else:
             summary["no_alert"] = shape
             title = f"{document}: {shape}"
-    elif came_back and alert and "opt-out" not in categories and not held:
+    # Lines coming back are a flip only when nothing of substance returns with them: a
+    # legal basis, an objection link or an AI statement restored is news again.
+    elif came_back and alert and set(categories) <= {"text", "dates"} and not held:
         alert = False
         summary["no_alert"] = came_back
         title = f"{document}: {came_back}"

@@ -113,6 +113,19 @@ def test_a_notice_coming_back_after_another_edit_is_a_flip() -> None:
     assert removed.alert or removed.summary["no_alert"].startswith("the text returns")
 
 
+def test_a_legal_basis_coming_back_after_another_edit_is_news_again() -> None:
+    # The lines came back within the flapping window, as a notice's do, but they restore
+    # a purpose's basis: a feed that said "no longer relies" must say it again.
+    with_ai = policy(*BASE_ROWS, AI_ROW)
+    c = classify(
+        policy(*BASE_ROWS, extra="Moved."),
+        policy(*BASE_ROWS, AI_ROW, extra="Moved."),
+        document="P",
+        recent=[Earlier(with_ai, "2026-07-15")],
+    )
+    assert c.alert and "legal-basis" in c.categories, c.summary.get("no_alert")
+
+
 def test_punctuation_only_edits_stay_quiet_whatever_the_detectors_say() -> None:
     # TikTok 2023-10: "comes into effect on \\[19 November 2023\\]" lost its brackets
     old = policy(
