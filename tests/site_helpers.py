@@ -47,6 +47,16 @@ def changes(session: Session) -> tuple[Change, Change]:
     return first, second
 
 
+def add_third_change(session: Session, second: Change) -> Change:
+    """News after the ``changes`` fixture's two: a third version and a ``dates`` change."""
+    v3 = second.to_version
+    newest = NEWER + "\n\nWe now also rely on consent."
+    v4 = add_version(session, "fb-privacy", newest, T3.replace(day=9))
+    third = add_change(session, v3, v4, NEWER, newest, T3.replace(day=9), "FB again", ["dates"])
+    session.commit()
+    return third
+
+
 class Links(HTMLParser):
     """Collects tags and the URLs of href/src attributes."""
 

@@ -22,8 +22,7 @@ from feeds.publish import publish
 from storage.db import open_db
 from storage.models import Change
 from tests import factories, site_helpers
-from tests.factories import T3, add_change, add_version
-from tests.site_helpers import BASE, NEWER
+from tests.site_helpers import BASE, add_third_change
 
 session = factories.session  # a real database (the db_url fixture) with two changes
 changes = site_helpers.changes
@@ -63,15 +62,6 @@ def _gated_publish(db_url: str, out: str, have_read: Any, go: Any, outcome: Any)
         outcome.put(pub.publish(s, Path(out), BASE).outcome)
 
 
-def _add_third_change(session: Session, second: Change) -> Change:
-    v3 = second.to_version
-    newest = NEWER + "\n\nWe now also rely on consent."
-    v4 = add_version(session, "fb-privacy", newest, T3.replace(day=9))
-    third = add_change(session, v3, v4, NEWER, newest, T3.replace(day=9), "FB again", ["dates"])
-    session.commit()
-    return third
-
-
 def test_an_older_publish_finishing_last_does_not_replace_a_newer_site(
     changes: tuple[Change, Change], session: Session, tmp_path: Path, db_url: str
 ) -> None:
@@ -83,7 +73,7 @@ def test_an_older_publish_finishing_last_does_not_replace_a_newer_site(
     slow.start()
     try:
         assert have_read.wait(120), "the slow publish never read the database"
-        third = _add_third_change(session, changes[1])  # news after the slow one read
+        third = add_third_change(session, changes[1])  # news after the slow one read
         assert publish(session, out, BASE).outcome == "published"
         newer = atomic.live(out)
         assert (out / "changes" / f"{third.id}.html").is_file()
@@ -108,7 +98,7 @@ def test_a_newer_publish_finishing_last_replaces_the_site(
     assert not old.older_than(atomic.Stamp("other db", (9, 9, 9, 9), 2))
     assert not old.older_than(None)
     publish(session, out, BASE)
-    third = _add_third_change(session, changes[1])
+    third = add_third_change(session, changes[1])
     assert publish(session, out, BASE).outcome == "published"
     assert (out / "changes" / f"{third.id}.html").is_file()
 

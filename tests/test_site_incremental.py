@@ -13,7 +13,7 @@ from feeds.publish import publish
 from storage.models import Change
 from tests import factories, site_helpers
 from tests.factories import T1, T2, T3, add_change, add_document, add_version
-from tests.site_helpers import BASE, NEWER
+from tests.site_helpers import BASE, NEWER, add_third_change
 
 session = factories.session  # the same fixtures: a real SQLite file, two changes
 changes = site_helpers.changes
@@ -145,7 +145,7 @@ def test_incremental_and_full_builds_of_the_same_data_are_identical(
     publish(session, stepwise, BASE)
     before = inodes(stepwise)
 
-    third = _add_third_change(session, second)  # a new change, its version, a new category
+    third = add_third_change(session, second)  # a new change, its version, a new category
     second.title = "Facebook Privacy Policy: a date stated"  # an edited row (first shows it)
     second.to_version.last_seen = T3.replace(day=20)  # a version seen again
     factories.add_check(session, link, T3.replace(day=2), "gone", "404")  # Instagram shows it
@@ -176,7 +176,7 @@ def test_files_rendered_again_never_write_through_a_link_into_the_previous_site(
     publish(session, out, BASE)
     previous = Path(os.path.realpath(out))
     before = tree(previous)
-    _add_third_change(session, changes[1])
+    add_third_change(session, changes[1])
     result = publish(session, out, BASE)
     assert result.outcome == "published" and result.written > 0
     assert Path(os.path.realpath(out)) != previous
@@ -184,12 +184,3 @@ def test_files_rendered_again_never_write_through_a_link_into_the_previous_site(
     assert tree(out)["index.html"] != before["index.html"]
     leftovers = [p.name for p in Path(os.path.realpath(out)).rglob("*.tmp")]
     assert leftovers == []
-
-
-def _add_third_change(session: Session, second: Change) -> Change:
-    v3 = second.to_version
-    newest = NEWER + "\n\nWe now also rely on consent."
-    v4 = add_version(session, "fb-privacy", newest, T3.replace(day=9))
-    third = add_change(session, v3, v4, NEWER, newest, T3.replace(day=9), "FB again", ["dates"])
-    session.commit()
-    return third
