@@ -301,3 +301,18 @@ def test_a_page_shown_in_another_language_is_not_compared() -> None:
     c = classify(german, english, document="Policy")
     assert not c.alert and c.categories == ["text"] and "bases" not in c.summary
     assert c.title == "Policy: now shown in English instead of German"
+
+
+def test_a_choice_over_ads_is_an_opt_out_link_and_an_unlinked_one_is_quiet() -> None:
+    before = "Privacy Policy\n\nWe show ads.\n\nYou can control what information we use to show "
+    old = before + "you ads by visiting your ad settings.\n"
+    new = before + "you ads in [My Ad Center](https://myadcenter.google.com/).\n"
+    c = classify(old, new, document="Policy")
+    (link,) = c.summary["links"]["added"]
+    assert link["kind"] == "choice" and "opt-out" in c.categories
+    assert "new choice link \u2018My Ad Center\u2019" in c.title
+    # a render dropping the link target while the sentence stays says nothing new
+    unlinked = before + "you ads in My Ad Center.\n"
+    c = classify(new, unlinked, document="Policy")
+    assert c.summary["links"]["removed"][0]["kind"] == "choice"
+    assert "opt-out" not in c.categories
