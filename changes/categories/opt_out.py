@@ -28,7 +28,7 @@ ALERTING_LINKS = frozenset({"objection", "opt-out", "consent", "choice", "form"}
 
 def changed_links(edit: Edit) -> Finding | None:
     """The opt-out, consent and settings links added, removed or retargeted; the category
-    only when one of them is an objection, opt-out, consent link or a form. A link the
+    only when one of them is an objection, opt-out, consent or choice link or a form. A link the
     document showed recently is back, not new (a partial render ending). Also the changed
     sentences that say how to object, opt out or withdraw consent, link or not (summary
     ``opt_out_text``): they too make the change ``opt-out``; the title quotes one when no
@@ -107,8 +107,9 @@ def link_phrase(links: dict[str, list[dict[str, Any]]]) -> str:
 OPT_OUT = register(
     Category(
         "opt-out",
-        "An objection, opt-out or consent link was added, removed or pointed elsewhere: the "
-        "place where a person says no.",
+        "An objection, opt-out, consent or choice link was added, removed or pointed "
+        "elsewhere, or a sentence saying how to object, opt out or choose how information is "
+        "used: the place where a person says no.",
         order=20,
         detect=changed_links,
     )
