@@ -54,6 +54,7 @@ def new_ai_sentences(
     ['We will not train AI models on your posts.']
     """
     langs = lang_of(lang)
+    notice = patterns("ai", "notice", None, langs)
     out: list[str] = []
     for these, others, other_text in ((added, removed, old), (removed, added, new)):
         theirs: set[tuple[str, ...]] | None = None
@@ -61,15 +62,39 @@ def new_ai_sentences(
         for sentence in ai_sentences(these, lang, limit=len(these)):
             if len(out) >= limit:
                 return out
+            if these is removed and notice is not None and notice.search(fold(sentence)):
+                continue  # an update notice taken down: what it announced stays
             if theirs is None:
                 theirs = {_gist(o, langs) for o in others}
-            if _gist(sentence, langs) in theirs:
+            if _gist(sentence, langs) in theirs or _repointed(sentence, others, langs):
                 continue
             said = said if said is not None else _joined(plain(other_text))
-            if _joined(sentence) in said:
+            # moved: its words about AI, in order, are in the other text (a heading glued
+            # to it by the render, "Use and develop ...: We use ...", may be gone)
+            pieces = [p for p in _CLAUSES.split(sentence) if about_ai(p, lang)] or [sentence]
+            if all(_joined(p) in said for p in pieces):
                 continue
             out.append(sentence)
     return out
+
+
+_CLAUSES = re.compile(r"[:;]\s")
+_POINTER_SAME = 0.8  # share of the smaller pointer's words that makes two pointers one
+
+
+def _repointed(sentence: str, others: Sequence[str], langs: tuple[str, ...]) -> bool:
+    """Is ``sentence`` a pointer to another page ("Learn more about ...", ai.toml
+    ``[pointer]``) reworded from a pointer among ``others``?"""
+    pointer = patterns("ai", "pointer", None, langs)
+    if pointer is None or not pointer.search(fold(plain(sentence))):
+        return False
+    mine = set(_gist(sentence, langs))
+    for other in others:
+        if pointer.search(fold(plain(other))):
+            theirs = set(_gist(other, langs))
+            if len(mine & theirs) >= _POINTER_SAME * min(len(mine), len(theirs)):
+                return True
+    return False
 
 
 def _joined(text: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from changes import categories
+from changes.ai import new_ai_sentences
 from changes.categories import Category, Edit, Finding, when_nothing_said
 from changes.classify import classify
 from cli.app import app
@@ -118,3 +119,19 @@ def test_a_notify_target_may_filter_on_any_registered_category(
     (line,) = [line for line in bad.output.splitlines() if line.strip()]
     assert "notify 'desk': field 'categories': unknown kids; known: text, legal-basis" in line
     assert "children" in line
+
+
+def test_an_ai_sentence_moved_reworded_or_announced_before_is_no_ai_change() -> None:
+    ai = "We use and develop advanced technologies such as artificial intelligence."
+    glued = "Use and develop advanced technologies: We use and develop advanced technologies - "
+    glued += "such as artificial intelligence."
+    assert new_ai_sentences([ai], [glued], glued, ai) == []  # moved, its heading dropped
+    notice = "We've added information about how you can message with Meta AI."
+    assert new_ai_sentences([], [notice], notice, "") == []  # the notice taken down
+    assert new_ai_sentences([notice], [], "", notice) == [notice]  # put up: news
+    before = "Learn more about how we protect you through face analysis."
+    after = "Learn more about face analysis and how we use it to protect you."
+    assert new_ai_sentences([after], [before], before, after) == []
+    fr = "Nous n'utiliserons pas vos publications pour entraîner nos modèles d'IA."
+    was = "Nous utiliserons vos publications pour entraîner nos modèles d'IA."
+    assert new_ai_sentences([fr], [was], was, fr, "fr") == [fr]  # a negation is news

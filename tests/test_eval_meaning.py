@@ -60,8 +60,8 @@ def test_optout_as_measured(scores: list[DocumentScore]) -> None:
 
 # What the rules reach on the corpus (docs/decisions/0013, "Measured"): raise these as
 # they improve, never lower them.
-RECALL_FLOORS = {"legal-basis": 1.0, "opt-out": 1.0, "dates": 0.97, "ai": 0.88}
-PRECISION_FLOORS = {"legal-basis": 0.84, "opt-out": 0.96, "dates": 1.0, "ai": 0.80}
+RECALL_FLOORS = {"legal-basis": 1.0, "opt-out": 1.0, "dates": 0.97, "ai": 0.92}
+PRECISION_FLOORS = {"legal-basis": 0.84, "opt-out": 0.96, "dates": 1.0, "ai": 0.86}
 NOISE_CEILING = 0.08
 
 
