@@ -149,7 +149,7 @@ def publish(
         return entries[change.id]
 
     final = Path(out_dir)
-    with generation(final, stamp) as build, Output(build.path, build.previous) as out:
+    with generation(final, stamp) as build, Output(build.path, build.previous, build.token) as out:
         pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
         specs = feed.feed_specs(
             site_title, data.documents, data.categories, tag_base, rights=attribution
