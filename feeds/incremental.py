@@ -114,6 +114,7 @@ class Output:
         self._old = self._read_manifest(previous)
         self._dirs: set[str] = set()
         self._fresh: set[str] = set()  # buckets this build has its own folder for
+        self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
         self._written: set[str] = set()
 
     def __enter__(self) -> Output:
@@ -157,6 +158,20 @@ class Output:
             return False
         return stat.S_ISREG(st.st_mode) and st.st_size == size
 
+    def _old_present(self, rel: str, size: Any) -> bool:
+        """The previous generation has ``rel``: a page of a bucket is looked up in the
+        bucket's listing (read once), any other file as :meth:`_old_size_matches`."""
+        bucket = bucket_of(rel)
+        if bucket is None:
+            return self._old_size_matches(rel, size)
+        if bucket not in self._listed:
+            try:
+                names = set(os.listdir(os.path.join(self.previous or "", PAGES, bucket)))
+            except OSError:
+                names = set()
+            self._listed[bucket] = names
+        return rel.rpartition("/")[2] in self._listed[bucket]
+
     def keep(self, rel: str, key: str) -> bool:
         """Reuse ``rel`` from the previous build if it was made of the same inputs (and
         still has the size it was written with: a file edited by hand is rendered again)."""
@@ -172,14 +187,15 @@ class Output:
     def keep_group(self, group: str, key: str, rels: Sequence[str]) -> bool:
         """Reuse all of ``rels`` at once if ``key``, a digest of everything they are made
         of, is the one the previous build recorded for ``group``: their own keys need not
-        be computed. Each file is still checked as :meth:`keep` does (there, same size);
-        False (nothing reused) if one is not, or the key differs."""
+        be computed. Each file is still checked to be there (a page of a bucket: by one
+        listing of the bucket's folder, not a ``stat`` per page; others as :meth:`keep`
+        does); False (nothing reused) if one is not, or the key differs."""
         self.groups[group] = key
         if self.previous is None or self._old_groups.get(group) != key:
             return False
         for rel in rels:
             old = self._old.get(rel)
-            if not old or not self._old_size_matches(rel, old[1]):
+            if not old or not self._old_present(rel, old[1]):
                 return False
         for rel in rels:
             self.files[rel] = list(self._old[rel])
