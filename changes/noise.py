@@ -12,6 +12,11 @@ from config.noise import DEFAULT_PROFILE, NoiseProfile, load_profile, profile_na
 __all__ = ["DEFAULT_PROFILE", "is_chrome", "profiles", "without_chrome"]
 
 _Patterns = tuple[re.Pattern[str] | None, re.Pattern[str] | None]
+# Items of one line set apart by a bar or a middle dot ("Effective July 26, 2022 | View
+# printable version"), outside tables.
+_SEPARATOR = re.compile(r"\s+[|·•]\s+")
+# A footnote reference rendered after a link's text ("Learn more[21]"): not one of its words.
+_FOOTNOTE = re.compile(r"\[\d{1,3}\]")
 
 
 def profiles() -> tuple[str, ...]:
@@ -41,7 +46,7 @@ def _is_chrome(line: str, patterns: _Patterns) -> bool:
     text_pattern, raw_pattern = patterns
     if raw_pattern is not None and raw_pattern.fullmatch(line):
         return True
-    text = plain(line).strip().rstrip(".:")
+    text = _FOOTNOTE.sub("", plain(line)).strip().rstrip(".:")
     if not words(text):
         return False
     return text_pattern is not None and bool(text_pattern.fullmatch(text))
@@ -59,6 +64,21 @@ def is_chrome(line: str, profile: str = DEFAULT_PROFILE) -> bool:
 
 
 def without_chrome(text: str, profile: str = DEFAULT_PROFILE) -> str:
-    """``text`` without its chrome lines."""
+    """``text`` without its chrome lines, and without the chrome items of a line whose
+    items are set apart by ``|`` or ``·`` (a table's rows aside).
+
+    >>> without_chrome("Effective July 26, 2022 | [View printable version](/printable/)")
+    'Effective July 26, 2022'
+    """
     patterns = _patterns(profile)
-    return "\n".join(line for line in text.splitlines() if not _is_chrome(line, patterns))
+    out = []
+    for line in text.splitlines():
+        if _is_chrome(line, patterns):
+            continue
+        if not line.lstrip().startswith("|") and _SEPARATOR.search(line):
+            items = _SEPARATOR.split(line)
+            kept = [item for item in items if not _is_chrome(item, patterns)]
+            if len(kept) < len(items):
+                line = " | ".join(kept)
+        out.append(line)
+    return "\n".join(out)
