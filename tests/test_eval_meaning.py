@@ -61,7 +61,7 @@ def test_optout_as_measured(scores: list[DocumentScore]) -> None:
 # What the rules reach on the corpus (docs/decisions/0013, "Measured"): raise these as
 # they improve, never lower them.
 RECALL_FLOORS = {"legal-basis": 0.88, "opt-out": 0.77, "dates": 0.97, "ai": 0.88}
-NOISE_CEILING = 0.065  # 8 noise alerts of 132 (docs/decisions/0013 §13)
+NOISE_CEILING = 0.05  # 6 noise alerts of 130 (docs/decisions/0013 §13)
 
 
 def test_recall_as_measured(scores: list[DocumentScore]) -> None:
@@ -76,7 +76,6 @@ def test_noise_as_measured(scores: list[DocumentScore]) -> None:
     assert t.noise_share <= NOISE_CEILING, t.noise_alerts
 
 
-@NOT_MET
 def test_noise_stays_quiet(scores: list[DocumentScore]) -> None:
     t = total(scores)
     assert t.noise_share <= 0.05, t.noise_alerts

@@ -83,3 +83,57 @@ def test_notes_coming_back_re_rendered_are_no_news_new_notes_are() -> None:
     # notes whose words were never shown are news, under the same headings
     other = page(_notes("{}\n------------", stem="brokers"))
     assert classify(bare, other, document="P", recent=[Earlier(full, "2025-06-16")]).alert
+
+
+def test_suggested_questions_between_help_centre_chrome_are_no_news() -> None:
+    # Instagram's terms 2026-04-06: the help centre's suggested questions appeared between
+    # "Copy link" and "I have a different question"
+    questions = "What is the Instagram Service?\n\nHow is Instagram funded?"
+    old = page("Copy link\n\nI have a different question\n\nWelcome to Instagram!")
+    new = page(f"Copy link\n\n{questions}\n\nI have a different question\n\nWelcome to Instagram!")
+    c = classify(old, new, document="P")
+    assert not c.alert, c.title
+    # a sentence, or an objection link, in the same place is news
+    said = new.replace("How is Instagram funded?", "We now sell your photos to advertisers.")
+    assert classify(old, said, document="P").alert
+    form = new.replace(
+        "How is Instagram funded?",
+        "[Object to processing](https://help.instagram.com/contact/1234)",
+    )
+    assert classify(old, form, document="P").alert
+
+
+def test_a_table_of_contents_in_plain_lines_is_no_news() -> None:
+    # French Facebook policy 2022-02-25: the section titles listed at the top, as plain
+    # lines, and links to other pages between the menu and "Revenir en haut"
+    titles = ["Quels types d’informations recueillons-nous ?", "Comment les utilisons-nous ?"]
+    titles.append("Comment nous contacter ?")
+    body = "\n\n".join(f"### {t}\n\nNous expliquons {t.lower()} ici." for t in titles)
+    contents = "\n\n".join(titles)
+    old = page(f"Revenir en haut\n\n{body}")
+    new = page(
+        f"{contents}\n\n"
+        "[A](https://example.com/a)[B](https://example.com/b)[C](https://example.com/c)\n\n"
+        "* [Outils interactifs](https://example.com/tools)\n\nRevenir en haut\n\n" + body
+    )
+    c = classify(old, new, document="P")
+    assert not c.alert, c.title
+    # a new section listed in the contents is news (its words are new)
+    grown = (
+        new.replace(
+            "Comment nous contacter ?\n\n[A]",
+            "Comment nous contacter ?\n\nVendons-nous vos données ?\n\n[A]",
+        )
+        + "\n\n### Vendons-nous vos données ?\n\nNous vendons vos données aux courtiers.\n"
+    )
+    assert classify(old, grown, document="P").alert
+
+
+def test_a_date_between_a_title_and_a_menu_is_not_chrome() -> None:
+    # TikTok 2026-07-25: "Last updated: 30 November 2025" between the page's title and its
+    # table of contents
+    text = (
+        "Privacy Policy\n\nLast updated: _30 November 2025_\n\n* [Introduction](#intro)\n\n"
+        "Introduction\n\nWe process data."
+    )
+    assert "Last updated" in without_chrome(text)
