@@ -11,8 +11,11 @@ this process, database work included) in two SQLite databases, interleaved:
   decoded, extracted and found unchanged by its text, as before decision 0014;
 - after: the fast path (changes/region.py, pipeline/unchanged.py).
 
-Also the fingerprint alone against extraction alone. Target: <= 10 ms CPU per unchanged
-page beyond the fetch.
+Two sizes of run: one document (the run's own costs, reading sources.toml and finding the
+pending documents, all charged to its one page) and ``--pages`` documents (default 10),
+each re-fetched once, where those costs are shared as in a real run; CPU per page is the
+run's CPU divided by its pages. Also the fingerprint alone against extraction alone.
+Target: <= 10 ms CPU per unchanged page beyond the fetch (in a run of many pages).
 """
 
 from __future__ import annotations
@@ -62,27 +65,38 @@ def rotating(html: str) -> Callable[[], bytes]:
 
 
 class Database:
-    def __init__(self, folder: Path) -> None:
+    """A database watching ``pages`` documents, each the Facebook policy page."""
+
+    def __init__(self, folder: Path, pages: int = 1) -> None:
         folder.mkdir()
+        self.ids = [f"fb{i}" for i in range(pages)]
         self.sources = folder / "sources.toml"
         self.sources.write_text(
-            f'[[document]]\nid = "fb"\nservice = "Facebook"\ntitle = "Policy"\n'
-            f'kind = "policy"\nurl = "{URL}"\nselect = ["#root"]\n',
+            "".join(
+                f'[[document]]\nid = "{doc_id}"\nservice = "Facebook"\ntitle = "Policy"\n'
+                f'kind = "policy"\nurl = "{URL}"\nselect = ["#root"]\n\n'
+                for doc_id in self.ids
+            ),
             encoding="utf-8",
         )
         self.cfg = RunConfig(f"sqlite:///{folder / 'pw.db'}", str(self.sources))
-        spec = DocumentSpec(
-            "fb", "Facebook", "Policy", "policy", URL, None, "en_US", "http", ("#root",), ()
-        )
+        specs = [
+            DocumentSpec(
+                doc_id, "Facebook", "Policy", "policy", URL, None, "en_US", "http", ("#root",), ()
+            )
+            for doc_id in self.ids
+        ]
         with open_db(self.cfg.db_url).begin() as session:
-            sync_documents(session, [spec])
+            sync_documents(session, specs)
 
-    def fetched(self, body: bytes) -> None:
+    def fetched(self, page: Callable[[], bytes]) -> None:
+        """One new fetch of every document, each with its own tokens."""
         now = datetime.now(UTC)
         headers = {"content-type": "text/html; charset=utf-8"}
-        record = FetchRecord("fb", URL, URL, now, now, 200, headers, body, None)
         with open_db(self.cfg.db_url).begin() as session:
-            record_fetch(session, None, record)
+            for doc_id in self.ids:
+                record = FetchRecord(doc_id, URL, URL, now, now, 200, headers, page(), None)
+                record_fetch(session, None, record)
 
     def derive(self) -> dict[str, int]:
         return derive.derive_versions(self.cfg, None)
@@ -94,30 +108,45 @@ def cpu_ms(fn: Callable[[], object]) -> float:
     return (time.process_time() - started) * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
-    html = load_html("facebook-privacy-policy")
-    page = rotating(html)
+def per_page_ms(page: Callable[[], bytes], pages: int, runs: int) -> tuple[float, float]:
+    """Median CPU ms per page of a run deriving one re-fetch of each of ``pages`` documents,
+    with the fast path off (before) and on (after), interleaved."""
     real_check = unchanged.check_region
     before: list[float] = []
     after: list[float] = []
     with tempfile.TemporaryDirectory(prefix="pw-unchanged-") as tmp:
-        dbs = {"before": Database(Path(tmp) / "before"), "after": Database(Path(tmp) / "after")}
-        for db in dbs.values():  # the first visit: a new version (not timed)
-            db.fetched(page())
-            assert db.derive()["new"] == 1
-        for _ in range(args.runs):
-            for name, db in dbs.items():
-                derive.check_region = real_check if name == "after" else (lambda *a: None)
-                db.fetched(page())
-                counts: dict[str, int] = {}
-                ms = cpu_ms(lambda db=db, c=counts: c.update(db.derive()))
-                assert counts["same"] == 1 and counts["changes"] == 0, counts
-                (after if name == "after" else before).append(ms)
-        derive.check_region = real_check
-    b, a = statistics.median(before), statistics.median(after)
+        dbs = {
+            "before": Database(Path(tmp) / "before", pages),
+            "after": Database(Path(tmp) / "after", pages),
+        }
+        for db in dbs.values():  # the first visit: a new version each (not timed)
+            db.fetched(page)
+            assert db.derive()["new"] == pages
+        try:
+            for _ in range(runs):
+                for name, db in dbs.items():
+                    derive.check_region = real_check if name == "after" else (lambda *a: None)
+                    db.fetched(page)
+                    counts: dict[str, int] = {}
+                    ms = cpu_ms(lambda db=db, c=counts: c.update(db.derive()))
+                    assert counts["same"] == pages and counts["changes"] == 0, counts
+                    (after if name == "after" else before).append(ms / pages)
+        finally:
+            derive.check_region = real_check
+    return statistics.median(before), statistics.median(after)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--pages", type=int, default=10, help="documents in the larger run")
+    args = parser.parse_args()
+    if args.runs < 1 or args.pages < 2:
+        parser.error("--runs must be at least 1 and --pages at least 2")
+    html = load_html("facebook-privacy-policy")
+    page = rotating(html)
+    b1, a1 = per_page_ms(page, 1, args.runs)
+    bn, an = per_page_ms(page, args.pages, args.runs)
     body = page()
     text = decode_page(body, "text/html; charset=utf-8").text
     extract_ms = statistics.median(
@@ -127,15 +156,19 @@ def main() -> None:
         cpu_ms(lambda: region_hash(text, URL, ["#root"])) for _ in range(args.runs)
     )
     print(
-        f"derive one unchanged re-fetch ({len(body) // 1024} KB page, rotating tokens), "
-        f"CPU ms, median of {args.runs} interleaved runs"
+        f"derive unchanged re-fetches ({len(body) // 1024} KB page, rotating tokens), "
+        f"CPU ms per page, median of {args.runs} interleaved runs"
     )
-    print(f"  before (extracted, compared by text): {b:7.1f} ms")
-    print(f"  after  (region fingerprint):          {a:7.1f} ms   {b / a:5.1f}x faster")
+    print(f"  {'':44} {'1 page':>9} {f'{args.pages} pages':>9}")
+    print(f"  {'before (extracted, compared by text):':44} {b1:9.1f} {bn:9.1f}")
+    print(f"  {'after  (region fingerprint):':44} {a1:9.1f} {an:9.1f}")
+    print(f"  {'faster by':44} {b1 / a1:8.1f}x {bn / an:8.1f}x")
     print(f"  of which: extraction alone {extract_ms:.1f} ms, fingerprint alone {region_ms:.1f} ms")
-    verdict = "met" if a <= TARGET_MS else "not met"
+    verdict = "met" if an <= TARGET_MS else "not met"
     print(
-        f"  target <= {TARGET_MS:.0f} ms beyond the fetch: {a / TARGET_MS:.2f}x of it ({verdict})"
+        f"  target <= {TARGET_MS:.0f} ms per page beyond the fetch, in a run of {args.pages}: "
+        f"{an / TARGET_MS:.2f}x of it ({verdict}); a run of one page pays the run's own "
+        f"costs too ({a1:.1f} ms)"
     )
 
 

@@ -144,6 +144,13 @@ def _name(node: Node) -> str | None:
     return None if node is None or isinstance(node, str) else node.tag
 
 
+def _squeeze(text: str) -> str:
+    """``_ALL_WS.sub(" ", text)``, skipped when no run of whitespace can differ from " "."""
+    if "\n" in text or "\t" in text or "\r" in text or "  " in text:
+        return _ALL_WS.sub(" ", text)
+    return text
+
+
 def _chomp(text: str) -> tuple[str, str, str]:
     prefix = " " if text and text[0] == " " else ""
     suffix = " " if text and text[-1] == " " else ""
@@ -211,16 +218,18 @@ class _Writer:
         # children(el), with each element's tag read once (lxml builds a new str per read)
         kids: list[Node] = []
         names: list[str | None] = []  # the tag of each element kid, None for text
-        if el.text:
-            kids.append(el.text)
+        head = el.text  # each read of .text or .tail decodes a new str: read once
+        if head:
+            kids.append(head)
             names.append(None)
         for child in el:
             child_name = child.tag
             if type(child_name) is str and child_name != GAP:
                 kids.append(child)
                 names.append(child_name)
-            if child.tail:
-                kids.append(child.tail)
+            tail = child.tail
+            if tail:
+                kids.append(tail)
                 names.append(None)
         inside = (_BLOCKISH.get(name) or _blockish(name))[0]
         frozen = self._child_tags.get((tags, name))
@@ -280,9 +289,12 @@ class _Writer:
                     collapsed.append(s)
                     before = ""
                     continue
-                match = _NEWLINES.match(s)
-                assert match is not None
-                leading, content, trailing = match.groups()
+                # _NEWLINES's three groups, by string methods
+                content = s.lstrip("\n")
+                leading = s[: len(s) - len(content)]
+                stripped = content.rstrip("\n")
+                trailing = content[len(stripped) :]
+                content = stripped
                 if before and leading:
                     collapsed.pop()
                     leading = "\n" * min(2, max(len(before), len(leading)))
@@ -303,8 +315,16 @@ class _Writer:
     # --- rules -----------------------------------------------------------------------------
 
     def cell(self, el: Any, text: str) -> str:
-        text = _CELL_BREAKS.sub("\n", text.strip())
-        text = _CELL_BLANKS.sub("\n\n", text).replace("|", r"\|").replace("\n", "<br>")
+        text = text.strip()
+        if "\n" in text:
+            # _CELL_BREAKS changes something only where a space, tab or backslash ends a line
+            if " \n" in text or "\t\n" in text or "\\\n" in text:
+                text = _CELL_BREAKS.sub("\n", text)
+            if "\n\n\n" in text:
+                text = _CELL_BLANKS.sub("\n\n", text)
+            text = text.replace("\n", "<br>")
+        if "|" in text:
+            text = text.replace("|", r"\|")
         colspan = str(el.get("colspan", "1"))
         span = max(1, min(50, int(colspan))) if colspan.isdigit() else 1
         return " " + text + " |" * span
@@ -377,6 +397,14 @@ class _Writer:
     def div(self, el: Any, text: str, tags: frozenset[str]) -> str:
         if "_inline" in tags:
             return " " + text.strip() + " "
+        if (
+            len(text) > 4
+            and text[:2] == "\n\n"
+            and text[-2:] == "\n\n"
+            and not text[2].isspace()
+            and not text[-3].isspace()
+        ):
+            return text  # already "\n\n<stripped>\n\n" (nested divs): no copy per level
         text = text.strip()
         return f"\n\n{text}\n\n" if text else ""
 
@@ -403,7 +431,7 @@ class _Writer:
         if "_inline" in tags:
             return text
         n = max(1, min(6, n))
-        text = _ALL_WS.sub(" ", text.strip())
+        text = _squeeze(text.strip())
         return "\n\n{} {}\n\n".format("#" * n, text)
 
     def img(self, el: Any, text: str, tags: frozenset[str]) -> str:

@@ -28,6 +28,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -103,15 +104,39 @@ def _name(node: Any) -> str:
 def _serialised(root: Any) -> bytes:
     """``root`` with only the attributes the converter reads, links stripped of their
     tokens (:func:`link_key`), as XML (the root's tail left out). Changes the tree."""
-    unread = {name for el in root.iter() for name in el.keys()} - READ_ATTRS
-    if unread:
-        etree.strip_attributes(root, *unread)
+    _strip_unread(root)
     for link in root.iter("a", "area", "img"):
         key = "src" if link.tag == "img" else "href"
         value = link.get(key)
         if value is not None:
             link.set(key, link_key(value))
     return etree.tostring(root, encoding="utf-8", with_tail=False)
+
+
+def _strip_unread(root: Any) -> None:
+    """Drop every attribute the converter does not read. The names met before go first, in
+    one libxml2 pass; the tree is walked for names only if one XPath still finds another."""
+    if _UNREAD_SEEN:
+        etree.strip_attributes(root, *_UNREAD_SEEN)
+    if not _ANY_UNREAD(root):
+        return
+    unread = {name for el in root.iter() for name in el.keys()} - READ_ATTRS
+    if len(_UNREAD_SEEN) + len(unread) > _UNREAD_SEEN_MAX:  # a page made of odd names
+        _UNREAD_SEEN.clear()
+    _UNREAD_SEEN.update(unread)
+    etree.strip_attributes(root, *unread)
+
+
+# Attribute names stripped before (a cache: what is stripped never depends on it).
+_UNREAD_SEEN: set[str] = set()
+_UNREAD_SEEN_MAX = 512
+# Is there an attribute left whose name is not one the converter reads? (A namespaced
+# attribute's name() has a prefix, so it is never taken for a read one.)
+_ANY_UNREAD = etree.XPath(
+    "boolean(descendant-or-self::*/@*["
+    + " and ".join(f"name() != '{name}'" for name in sorted(READ_ATTRS))
+    + "])"
+)
 
 
 def link_key(url: str) -> str:
@@ -137,13 +162,16 @@ def link_key(url: str) -> str:
     kept = [
         part
         for part in url[query_at + 1 : end].split("&")
-        if not _always_dropped(unquote_plus(part.split("=", 1)[0]))
+        if not _dropped_name(part.split("=", 1)[0])
     ]
     query = "?" + "&".join(kept) if kept else ""  # "...?" and "..." canonicalise alike
     return "k:" + url[:query_at] + query + url[end:]
 
 
-def _always_dropped(name: str) -> bool:
+@lru_cache(maxsize=4096)
+def _dropped_name(raw: str) -> bool:
+    """Is a parameter whose name is written ``raw`` (still percent-encoded) always dropped?"""
+    name = unquote_plus(raw)
     return name in DROP_PARAMS or name.startswith(DROP_PARAM_PREFIXES)
 
 

@@ -242,7 +242,7 @@ def derive_document(
             # An older extractor's current text: re-extracted first (pipeline.reextract), and
             # the fast path's "same region, same text" does not hold across extractors.
             baseline = stale_baseline(session, doc, sources)
-            region = check_region(session, fetch, body, doc, sources)
+            region = check_region(fetch, body, doc, current, sources)
             if (
                 current is not None
                 and region is not None

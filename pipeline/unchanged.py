@@ -22,8 +22,8 @@ from changes.extract import prepare
 from changes.quality import page_failure
 from changes.region import fingerprint
 from config.sources import Sources
-from storage.history import current_region, record_unchanged, unchanged_state
-from storage.models import Document, Fetch
+from storage.history import record_unchanged, unchanged_state
+from storage.models import Document, Fetch, Version
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,12 @@ class Region:
 
 
 def check_region(
-    session: Session, fetch: Fetch, body: bytes | None, doc: Document, sources: Sources
+    fetch: Fetch, body: bytes | None, doc: Document, current: Version | None, sources: Sources
 ) -> Region | None:
-    """The fetch's :class:`Region` (with the current version when unchanged), or None when the
-    fetch has no page to fingerprint (an error, a feed, bytes that are not a page): the
-    usual path then decides. Never raises for a bad page."""
+    """The fetch's :class:`Region` (with ``current``, the document's current version as just
+    read, when unchanged), or None when the fetch has no page to fingerprint (an error, a
+    feed, bytes that are not a page): the usual path then decides. Never raises for a bad
+    page."""
     if fetch.error or body is None or doc.id in sources.feeds:
         return None
     try:
@@ -52,14 +53,12 @@ def check_region(
         region = Region(fingerprint(page, doc.select, doc.remove), page.selector_matched)
     except Exception:  # whatever a hostile page does, the usual path reports it
         return None
-    version_id = doc.current_version_id
-    current = current_region(session, version_id) if version_id is not None else None
-    if current is None or current[0] != region.hash:
+    if current is None or current.region_hash != region.hash:
         return region
     # The text is the version's; the checks of a page that are not about the text still run.
-    if page_failure(fetch.final_url, decoded.text, current[1], sources.crawl.min_words):
+    if page_failure(fetch.final_url, decoded.text, current.words, sources.crawl.min_words):
         return region
-    return Region(region.hash, region.selector_matched, version_id)
+    return Region(region.hash, region.selector_matched, current.id)
 
 
 def commit_unchanged(

@@ -226,18 +226,6 @@ _FETCH_SHOWED = (
 )
 
 
-_CURRENT_REGION = select(Version.region_hash, Version.words).where(
-    Version.id == bindparam("p_version")
-)
-
-
-def current_region(session: Session, version_id: int) -> tuple[str | None, int] | None:
-    """The region fingerprint and word count of version ``version_id`` (None if it is gone),
-    read without loading the version."""
-    row = session.execute(_CURRENT_REGION, {"p_version": version_id}).first()
-    return None if row is None else (row[0], row[1])
-
-
 def unchanged_state(session: Session, document_id: str, fetch_id: int) -> UnchangedState:
     """One read (Core, no objects loaded): the fetch, the document's current version and
     whether the document holds a version. The fetch must exist."""
