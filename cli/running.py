@@ -102,6 +102,9 @@ def check_links(
     """
     check_sources(sources)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows import temporary_api
+
+    temporary_api.start()  # without a configured Prefect server: started while importing
     from flows.check_links import check_links as check_links_flow
 
     cfg = RunConfig(
@@ -111,6 +114,7 @@ def check_links(
         base_url=base_url,
         trigger="check-links",
     )
+    temporary_api.ready()
     counts = check_links_flow(cfg)
     if as_json:
         print(json.dumps(counts))

@@ -23,13 +23,20 @@ def run_monitor(
     trigger: str,
     show_progress: bool = True,
 ) -> dict[str, Any]:
-    """Run the Prefect flow now; the progress bar goes to stderr (hidden if not wanted)."""
+    """Run the Prefect flow now; the progress bar goes to stderr (hidden if not wanted).
+
+    What a run needs starts at once, side by side: the spider's subprocess (pipeline/
+    spider_process.py: ``prewarm``) and, without a configured Prefect server, Prefect's
+    temporary one (flows/temporary_api.py), while this process imports the flow."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from pipeline import spider_process
+
+    spider_process.prewarm()
+    from flows import temporary_api
+
+    temporary_api.start()
     from flows import progress
     from flows.monitor import monitor
-    from pipeline.processes import guard_prefect_server
-
-    guard_prefect_server()  # its temporary API server must not outlive this command
 
     total = len(load_sources(sources).select(documents or None))
     with Progress(
@@ -50,6 +57,7 @@ def run_monitor(
 
         progress.set_listener(on_fetch)
         try:
+            temporary_api.ready()
             return monitor(
                 documents=documents or None,
                 db=db,
@@ -60,3 +68,4 @@ def run_monitor(
             )
         finally:
             progress.set_listener(None)
+            spider_process.discard_prewarmed()

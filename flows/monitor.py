@@ -6,12 +6,19 @@ Versions and changes are derived in batches of documents, one task per batch, on
 flow's task runner (:data:`DERIVE_WORKERS` threads; any Prefect task runner through
 ``monitor.with_options``), each task holding its documents' Prefect slots (flows/slots.py)
 and, inside, each document's database lock (pipeline/derive.py): the result is the same as
-deriving one after another (docs/decisions/0016).
+deriving one after another (docs/decisions/0016). Deriving does not wait for the crawl to
+end (:func:`crawl_and_derive`): the spider runs in its own process, and each document whose
+fetch it has stored joins the next batch, so that the crawl and the derive use two cores.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +33,44 @@ from feeds.remote import is_remote
 from flows import progress, slots
 from pipeline import derive, link_checks, publishing, retention, source_health, spider_process
 from pipeline.runs import run
+from spiders.events import FetchEvent
+
+#: Who hears of each fetch the crawl of a run stores, by run id (:func:`crawl_and_derive`).
+_listeners: dict[int, Callable[[str], None]] = {}
+_listeners_lock = threading.Lock()
+
+
+@contextmanager
+def _listening(run_id: int, listener: Callable[[str], None]) -> Iterator[None]:
+    with _listeners_lock:
+        _listeners[run_id] = listener
+    try:
+        yield
+    finally:
+        with _listeners_lock:
+            _listeners.pop(run_id, None)
 
 
 @task(name="crawl", cache_policy=NO_CACHE)
 def crawl_task(cfg: RunConfig, run_id: int) -> int:
-    return spider_process.crawl(cfg, run_id, on_fetch=progress.emit)
+    with _listeners_lock:
+        listener = _listeners.get(run_id)
+
+    def on_fetch(event: FetchEvent) -> None:
+        progress.emit(event)
+        if listener is not None:
+            listener(event.document)
+
+    return spider_process.crawl(cfg, run_id, on_fetch=on_fetch)
 
 
 #: Documents derived at once by one flow run (threads of its task runner).
 DERIVE_WORKERS = 4
 #: Batches per worker: more than one, so a worker that finishes early takes another.
 BATCHES_PER_WORKER = 2
+#: Documents per batch at least: each batch is a task run and, on a shared Prefect server, a
+#: few API calls for its slots; a small run is one batch.
+MIN_BATCH = 20
 #: Seconds a batch waits for all its documents' slots at once (a busy Prefect server can be
 #: slow to answer); a batch one of whose documents another run is deriving (or took
 #: meanwhile) takes its documents' slots one at a time instead.
@@ -54,11 +88,6 @@ class DeriveFailed(RuntimeError):
 
     def __str__(self) -> str:
         return f"deriving {', '.join(self.failed)} failed: {self.detail}"
-
-
-@task(name="documents to derive", cache_policy=NO_CACHE)
-def pending_task(cfg: RunConfig) -> list[str]:
-    return derive.documents_to_derive(cfg)
 
 
 def batches(documents: list[str], count: int) -> list[list[str]]:
@@ -115,19 +144,75 @@ def derive_task(cfg: RunConfig, run_id: int | None, document_ids: list[str]) -> 
     return derive_each(cfg, run_id, document_ids, one_slot_each=True)
 
 
-def derive_all(cfg: RunConfig, run_id: int | None, workers: int = DERIVE_WORKERS) -> dict[str, int]:
-    """Every document with unprocessed fetches, in batches (``workers`` x
-    :data:`BATCHES_PER_WORKER`), one task each on the flow's task runner. Every batch runs to
-    its end; then the first failure, if any, is raised."""
-    pending = pending_task(cfg)
-    futures = [
-        derive_task.with_options(
-            task_run_name=f"derive {batch[0]}" + (f" +{len(batch) - 1}" if len(batch) > 1 else "")
-        ).submit(cfg, run_id, batch)
-        for batch in batches(pending, workers * BATCHES_PER_WORKER)
-    ]
+def batch_size(documents: int, workers: int, min_batch: int = MIN_BATCH) -> int:
+    """Documents per batch when about ``documents`` are to derive: ``workers`` x
+    :data:`BATCHES_PER_WORKER` batches, of ``min_batch`` documents at least."""
+    return max(min_batch, math.ceil(documents / max(1, workers * BATCHES_PER_WORKER)))
+
+
+def _submit(cfg: RunConfig, run_id: int | None, batch: list[str]) -> Any:
+    name = f"derive {batch[0]}" + (f" +{len(batch) - 1}" if len(batch) > 1 else "")
+    return derive_task.with_options(task_run_name=name).submit(cfg, run_id, batch)
+
+
+def _counts(futures: list[Any]) -> dict[str, int]:
+    """The batches' counts added up, once every batch has run to its end; the first
+    failure, if any, raised then."""
     wait(futures)
     return derive.add_counts(future.result() for future in futures)
+
+
+def derive_all(
+    cfg: RunConfig, run_id: int | None, workers: int = DERIVE_WORKERS, min_batch: int = MIN_BATCH
+) -> dict[str, int]:
+    """Every document with unprocessed fetches, in batches (``workers`` x
+    :data:`BATCHES_PER_WORKER`, of ``min_batch`` documents at least), one task each on the
+    flow's task runner. Every batch runs to its end; then the first failure, if any, is
+    raised."""
+    pending = derive.documents_to_derive(cfg)
+    if not pending:
+        return derive.add_counts([])
+    size = batch_size(len(pending), workers, min_batch)
+    count = math.ceil(len(pending) / size)
+    return _counts([_submit(cfg, run_id, batch) for batch in batches(pending, count)])
+
+
+def crawl_and_derive(
+    cfg: RunConfig,
+    run_id: int,
+    expected: int,
+    workers: int = DERIVE_WORKERS,
+    min_batch: int = MIN_BATCH,
+) -> tuple[int, dict[str, int]]:
+    """The crawl (a task on the flow's task runner), and deriving its documents meanwhile:
+    each document whose fetch the spider has stored joins the next batch, submitted when it
+    holds :func:`batch_size` documents (of ``expected``), the last one when the crawl ends.
+    Then whatever is still unprocessed (a fetch the events did not name, one a dead run
+    left) is derived as :func:`derive_all` does. The fetches stored, and the counts; a
+    failed crawl raises after its fetches were derived."""
+    fetched: queue.Queue[str | None] = queue.Queue()
+    size = batch_size(expected, workers, min_batch)
+    futures: list[Any] = []
+    with _listening(run_id, fetched.put):
+        crawl = crawl_task.submit(cfg, run_id)
+        crawl.add_done_callback(lambda _: fetched.put(None))  # however the crawl ends
+        seen: set[str] = set()
+        batch: list[str] = []
+        while (doc := fetched.get()) is not None:
+            if doc in seen:
+                continue
+            seen.add(doc)
+            batch.append(doc)
+            if len(batch) >= size:
+                futures.append(_submit(cfg, run_id, batch))
+                batch = []
+        if batch:
+            futures.append(_submit(cfg, run_id, batch))
+    wait([crawl, *futures])
+    fetches = crawl.result()  # a failed crawl fails the run first, as before
+    counts = _counts(futures)
+    rest = derive_all(cfg, run_id, workers, min_batch)
+    return fetches, derive.add_counts([counts, rest])
 
 
 @task(name="drop unchanged bodies", cache_policy=NO_CACHE)
@@ -188,10 +273,11 @@ def monitor(
         documents=list(documents or []),
         trigger=trigger,
     )
+    expected = len(sources_of(cfg).select(cfg.documents or None))
     with run(cfg.db_url, cfg.trigger, tracked_documents(cfg)) as current:
         counts = current.counts
-        counts["fetched"] = crawl_task(cfg, current.id)
-        counts.update(derive_all(cfg, current.id))
+        counts["fetched"], derived = crawl_and_derive(cfg, current.id, expected)
+        counts.update(derived)
         counts["bodies_dropped"] = retention_task(cfg, current.id)
         counts["source_alerts"] = health_task(cfg, current.id)
         counts.update(check_links_task(cfg, current.id))

@@ -28,6 +28,8 @@ from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
+from flows import temporary_api
+
 PREFIX = "policywatch-derive-"
 #: Seconds a task waits for a document another run is deriving; then it leaves the
 #: document's fetches to the next run (``deferred``) rather than failing its own run.
@@ -95,9 +97,11 @@ def ensure_limits(names: list[str]) -> dict[str, int]:
 
 def shared_server() -> bool:
     """Whether this process talks to a Prefect server that others may share
-    (PREFECT_API_URL). Without one, Prefect starts a temporary API server for this process
-    alone, whose slots no other run can see: taking them would cost API calls for nothing."""
-    return bool(PREFECT_API_URL.value())
+    (PREFECT_API_URL). Without one, a temporary API server serves this process alone
+    (Prefect's, or flows/temporary_api.py's): no other run can see its slots, and taking
+    them would cost API calls for nothing."""
+    url = PREFECT_API_URL.value()
+    return bool(url) and url != temporary_api.api_url()
 
 
 @contextmanager

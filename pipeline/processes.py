@@ -6,11 +6,8 @@
 * ``stop_on_signals``: SIGTERM and SIGHUP raise :class:`Terminated` in the main thread, so
   ``finally`` blocks, context managers and ``atexit`` handlers run as on Ctrl-C: the run is
   closed as failed, the spider is terminated, Prefect's temporary API server is stopped.
-* ``guard_prefect_server``: Prefect 3.8.8 starts its temporary ("ephemeral") API server
-  with ``subprocess.Popen`` in ``prefect.server.api.server.SubprocessASGIServer`` and stops
-  it from an ``atexit`` handler only; started from the main thread, it now also dies with
-  the command (a server started from another thread keeps Prefect's own behaviour: that
-  thread may end before the command does).
+* Prefect's temporary API server, when a command needs one, is started by
+  flows/temporary_api.py with :func:`die_with_parent` as well.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType, ModuleType
+from types import FrameType
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
@@ -88,28 +85,3 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) 
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-class _PopenDyingWithParent(ModuleType):
-    """``subprocess`` as Prefect's server module sees it: Popen from the main thread gets
-    :func:`die_with_parent`."""
-
-    def __init__(self) -> None:
-        super().__init__("subprocess")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(subprocess, name)
-
-    @staticmethod
-    def Popen(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:  # noqa: N802 (the API)
-        if threading.current_thread() is threading.main_thread():
-            kwargs.setdefault("preexec_fn", die_with_parent)
-        return subprocess.Popen(*args, **kwargs)
-
-
-def guard_prefect_server() -> None:
-    """Make Prefect's temporary API server die with this process (see the module doc)."""
-    from prefect.server.api import server
-
-    if not isinstance(server.subprocess, _PopenDyingWithParent):
-        server.subprocess = _PopenDyingWithParent()  # type: ignore[assignment]

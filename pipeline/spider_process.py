@@ -1,14 +1,25 @@
 """The spider runs in a fresh subprocess (Twisted's reactor cannot restart in-process):
-``python -m spiders.crawl``, whose JSON lines on stdout are its events."""
+``python -m spiders.crawl``, whose JSON lines on stdout are its events.
+
+A command that knows it will crawl soon starts that subprocess ahead of time
+(:func:`prewarm`: ``python -m spiders.crawl --wait``), so that its imports (Scrapy, Twisted,
+the project; about a second of CPU) overlap the command's own start (Prefect's); the next
+crawl of this process then hands it its arguments instead of starting one (used once: each
+crawl still has a fresh process and reactor). :func:`discard_prewarmed` ends one nobody used.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from config.run import RunConfig
 from pipeline.processes import die_with_parent, stop
@@ -40,24 +51,96 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
     return fetched
 
 
-def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[SpiderEvent], None]) -> None:
-    """``python -m spiders.crawl`` with ``args``; each event it prints goes to ``on_event``.
+@dataclass
+class _Started:
+    process: subprocess.Popen[str]
+    stderr: IO[str]
 
-    The subprocess dies with this one (``pipeline.processes``): killed with it (``kill -9``),
-    or terminated when anything interrupts the reading here (SIGTERM, Ctrl-C, an error).
-    """
-    cmd = [sys.executable, "-m", "spiders.crawl", "--db", cfg.db_url]
-    cmd += ["--sources", cfg.sources_path, *args]
-    with tempfile.TemporaryFile("w+") as err:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root(), _pp()]))}
+
+_prewarmed: _Started | None = None
+_prewarmed_lock = threading.Lock()
+
+
+def _start(args: list[str], wait: bool) -> _Started:
+    err = tempfile.TemporaryFile("w+")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root(), _pp()]))}
+    try:
         proc = subprocess.Popen(
-            cmd,
+            [sys.executable, "-m", "spiders.crawl", *args],
+            stdin=subprocess.PIPE if wait else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
             env=env,
             preexec_fn=die_with_parent,
         )
+    except BaseException:
+        err.close()
+        raise
+    return _Started(proc, err)
+
+
+def prewarm() -> None:
+    """Start the next crawl's subprocess now, waiting for its arguments (call it from the
+    main thread: the subprocess dies with the thread that starts it)."""
+    global _prewarmed
+    with _prewarmed_lock:
+        if _prewarmed is None:
+            _prewarmed = _start(["--wait"], wait=True)
+
+
+def discard_prewarmed() -> None:
+    """End a prewarmed subprocess no crawl used (it exits on the end of its stdin)."""
+    global _prewarmed
+    with _prewarmed_lock:
+        started, _prewarmed = _prewarmed, None
+    if started is None:
+        return
+    try:
+        if started.process.stdin is not None:
+            started.process.stdin.close()
+        started.process.wait(timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    finally:
+        stop(started.process)
+        if started.process.stdout is not None:
+            started.process.stdout.close()
+        started.stderr.close()
+
+
+def _take_prewarmed(args: list[str]) -> _Started | None:
+    """The prewarmed subprocess, handed ``args`` (None if there is none, or it died)."""
+    global _prewarmed
+    with _prewarmed_lock:
+        started, _prewarmed = _prewarmed, None
+    if started is None:
+        return None
+    proc = started.process
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(args) + "\n")
+        proc.stdin.close()
+    except (OSError, ValueError):  # it died meanwhile: a fresh one does the crawl
+        stop(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        started.stderr.close()
+        return None
+    return started
+
+
+def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[SpiderEvent], None]) -> None:
+    """``python -m spiders.crawl`` with ``args`` (in the prewarmed subprocess if there is one);
+    each event it prints goes to ``on_event``.
+
+    The subprocess dies with this one (``pipeline.processes``): killed with it (``kill -9``),
+    or terminated when anything interrupts the reading here (SIGTERM, Ctrl-C, an error).
+    """
+    argv = ["--db", cfg.db_url, "--sources", cfg.sources_path, *args]
+    started = _take_prewarmed(argv) or _start(argv, wait=False)
+    proc, err = started.process, started.stderr
+    with err:
         try:
             assert proc.stdout is not None
             for line in proc.stdout:

@@ -4,6 +4,10 @@ The flow starts this module in a fresh subprocess for every crawl, because Twist
 reactor cannot be restarted in one process (docs/decisions/0001-scrapy-in-a-subprocess.md).
 Each stored item is reported as a JSON line on stdout. With ``--links FILE`` (a JSON list of
 link targets) it checks those links instead of fetching documents.
+
+``python -m spiders.crawl --wait`` starts ahead of time (pipeline/spider_process.py): it
+imports what a crawl needs, then waits for its arguments, one JSON list on a line of stdin
+(an empty line or the end of stdin: it exits doing nothing).
 """
 
 from __future__ import annotations
@@ -128,5 +132,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def wait_for_arguments() -> int:
+    """The ``--wait`` mode: the crawl's arguments come on stdin when the caller is ready."""
+    line = sys.stdin.readline().strip()
+    if not line:
+        return 0
+    argv = json.loads(line)
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        print("error: --wait takes a JSON list of arguments on stdin", file=sys.stderr)
+        return 2
+    return main(argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(wait_for_arguments() if sys.argv[1:] == ["--wait"] else main())

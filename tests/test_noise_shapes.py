@@ -1,5 +1,5 @@
 """Edits that are no news stay quiet, and a real change of the same shape still alerts
-(changes/classify.py, changes/noise.py, changes/partial.py; docs/decisions/0013 §12-13).
+(changes/classify.py, changes/noise.py, changes/partial.py; docs/decisions/0013 §12, §14).
 Each case is the shape of a recorded day of the corpus (eval/corpus, demo/data), on small
 texts."""
 

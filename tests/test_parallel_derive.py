@@ -2,9 +2,10 @@
 another stores: the same versions, the same changes (titles, categories, summaries, numbers),
 the same counts. On SQLite and (POLICYWATCH_TEST_DB) PostgreSQL.
 
-Documents are derived in batches, each batch holding its documents' Prefect slots (taken in
-one call) on the session's Prefect API; a document whose derive raises fails alone, and a
-document another holder keeps busy is waited for while the other batches go on."""
+Documents are derived in batches (in a run, while the crawl goes on), each batch holding its
+documents' Prefect slots (taken in one call) on the session's Prefect API; a document whose
+derive raises fails alone, and a document another holder keeps busy is waited for while the
+other batches go on."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy import select
 
 from config.run import RunConfig, tracked_documents
+from demo.server import FakeMeta, Reply
 from flows import slots
-from flows.monitor import DeriveFailed, batches, derive_all
-from pipeline import derive
+from flows.monitor import DeriveFailed, batches, crawl_and_derive, derive_all
+from pipeline import derive, runs
 from pipeline.audit import audit, rederive_copy
 from storage.db import close_db, open_db
 from storage.models import Change, Document, Fetch, Version
@@ -108,7 +110,7 @@ def history(db_url: str) -> dict[str, Any]:
 
 @flow(task_runner=ThreadPoolTaskRunner(max_workers=2))
 def derive_in_parallel(cfg: RunConfig) -> dict[str, int]:
-    return derive_all(cfg, None, workers=2)  # 4 batches of 2 documents
+    return derive_all(cfg, None, workers=2, min_batch=1)  # 4 batches of 2 documents
 
 
 @pytest.mark.usefixtures("prefect")
@@ -242,3 +244,54 @@ def test_a_document_whose_derive_raises_fails_alone(
     with pytest.raises(DeriveFailed, match="doc-4.*the disk went away"):
         derive_in_parallel(cfg)
     assert unprocessed(db_url) == ["doc-4"] * 4
+
+
+@flow(task_runner=ThreadPoolTaskRunner(max_workers=3))
+def crawl_deriving_meanwhile(cfg: RunConfig, run_id: int) -> tuple[int, dict[str, int]]:
+    return crawl_and_derive(cfg, run_id, len(DOCUMENTS), workers=2, min_batch=2)
+
+
+@pytest.mark.usefixtures("prefect")
+def test_documents_are_derived_while_the_crawl_goes_on_as_a_serial_derive_would(
+    db_url: str, tmp_path: Path, site: FakeMeta, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last page answers only once the first batch is being derived (a barrier between
+    the server and the derive): the crawl and the derive overlap, and what they store is what
+    a serial re-derivation of the same fetches stores, edition after edition."""
+    sources = write_sources(
+        tmp_path / "sources.toml",
+        [{"id": d, "url": site.url(f"/{d}")} for d in DOCUMENTS],
+        timeout=120.0,
+    )
+    cfg = RunConfig(db_url=db_url, sources_path=str(sources))
+    last = DOCUMENTS[-1]
+    real = derive.derive_one_document
+    seen_when_deriving: list[int] = []
+
+    def derive_one(cfg: RunConfig, run_id: int | None, document_id: str) -> dict[str, int]:
+        if barrier is not None and not seen_when_deriving:
+            barrier.wait(timeout=90)  # the last page's request has arrived, unanswered
+            with open_db(db_url)() as session:
+                stmt = select(Fetch.id).where(Fetch.document_id == last, Fetch.run_id == run_id)
+                seen_when_deriving.append(len(session.scalars(stmt).all()))
+        return real(cfg, run_id, document_id)
+
+    monkeypatch.setattr(derive, "derive_one_document", derive_one)
+    for n, sentence in enumerate(EDITS):
+        barrier = threading.Barrier(2) if n == 2 else None
+        for doc in DOCUMENTS:
+            body = page(doc, f"{sentence} ({doc})")
+            site.set(f"/{doc}", Reply(200, body, barrier=barrier if doc == last else None))
+        run_id = runs.start(db_url, "manual", tracked_documents(cfg))
+        fetched, counts = crawl_deriving_meanwhile(cfg, run_id)
+        assert fetched == len(DOCUMENTS) and counts["fetches"] == len(DOCUMENTS)
+    assert seen_when_deriving == [0]  # derived before the last page's fetch was stored
+
+    serial_url = rederive_copy(db_url, str(sources), tmp_path / "serial.db")
+    try:
+        streamed, serial = history(db_url), history(serial_url)
+        assert streamed == serial and streamed["unprocessed"] == 0
+        assert len(streamed["changes"]) == 2 * len(DOCUMENTS)  # the AI edit, the legal basis
+        assert audit(db_url, str(sources)).ok
+    finally:
+        close_db(serial_url)
