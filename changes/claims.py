@@ -8,6 +8,8 @@ confirm it:
 
 - "P now relies on B": the old reading does not list P under B (under any audience), and
   P's words are not in the old text unless the old reading found P under another basis;
+  nor does the old text name B without the reading finding any purpose under it (B was
+  stated in a form that cannot be compared, such as prose);
 - "P no longer relies on B": the new reading does not list P under B, and P's words are
   gone from the new text unless the new reading found P under another basis;
 - "the text now states B" / "no longer states B": the old (new) text names B nowhere.
@@ -116,16 +118,26 @@ def check_claims(
     new: LegalBases,
     old_text: str,
     new_text: str,
+    lang: str = "en",
 ) -> Checked:
-    """Keep the bases added to / removed from each purpose that both texts confirm."""
+    """Keep the bases added to / removed from each purpose that both texts confirm.
+
+    A basis the old text names while its reading lists no purpose under it was stated in a
+    form that cannot be compared (prose: "We have a legitimate interest in making Pinterest
+    safe"): no purpose is claimed to newly rely on it."""
     names = _names()
     checked = Checked()
     old_lines: list[frozenset[str]] | None = None
     new_lines: list[frozenset[str]] | None = None
+    unread: set[str] | None = None  # bases the old text names with no purpose read under them
     for entry in entries:
         label = str(entry["purpose"])
         before, after = _listed(old, label), _listed(new, label)
         added = [b for b in entry["added"] if names.get(b, b) not in before]
+        if added:
+            if unread is None:
+                unread = {b for b in bases_named(old_text, lang) if not old.purposes.get(b)}
+            added = [b for b in added if names.get(b, b) not in unread]
         removed = [b for b in entry["removed"] if names.get(b, b) not in after]
         if added and not before:  # a new purpose: its words must be new too
             old_lines = old_lines if old_lines is not None else _line_words(old_text)

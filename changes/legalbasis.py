@@ -169,11 +169,23 @@ def legal_bases(markdown: str, lang: str = "en") -> LegalBases:
     in_section: int | None = None  # level of the legal-basis section we are in
     prose_basis: str | None = None  # the basis the last introducing paragraph named
     in_body = False  # inside a list purpose's "why and how" text
+    titled: int | None = None  # the last heading that may title a purpose ("To X, we:")
     i = 0
     while i < len(lines):
         line = lines[i]
+        label = heads[i][1] if i in heads else (m.group(1) if (m := _BOLD_LINE.match(line)) else "")
+        relied = _relied_basis(label, lang) if label and under is None else None
+        if relied is not None:  # "Legitimate interests relied on" after a purpose's steps
+            stated.add(relied)
+            if titled is not None:
+                _add(found, relied, _titled_purpose(lines, titled, i, heads))
+            setext = i in heads and _SETEXT.match(lines[i + 1] if i + 1 < len(lines) else "")
+            i += 2 if setext else 1
+            continue
         if i in heads:
             level, title = heads[i]
+            if not _is_label(title, langs):
+                titled = i
             basis = heading_basis(title, lang) if len(title) < 120 else None
             if basis is not None:
                 under = (basis, level)
@@ -219,6 +231,29 @@ def legal_bases(markdown: str, lang: str = "en") -> LegalBases:
     stated |= _listed_bases(lines, langs)
     purposes = {b: tuple(found[b].values()) for b in BASES if found.get(b)}
     return LegalBases(frozenset(stated), purposes)
+
+
+def _relied_basis(label: str, lang: str) -> str | None:
+    """The basis a "<basis> relied on" label names ("Legitimate interests relied on")."""
+    pattern = patterns(_LEXICON, "relied", None, lang_of(lang))
+    m = pattern.match(fold(plain(label)).rstrip()) if pattern else None
+    if m is None:
+        return None
+    return heading_basis(next(g for g in m.groups() if g), lang)
+
+
+# The subject closing a purpose heading: "..., we:", "..., nous :", "..., werden wir:".
+_TITLE_TAIL = re.compile(r"(?:,\s*\w+(?:\s+\w+)?|\s+we)?\s*:\s*$")
+
+
+def _titled_purpose(
+    lines: Sequence[str], head: int, label: int, heads: dict[int, tuple[int, str]]
+) -> Purpose:
+    """The purpose a heading titles ("To make and keep Pinterest safe, we:"), its steps the
+    bullets between it and the basis label at ``label``."""
+    start = head + (2 if _SETEXT.match(lines[head + 1] if head + 1 < len(lines) else "") else 1)
+    title = _TITLE_TAIL.sub("", heads[head][1]).strip()
+    return _purpose(lines[start:label], title=title)
 
 
 def _listed_bases(lines: Sequence[str], langs: tuple[str, ...]) -> set[str]:

@@ -34,8 +34,10 @@ __all__ = [
 ]
 
 #: Kinds of opt-out link, strongest first.
-KINDS: tuple[str, ...] = ("objection", "consent", "opt-out", "settings", "form")
-_STRONG: tuple[str, ...] = ("objection", "consent", "opt-out")
+KINDS: tuple[str, ...] = ("objection", "consent", "opt-out", "choice", "settings", "form")
+# Found by the words of the anchor or sentence. "choice": a choice offered over how
+# information is used (ads above all; optout.toml [text.choice]), weaker than a way out.
+_STRONG: tuple[str, ...] = ("objection", "consent", "opt-out", "choice")
 
 _LEXICON = "optout"
 _MAX_CONTEXT = 400
@@ -53,7 +55,7 @@ class LinkMention:
     url: str  # canonical URL
     text: str  # anchor text
     context: str  # the surrounding sentence
-    kind: str  # "objection" | "opt-out" | "consent" | "settings" | "form"
+    kind: str  # "objection" | "opt-out" | "consent" | "choice" | "settings" | "form"
 
 
 def optout_links(markdown: str, lang: str = "en") -> list[LinkMention]:
@@ -287,7 +289,12 @@ def _new_words(
     return any(w not in ignore and w not in pool for w in extra)
 
 
-_WAY_OUT_NAMES = {"objection": "objection", "consent": "consent withdrawal", "opt-out": "opt-out"}
+_WAY_OUT_NAMES = {
+    "objection": "objection",
+    "consent": "consent withdrawal",
+    "opt-out": "opt-out",
+    "choice": "data-use choice",
+}
 
 
 def way_out_phrase(found: dict[str, list[dict[str, str]]], limit: int = 70) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from changes.dates import iso_date
 from changes.legalbasis import BASES, basis_name
-from changes.lexicon import fold, lang_of, patterns
+from changes.lexicon import fold, lang_of, load, patterns
 from changes.plain import plain, words
 
 __all__ = ["ProseBasis", "prose_bases", "prose_changes", "prose_mentions"]
@@ -71,11 +71,13 @@ def prose_bases(sentence: str, lang: str = "en") -> tuple[ProseBasis, ...]:
     text = fold(plain(sentence))
     tie = patterns("prose_bases", "tie", None, langs)
     not_a_claim = patterns("prose_bases", "not", None, langs)
-    ties = [m.end() for m in tie.finditer(text)] if tie else []
+    named_ties = [m.end() for m in tie.finditer(text)] if tie else []
+    implied = _implied(text, langs)
+    ties = sorted([*named_ties, *(end for end, _ in implied)])
     if not ties or (not_a_claim and not_a_claim.search(text)):
         return ()
-    bases: list[str] = []
-    for end in ties:  # each tie names the basis nearest to it
+    bases: list[str] = [basis for _, basis in implied]
+    for end in named_ties:  # each tie names the basis nearest to it
         near = []
         for basis in BASES:
             mention = patterns("legal_bases", "mention", basis, langs)
@@ -86,6 +88,8 @@ def prose_bases(sentence: str, lang: str = "en") -> tuple[ProseBasis, ...]:
         if near and min(near)[1] not in bases:
             bases.append(min(near)[1])
     purpose = _main_clause(text, tie.search(text), langs) if tie else None
+    if purpose is None and implied:
+        purpose = _implied_purpose(text, implied[0][0], langs)
     if purpose is None:
         purpose_pattern = patterns("prose_bases", "purpose", None, langs)
         found = [
@@ -104,12 +108,39 @@ def prose_bases(sentence: str, lang: str = "en") -> tuple[ProseBasis, ...]:
             (m := patterns("legal_bases", "mention", b, langs)) and m.search(purpose) for b in BASES
         )
         or len(_content(purpose)) < 2
+        or _vague(purpose, langs)
     ):
         return ()
     announced_pattern = patterns("prose_bases", "announced", None, langs)
     announced = bool(announced_pattern and announced_pattern.search(text))
     date = next((m.group(0) for m in _DATE.finditer(text) if iso_date(m.group(0))), None)
     return tuple(ProseBasis(b, purpose, announced, date, text) for b in bases)
+
+
+def _vague(purpose: str, langs: tuple[str, ...]) -> bool:
+    """Is a purpose only words any processing has ("process certain Personal Data about
+    you")? prose_bases.toml ``[vague]``."""
+    vague = {w for lang in langs for w in load("prose_bases").get("vague", {}).get(lang, [])}
+    return _content(purpose) <= vague
+
+
+def _implied(text: str, langs: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(end, basis) of each tie that names its basis itself ("Certain laws require us"),
+    in text order (prose_bases.toml ``[implied.<basis>]``)."""
+    found = []
+    for basis in BASES:
+        pattern = patterns("prose_bases", "implied", basis, langs)
+        found += [(m.end(), basis) for m in (pattern.finditer(text) if pattern else ())]
+    return sorted(found)
+
+
+def _implied_purpose(text: str, end: int, langs: tuple[str, ...]) -> str | None:
+    """What an implied tie ties, as the words after it say it ("to share information ...")."""
+    pattern = patterns("prose_bases", "implied_purpose", None, langs)
+    m = pattern.match(text, end) if pattern else None
+    if m is None:
+        return None
+    return next(g for g in m.groups() if g).strip(" ,")
 
 
 def _same_clause(text: str, a: int, b: int) -> bool:
@@ -136,26 +167,44 @@ def prose_mentions(added: Sequence[str], removed: Sequence[str], lang: str = "en
     """Does a changed sentence tie something to a basis (even without a clear purpose)?"""
     langs = lang_of(lang)
     tie = patterns("prose_bases", "tie", None, langs)
-    if tie is None:
-        return False
     for sentence in (*added, *removed):
         text = fold(plain(sentence))
-        if tie.search(text) and any(
+        if tie is not None and tie.search(text) and any(
             (p := patterns("legal_bases", "mention", b, langs)) and p.search(text) for b in BASES
         ):
             return True
+        if _implied(text, langs):
+            return True
+    return _outside(added, removed, langs) or _outside(removed, added, langs)
+
+
+def _outside(these: Sequence[str], others: Sequence[str], langs: tuple[str, ...]) -> bool:
+    """Does one of ``these`` sentences say something is done outside a basis ("outside of
+    our contract with you"), other than as a rewording of one of ``others``?"""
+    outside = patterns("prose_bases", "outside", None, langs)
+    if outside is None:
+        return False
+    theirs = [_content(o) for o in others if outside.search(fold(plain(o)))]
+    for sentence in these:
+        if outside.search(fold(plain(sentence))):
+            mine = _content(sentence)
+            if not any(len(mine & t) >= _SAME * len(mine) for t in theirs):
+                return True
     return False
 
 
 def _stated_in(text: str, claim: ProseBasis, lang: str) -> bool:
     """Does ``text`` state ``claim``'s basis with most of its purpose's words on one line?"""
-    mention = patterns("legal_bases", "mention", claim.basis, lang_of(lang))
+    langs = lang_of(lang)
+    mention = patterns("legal_bases", "mention", claim.basis, langs)
+    implied = patterns("prose_bases", "implied", claim.basis, langs)
     want = _content(claim.purpose)
-    if mention is None or not want:
+    if (mention is None and implied is None) or not want:
         return False
     for line in text.splitlines():
         folded = fold(plain(line))
-        if mention.search(folded) and len(want & _content(folded)) >= _SAME * len(want):
+        named = any(p is not None and p.search(folded) for p in (mention, implied))
+        if named and len(want & _content(folded)) >= _SAME * len(want):
             return True
     return False
 

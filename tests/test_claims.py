@@ -11,9 +11,10 @@ import pytest
 from changes.classify import classify
 from changes.dates import announcements
 from changes.languages import text_language
+from changes.legalbasis import legal_bases
 from changes.lexicon import load
 from changes.noise import is_chrome
-from changes.prose_bases import prose_bases
+from changes.prose_bases import prose_bases, prose_mentions
 from changes.titles import TITLE_LIMIT
 from config.noise import load_profile, profile_names
 
@@ -32,6 +33,13 @@ def test_prose_basis_sentences(case: dict[str, Any]) -> None:
     assert [p.basis for p in found] == [case["basis"]], (case["source"], found)
     assert case["purpose"].casefold() in found[0].purpose.casefold(), found[0].purpose
     assert found[0].announced is case["announced"], found[0]
+
+
+@pytest.mark.parametrize("case", _cases("prose_bases", "outside"))
+def test_statements_outside_a_basis_are_legal_basis_mentions(case: dict[str, Any]) -> None:
+    """"outside of our contract with you": the legal-basis category, and no claim."""
+    assert prose_mentions([case["text"]], [], case["lang"]) is case["mention"], case["source"]
+    assert prose_bases(case["text"], case["lang"]) == ()
 
 
 @pytest.mark.parametrize("case", _cases("dates", "notice"))
@@ -301,3 +309,84 @@ def test_a_page_shown_in_another_language_is_not_compared() -> None:
     c = classify(german, english, document="Policy")
     assert not c.alert and c.categories == ["text"] and "bases" not in c.summary
     assert c.title == "Policy: now shown in English instead of German"
+
+
+# Pinterest's layout: a purpose heading, its steps, then the basis they rely on as a label.
+_RELIED = {
+    "en": (
+        "Legal bases we rely on\n\n"
+        "To make and keep Pinterest safe, we:\n-----------------------------------\n\n"
+        "* Review your activity to detect spam.\n"
+        "* Analyze log data to investigate suspicious behavior.\n\n"
+        "#### Legitimate interests relied on\n\nIt is in our interest to fight spam.\n\n"
+        "#### Information categories used\n\n* Log data\n",
+        "* Conduct age verification, as appropriate.\n",
+    ),
+    "fr": (
+        "Bases juridiques\n\n"
+        "Pour assurer la sécurité de Pinterest, nous :\n----------------------------------\n\n"
+        "* Examinons votre activité pour détecter le spam.\n"
+        "* Analysons les journaux pour enquêter sur les comportements suspects.\n\n"
+        "**Intérêts légitimes invoqués**\n\nIl est dans notre intérêt de lutter contre le spam.\n",
+        "* Vérifions votre âge, le cas échéant.\n",
+    ),
+    "de": (
+        "Rechtsgrundlagen\n\n"
+        "Um Pinterest sicher zu machen, werden wir:\n---------------------------------\n\n"
+        "* Deine Aktivität prüfen, um Spam zu erkennen.\n"
+        "* Protokolldaten analysieren, um verdächtiges Verhalten zu untersuchen.\n\n"
+        "#### Berechtigte Interessen, auf die wir uns stützen\n\nSpam zu bekämpfen.\n",
+        "* Dein Alter überprüfen, falls angemessen.\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(_RELIED))
+def test_steps_under_a_relied_on_label_are_processing_changes(lang: str) -> None:
+    old, step = _RELIED[lang]
+    (purpose,) = legal_bases(old, lang).purposes["legitimate-interests"]
+    assert len(purpose.items) == 2 and not purpose.label.endswith(":")
+    at = old.index("\n\n", old.index("* ")) + 1  # after the last step
+    new = old[:at] + step + old[at:]
+    c = classify(old, new, document="Policy", lang=lang)
+    (entry,) = c.summary["processing"]
+    assert entry["bases"] == ["legitimate interests"] and len(entry["added"]) == 1
+    assert "legal-basis" in c.categories and c.alert
+
+
+def test_a_basis_stated_in_prose_before_is_not_newly_relied_on() -> None:
+    """The old text said in prose which purposes rely on legitimate interests; the new one
+    says it purpose by purpose: no purpose "now relies" on them (Pinterest, 2023-08-02)."""
+    old = (
+        "We have a legitimate interest in making Pinterest safe. We use your information to:\n\n"
+        "* Review your activity to detect spam.\n* Suggest people you may know.\n"
+        "* Send you updates.\n"
+    )
+    purposes = "".join(
+        f"{title}, we:\n{'-' * 20}\n\n* {step}\n\n#### Legitimate interests relied on\n\n"
+        "It is in our interest.\n\n"
+        for title, step in (
+            ("To make and keep Pinterest safe", "Review your activity to detect spam."),
+            ("To build your community", "Suggest people you may know."),
+            ("To communicate with you", "Send you updates."),
+        )
+    )
+    c = classify(old, "Legal bases we rely on\n\n" + purposes, document="Policy")
+    assert "bases" not in c.summary
+    assert c.summary["bases_reorganised"] == {"purposes": 3}
+    assert "legal-basis section reorganised" in c.title
+
+
+def test_a_choice_over_ads_is_an_opt_out_link_and_an_unlinked_one_is_quiet() -> None:
+    before = "Privacy Policy\n\nWe show ads.\n\nYou can control what information we use to show "
+    old = before + "you ads by visiting your ad settings.\n"
+    new = before + "you ads in [My Ad Center](https://myadcenter.google.com/).\n"
+    c = classify(old, new, document="Policy")
+    (link,) = c.summary["links"]["added"]
+    assert link["kind"] == "choice" and "opt-out" in c.categories
+    assert "new choice link \u2018My Ad Center\u2019" in c.title
+    # a render dropping the link target while the sentence stays says nothing new
+    unlinked = before + "you ads in My Ad Center.\n"
+    c = classify(new, unlinked, document="Policy")
+    assert c.summary["links"]["removed"][0]["kind"] == "choice"
+    assert "opt-out" not in c.categories

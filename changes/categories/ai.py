@@ -3,13 +3,15 @@ changes/lexicons/ai.toml, read by changes/ai.py)."""
 
 from __future__ import annotations
 
-from changes.ai import ai_sentences
+from changes.ai import new_ai_sentences
 from changes.categories import Category, Edit, Finding, register, when_nothing_said
 from changes.titles import shorten
 
 
 def changed_ai_sentence(edit: Edit) -> Finding | None:
-    """The first added or removed sentence about AI, if there is one.
+    """The first added or removed sentence about AI that is news, if there is one: not
+    moved from elsewhere in the other text, nor reworded only in case, spelling or small
+    words (changes/ai.py: new_ai_sentences).
 
     >>> edit = Edit("", "", ("We train AI models on public posts.",), (), "en")
     >>> found = changed_ai_sentence(edit)
@@ -20,7 +22,7 @@ def changed_ai_sentence(edit: Edit) -> Finding | None:
     >>> found.phrase(["effective June 2, 2025"]) is None
     True
     """
-    found = ai_sentences([*edit.added, *edit.removed], edit.language, limit=1)
+    found = new_ai_sentences(edit.added, edit.removed, edit.old, edit.new, edit.language)
     if not found:
         return None
     phrase = f"AI text changed: \u201c{shorten(found[0])}\u201d"

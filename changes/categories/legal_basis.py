@@ -32,7 +32,7 @@ def changed_bases(edit: Edit) -> Finding | None:
     summary: dict[str, Any] = {}
     old_bases, new_bases = legal_bases(old, lang), legal_bases(new, lang)
     bases = basis_changes(old_bases, new_bases)
-    checked = check_claims(bases["purposes"], old_bases, new_bases, old, new)
+    checked = check_claims(bases["purposes"], old_bases, new_bases, old, new, lang)
     purposes = ai_first(checked.purposes)
     if purposes:
         summary["bases"] = _basis_items(purposes)
