@@ -14,7 +14,8 @@ Only publishing is timed; building the databases is reported apart. An increment
 publish runs twice: the second one's sweep removes a whole older generation.
 
 Baselines, measured in the same run on the same tree: hard-linking every file of the site
-(``cp -al``: the least a new generation sharing every file costs) and copying it. The
+(``cp -al``: what a new generation holding a link to every file costs, as generations did
+before the pages of changes and versions went into shared buckets) and copying it. The
 ratios printed are full / copy, incremental / hard-link, and both against the targets
 (full < 5 s, incremental < 0.5 s at 10,000 changes). Profile a run with the ``bench``
 extra's py-spy: ``.venv/bin/py-spy record -f raw -o prof.txt -- .venv/bin/python
@@ -45,7 +46,7 @@ from changes.diff import diff_stats, ops_to_json, word_diff  # noqa: E402
 from changes.extract import normalise_markdown, word_count  # noqa: E402
 from config.documents import DocumentSpec  # noqa: E402
 from demo.corpus import load_history  # noqa: E402
-from feeds.atomic import wait_for_sweeps  # noqa: E402
+from feeds.atomic import site_files, wait_for_sweeps  # noqa: E402
 from feeds.publish import PublishResult, publish  # noqa: E402
 from storage.db import open_db  # noqa: E402
 from storage.history import add_change, add_or_touch_version, set_current  # noqa: E402
@@ -125,27 +126,39 @@ def record(session: Session, doc_id: str, text: str, at: datetime) -> bool:
     return True
 
 
-def link_tree(src: Path, dst: Path) -> int:
-    """Hard-link every file of ``src`` into a new ``dst`` (``cp -al``): the least a new
-    generation sharing every file costs. Returns the files linked."""
-    count = 0
-    for folder, _, names in os.walk(src):
-        target = dst / Path(folder).relative_to(src)
-        target.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            os.link(os.path.join(folder, name), target / name)
-            count += 1
-    return count
+def link_tree(files: dict[str, Path], dst: Path) -> int:
+    """Hard-link every file of the site (``site_files``: the pages of changes and versions
+    through their buckets) into a new ``dst``, as ``cp -al`` of a plain tree would: what a
+    new generation holding a link to every file costs. Returns the files linked."""
+    made: set[Path] = set()
+    for rel, path in files.items():
+        target = dst / rel
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        os.link(path, target)
+    return len(files)
+
+
+def copy_tree(files: dict[str, Path], dst: Path) -> None:
+    """Copy every file of the site into a new ``dst``."""
+    made: set[Path] = set()
+    for rel, path in files.items():
+        target = dst / rel
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        shutil.copy2(path, target)
 
 
 def baselines(site: Path, work: Path) -> tuple[float, float]:
-    """Seconds to hard-link the live site's tree and to copy it, in this same run."""
-    tree = Path(os.path.realpath(site))
+    """Seconds to hard-link every file of the live site and to copy it, in this same run."""
+    tree = site_files(site)
     started = time.perf_counter()
     files = link_tree(tree, work / "baseline-links")
     linked = time.perf_counter() - started
     started = time.perf_counter()
-    shutil.copytree(tree, work / "baseline-copy")
+    copy_tree(tree, work / "baseline-copy")
     copied = time.perf_counter() - started
     print(
         f"  baseline, same machine now: hard-link the tree ({files} files) {linked:.2f} s, "
@@ -196,7 +209,7 @@ def measure(
             last_step(session, n)
         took, _ = run(f"incremental (one change) #{n + 1}")
         incremental.append(took)
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in site_files(out).values())
     print(f"  site size: {size / 1e6:.1f} MB")
     linked, copied = baselines(out, work)
     worst = max(incremental)

@@ -51,7 +51,7 @@ CATEGORIES: tuple[str, ...] = tuple(c.name for c in registered() if c.text_diff)
 # A sentence ends at . ! ? followed by a space, but "27. Mai 2025" does not end one.
 _SENTENCE = re.compile(
     r"(?:\b\d{1,2}\.(?=\s*(?:Januar|Februar|März|April|Mai|Juni|Juli|August|September"
-    r"|Oktober|November|Dezember)\b)|[^.!?])+(?:[.!?]+(?=\s|$)|$)"
+    r"|Oktober|November|Dezember)\b)|[^.!?]|[.!?]+(?=\S))+(?:[.!?]+(?=\s|$)|$)"
 )
 
 
@@ -217,7 +217,9 @@ def _ahead(summary: dict[str, Any], new: str, seen: str | None) -> dict[str, Any
 
 _CHROME_ONLY = "only page chrome changed (navigation, menus, banners)"
 _MARKUP_ONLY = "only punctuation, markup or link targets changed; the same words"
-_LAYOUT_ONLY = "only numbering or layout changed; the same words in the same order"
+_LAYOUT_ONLY = (
+    "only numbering, layout or a word typed twice changed; the same words in the same order"
+)
 _REORDERED = "the same sentences, reordered or repeated"
 _LOOSELY_SAME = "the same sentences once final stops, doubled lines and chrome are set aside"
 _NUMBERED = "only the headings of notes changed: numbered instead of titled, or back"
@@ -346,8 +348,13 @@ def _lines_came_back(old: str, new: str, recent: Sequence[str]) -> str | None:
 
 
 def _letters(text: str) -> list[str]:
-    """The words of a text that have letters, numbering and list markers set aside."""
-    return [w.casefold() for w in _words_of(text) if sum(c.isalpha() for c in w) >= 2]
+    """The words of a text that have letters, numbering and list markers set aside, and a
+    word typed twice in a row ("and and") once."""
+    out: list[str] = []
+    for word in _words_of(text):
+        if sum(c.isalpha() for c in word) >= 2 and (not out or out[-1] != word.casefold()):
+            out.append(word.casefold())
+    return out
 
 
 def same_words(old: str, new: str) -> bool:

@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
-from changes.plain import words
+from changes.plain import plain, words
 
 __all__ = [
     "Blocks",
@@ -39,7 +40,7 @@ MIN_BLOCKS = 3
 MIN_BLOCK_WORDS = 40
 MIN_SHARE = 0.15
 _REPLACED = 0.1  # a block "deleted whole" may be replaced by at most this share of words
-_KNOWN = 0.8  # a restored block: this share of its lines were in a recent version
+_KNOWN = 0.8  # a restored block: this share of its lines or words were in a recent version
 
 Opcode = tuple[str, int, int, int, int]
 
@@ -61,6 +62,12 @@ def line_ops(old: Sequence[str], new: Sequence[str]) -> list[Opcode]:
     """Line alignment of two texts (``difflib`` opcodes). Blank lines are junk to the
     matcher (they never anchor a match): twenty times faster, same blocks in practice."""
     return SequenceMatcher(_blank, old, new, autojunk=False).get_opcodes()
+
+
+@lru_cache(maxsize=1 << 16)
+def _key(line: str) -> str:
+    """A line as its words, casefolded (markup, link targets and punctuation aside)."""
+    return " ".join(words(plain(line).casefold()))
 
 
 def _words(lines: Iterable[str]) -> int:
@@ -92,12 +99,17 @@ def restored(
     recent: Iterable[Sequence[str]],
 ) -> Blocks | None:
     """The blocks ``new`` adds back whole that a recent version had (a partial render
-    ending, a page flipping back), or None."""
+    ending, a page flipping back), or None. A block is back when most of its lines, or
+    most of its words, (``_KNOWN``) stand on lines a recent version had or the old text
+    has elsewhere (a note repeating the policy), lines compared by their words: a heading
+    underlined on one render and marked with ``###`` on the other, or a link's target,
+    makes no new line."""
     known: set[str] = set()
     for lines in recent:
-        known.update(line for line in lines if line.strip())
+        known.update(_key(line) for line in lines)
     if not known:
         return None
+    known.update(_key(line) for line in old)
     back: set[int] = set()
     count = words_back = 0
     for tag, i1, i2, j1, j2 in ops:
@@ -107,7 +119,8 @@ def restored(
         size = _words(block)
         if size < MIN_BLOCK_WORDS or _words(old[i1:i2]) > size * _REPLACED:
             continue  # small, or it replaces text: not a block coming back whole
-        if sum(1 for line in block if line in known) >= len(block) * _KNOWN:
+        seen = [line for line in block if _key(line) in known]
+        if len(seen) >= len(block) * _KNOWN or _words(seen) >= size * _KNOWN:
             back.update(range(j1, j2))
             count += 1
             words_back += size
@@ -131,6 +144,6 @@ def _pieces_back(
         lines = [j for j in range(j1, j2) if j not in back and new[j].strip()]
         if not lines or _words(new[j] for j in lines) >= MIN_BLOCK_WORDS:
             continue
-        if sum(1 for j in lines if new[j] in known) * 2 >= len(lines):
+        if sum(1 for j in lines if _key(new[j]) in known) * 2 >= len(lines):
             out.update(lines)
     return out, _words(new[j] for j in out)

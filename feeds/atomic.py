@@ -12,7 +12,14 @@ generation they read from, while holding ``.lock``. After every publish a sweep 
 under the same lock, every other folder below ``.public.sites/`` (generations older than
 the one the live site replaced, ``new-*`` folders of killed runs) and takes an exclusive
 lock on each before deleting it, so a live builder's folders are never touched.
-See docs/decisions/0004-incremental-publish.md.
+
+The pages of changes and versions (tens of thousands) are not in the generation itself:
+they live in *bucket* folders of ``.public.sites/store/`` that generations share (a
+generation holds one symlink per bucket in ``.policywatch-pages/``; a publish writes a new
+bucket only where a page in it changed), and ``changes/<id>.html`` reaches them through
+``.public.sites/names/`` (one symlink per page, made once, pointing through ``public``).
+The sweep also removes bucket folders no remaining generation or live builder uses.
+See docs/decisions/0004-incremental-publish.md and feeds/incremental.py.
 """
 
 from __future__ import annotations
@@ -38,6 +45,10 @@ MARKER = ".policywatch-site"  # only folders holding it (or empty ones) are ever
 STAMP = ".policywatch-stamp.json"  # what data a generation was built from
 LOCK = ".lock"
 PREVIOUS = ".policywatch-previous"  # the generation this one replaced: kept until the next
+PAGES = ".policywatch-pages"  # in a generation: a symlink per bucket of pages, into STORE
+STORE = "store"  # below the generations folder: bucket folders, shared by generations
+NAMES = "names"  # below it too: names/changes/<id>.html -> ../../../public/PAGES/<bucket>/...
+SHARED = (LOCK, STORE, NAMES)  # not generations: never swept as one
 
 
 def sites_dir(out_dir: Path) -> Path:
@@ -82,6 +93,7 @@ class Build:
 
     path: Path
     previous: Path | None
+    token: str = ""  # the ``new-*`` folder's name: bucket folders in STORE start with it
     unchanged: bool = False
     outcome: str = ""  # published | unchanged | superseded (a newer site is in place)
 
@@ -141,7 +153,7 @@ def sweep(out_dir: Path) -> int:
         with _flip_lock(sites):
             current = live(out_dir)
             kept = {current, _replaced_by(current)}  # readers may still be in the replaced one
-            candidates = [p for p in sites.iterdir() if p.name != LOCK and p not in kept]
+            candidates = [p for p in sites.iterdir() if p.name not in SHARED and p not in kept]
             for pattern in (f".{out_dir.name}.new-*", f".{out_dir.name}.old-*"):
                 candidates += list(out_dir.parent.glob(pattern))
             for path in candidates:
@@ -159,7 +171,34 @@ def sweep(out_dir: Path) -> int:
             shutil.rmtree(path, ignore_errors=True)
         finally:
             os.close(fd)
+    _sweep_store(sites)
     return len(doomed)
+
+
+def _sweep_store(sites: Path) -> None:
+    """Remove the bucket folders of STORE that no folder of ``sites`` links to and whose
+    builder (the ``new-*`` folder their name starts with) is gone: chosen under ``.lock``,
+    so a builder's fresh bucket (its ``new-*`` folder exists) is never taken."""
+    store = sites / STORE
+    try:
+        with _flip_lock(sites):
+            folders = [p for p in sites.iterdir() if p.name not in SHARED and p.is_dir()]
+            used: set[str] = set()
+            for folder in folders:
+                with suppress(OSError), os.scandir(folder / PAGES) as entries:
+                    for entry in entries:
+                        with suppress(OSError):
+                            used.add(os.path.basename(os.readlink(entry.path)))
+            builders = {p.name for p in folders}
+            unused = [
+                p
+                for p in store.iterdir()
+                if p.name not in used and p.name.partition(".")[0] not in builders
+            ]
+    except OSError:
+        return  # no store (yet)
+    for path in unused:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _replaced_by(generation: Path | None) -> Path | None:
@@ -266,6 +305,7 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
     held: list[int] = []
     with _flip_lock(sites):  # a sweep chooses its folders under this lock: not ours
         tmp = Path(tempfile.mkdtemp(prefix="new-", dir=sites))
+        token = tmp.name
         previous = live(out_dir)
         for folder in (tmp, previous):
             fd = _hold(folder) if folder is not None else None
@@ -273,7 +313,7 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
                 held.append(fd)  # held now: no sweep removes it while we build
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
-        build = Build(tmp, previous)
+        build = Build(tmp, previous, token=token)
         yield build
         with _flip_lock(sites):
             current = live(out_dir)
@@ -296,9 +336,9 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
                 build.path = final
                 build.outcome = "published"
         if build.outcome != "published":
-            shutil.rmtree(tmp, ignore_errors=True)
+            _drop(tmp, sites, token)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _drop(tmp, sites, token)
         raise
     finally:
         for fd in held:
@@ -306,9 +346,40 @@ def generation(out_dir: Path, stamp: Stamp | None = None) -> Iterator[Build]:
         _start_sweep(out_dir)  # after the flip: the live one and the one it replaced stay
 
 
+def _drop(folder: Path, sites: Path, token: str) -> None:
+    """Delete a build never flipped in: its folder and the bucket folders it wrote."""
+    shutil.rmtree(folder, ignore_errors=True)
+    for bucket in (sites / STORE).glob(f"{token}.*"):
+        shutil.rmtree(bucket, ignore_errors=True)
+
+
 def describe(out_dir: Path) -> dict[str, Any]:
     """Where ``out_dir`` points and which generations exist (for status and tests)."""
     current = live(Path(os.path.abspath(out_dir)))
     sites = sites_dir(Path(os.path.abspath(out_dir)))
-    names = sorted(p.name for p in sites.iterdir() if p.name != LOCK) if sites.is_dir() else []
+    names = []
+    if sites.is_dir():
+        names = sorted(p.name for p in sites.iterdir() if p.name not in SHARED)
     return {"live": current.name if current else None, "generations": names}
+
+
+def site_files(out_dir: Path) -> dict[str, Path]:
+    """Every file of the generation ``out_dir`` shows (or of ``out_dir`` itself, a generation
+    folder), by its path in the site (``changes/12.html``), with where it is in that
+    generation: pages of changes and versions are read through its ``.policywatch-pages``
+    buckets, so an older generation lists its own pages. For copying or mirroring a site
+    (a plain ``rglob`` does not follow the symlinked folders)."""
+    root = Path(os.path.realpath(out_dir))
+    found: dict[str, Path] = {}
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d != PAGES]  # symlinked folders are not walked
+        for name in names:
+            path = Path(folder, name)
+            found[path.relative_to(root).as_posix()] = path
+    with suppress(OSError), os.scandir(root / PAGES) as buckets:
+        for bucket in buckets:
+            top = bucket.name.rpartition("-")[0]
+            with os.scandir(bucket.path) as pages:
+                for page in pages:
+                    found[f"{top}/{page.name}"] = Path(page.path)
+    return dict(sorted(found.items()))

@@ -2,9 +2,17 @@
 
 Each output file is written with a *key*: a digest of everything it is made of (the rows it
 shows and the code that renders it). The keys go to a manifest in the output folder. The
-next build, writing a fresh folder, hard-links a file from the previous folder when its key
-is unchanged, and renders it only otherwise; the fresh folder then replaces the old one in
-one swap (feeds/atomic.py). See docs/decisions/0004-incremental-publish.md.
+next build, writing a fresh generation, reuses a file of the previous one when its key is
+unchanged, and renders it only otherwise; the fresh generation then replaces the old one in
+one swap (feeds/atomic.py).
+
+The pages of changes and versions (``changes/<id>.html``, ``versions/<id>.html`` and
+``.md``: nearly every file of a large site) are kept in *buckets* of :data:`BUCKET` ids,
+folders below ``.public.sites/store/`` that generations share by symlink: a generation
+writes a new bucket folder only where a page in it changed (hard-linking that bucket's
+other pages into it), and links to the previous generation's folder for every other
+bucket. So a publish touches a few hundred files, not every file of the site.
+See docs/decisions/0004-incremental-publish.md.
 """
 
 from __future__ import annotations
@@ -12,9 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
-import threading
 from collections.abc import Sequence
 from contextlib import suppress
 from functools import cache
@@ -22,8 +30,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from feeds.atomic import NAMES, PAGES, STORE
+
 MANIFEST = ".policywatch-manifest.json"
-_FORMAT = 1
+_FORMAT = 2  # 2: pages of changes and versions in shared buckets
+BUCKET = 256  # ids per bucket folder of change or version pages
+_PAGED = re.compile(r"(changes|versions)/([0-9]+)\.(?:html|md)")
+PAGED_TOPS = ("changes", "versions")  # top folders made of buckets (symlinks to NAMES)
+
+
+def bucket_of(rel: str) -> str | None:
+    """The bucket of a change or version page (``changes-3`` for ``changes/812.html``);
+    None for every other file, which each generation holds itself."""
+    match = _PAGED.fullmatch(rel)
+    return f"{match[1]}-{int(match[2]) // BUCKET}" if match else None
 
 
 def digest(*parts: Any) -> str:
@@ -59,26 +79,33 @@ def code_salt() -> str:
 
 
 class Output:
-    """The folder being built, and what can be reused from the ``previous`` one.
+    """The generation being built, and what can be reused from the ``previous`` one.
 
     ``keep(rel, key)`` says whether the previous file can be reused (its key and size
-    match) and notes it; ``write(rel, data, key)`` writes a new one. ``close()`` writes the
-    manifest; ``link_kept()`` makes sure every reused file is linked in and nothing else.
+    match) and notes it; ``write(rel, data, key)`` writes a new one. ``link_kept()`` puts
+    the reused files in place and nothing else; ``close()`` writes the manifest.
 
-    Linking is the one cost of a publish that grows with the whole site (one hard link per
-    file, mostly kernel time), so it overlaps the rendering: at the first file that cannot
-    be reused, a thread starts hard-linking every file of the previous build into the new
-    folder, by folder, while this thread goes on computing keys and rendering (``os.link``
-    releases the GIL). A file written meanwhile replaces its link by a rename, never by
-    writing through it (the link is the previous generation's file). A build in which every
-    file is reused never starts the thread, so it can be dropped without linking anything.
-    Use it as a context manager: leaving it stops and waits for the thread.
+    Paths (``rel``) are the site's: ``changes/12.html``. A page of a bucket (:func:`bucket_of`)
+    is written into a bucket folder of this build, ``store/<token>.<bucket>`` below the
+    generations folder, which ``.policywatch-pages/<bucket>`` in the generation links to;
+    ``link_kept`` hard-links the bucket's reused pages into it, and links every bucket in
+    which nothing was written or removed to the previous generation's folder. Other files
+    are written into the generation and reused by a hard link. Nothing is ever written
+    into a file or folder of the previous generation (readers may have it open). Each
+    page of a bucket also gets, once, its name ``names/changes/<id>.html``, a symlink
+    through ``public``, which the generation's ``changes`` (a symlink to ``names/changes``)
+    shows.
     """
 
-    def __init__(self, root: Path, previous: Path | None, salt: str = "") -> None:
+    def __init__(self, root: Path, previous: Path | None, token: str = "", salt: str = "") -> None:
         self.root = root
         self.previous = previous
+        self.token = token or root.name
         self.salt = salt or code_salt()
+        sites = root.parent
+        self.store = sites / STORE
+        self.names = sites / NAMES
+        self.site_name = sites.name[1 : -len(".sites")] if sites.name.endswith(".sites") else ""
         self.files: dict[str, list[Any]] = {}
         self.written = 0
         self.reused = 0
@@ -86,17 +113,15 @@ class Output:
         self._old_groups: dict[str, str] = {}
         self._old = self._read_manifest(previous)
         self._dirs: set[str] = set()
-        self._linker: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._unlinked: list[str] = []  # previous files the thread could not link
+        self._fresh: set[str] = set()  # buckets this build has its own folder for
+        self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
         self._written: set[str] = set()
 
     def __enter__(self) -> Output:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._join()
+        pass
 
     def _read_manifest(self, previous: Path | None) -> dict[str, list[Any]]:
         if previous is None:
@@ -115,26 +140,45 @@ class Output:
     def key(self, *parts: Any) -> str:
         return digest(self.salt, *parts)
 
-    def _mkdir(self, rel: str) -> None:
-        parent = rel.rpartition("/")[0]
-        if parent not in self._dirs:
-            (self.root / parent).mkdir(parents=True, exist_ok=True)
-            self._dirs.add(parent)
+    @staticmethod
+    def where(rel: str) -> str:
+        """Where ``rel`` is below a generation: in its bucket's folder, or as it is."""
+        bucket = bucket_of(rel)
+        if bucket is None:
+            if rel.partition("/")[0] in PAGED_TOPS:
+                raise ValueError(f"{rel}: only pages of a bucket may go below changes/, versions/")
+            return rel
+        return f"{PAGES}/{bucket}/{rel.rpartition('/')[2]}"
+
+    def _old_size_matches(self, rel: str, size: Any) -> bool:
+        """The previous generation still has ``rel`` as a regular file of ``size`` bytes."""
+        try:
+            st = os.lstat(os.path.join(self.previous or "", self.where(rel)))
+        except OSError:
+            return False
+        return stat.S_ISREG(st.st_mode) and st.st_size == size
+
+    def _old_present(self, rel: str, size: Any) -> bool:
+        """The previous generation has ``rel``: a page of a bucket is looked up in the
+        bucket's listing (read once), any other file as :meth:`_old_size_matches`."""
+        bucket = bucket_of(rel)
+        if bucket is None:
+            return self._old_size_matches(rel, size)
+        if bucket not in self._listed:
+            try:
+                names = set(os.listdir(os.path.join(self.previous or "", PAGES, bucket)))
+            except OSError:
+                names = set()
+            self._listed[bucket] = names
+        return rel.rpartition("/")[2] in self._listed[bucket]
 
     def keep(self, rel: str, key: str) -> bool:
         """Reuse ``rel`` from the previous build if it was made of the same inputs (and
         still has the size it was written with: a file edited by hand is rendered again)."""
         old = self._old.get(rel)
         if self.previous is None or not old or old[0] != key:
-            self._start_linking()
             return False
-        try:
-            st = os.lstat(os.path.join(self.previous, rel))
-        except OSError:
-            self._start_linking()
-            return False
-        if not stat.S_ISREG(st.st_mode) or st.st_size != old[1]:
-            self._start_linking()
+        if not self._old_size_matches(rel, old[1]):
             return False
         self.files[rel] = [key, old[1]]
         self.reused += 1
@@ -143,104 +187,130 @@ class Output:
     def keep_group(self, group: str, key: str, rels: Sequence[str]) -> bool:
         """Reuse all of ``rels`` at once if ``key``, a digest of everything they are made
         of, is the one the previous build recorded for ``group``: their own keys need not
-        be computed. Each file is still checked as :meth:`keep` does (there, same size);
-        False (nothing reused) if one is not, or the key differs."""
+        be computed. Each file is still checked to be there (a page of a bucket: by one
+        listing of the bucket's folder, not a ``stat`` per page; others as :meth:`keep`
+        does); False (nothing reused) if one is not, or the key differs."""
         self.groups[group] = key
         if self.previous is None or self._old_groups.get(group) != key:
             return False
         for rel in rels:
             old = self._old.get(rel)
-            if not old:
-                return False
-            try:
-                st = os.lstat(os.path.join(self.previous, rel))
-            except OSError:
-                return False
-            if not stat.S_ISREG(st.st_mode) or st.st_size != old[1]:
+            if not old or not self._old_present(rel, old[1]):
                 return False
         for rel in rels:
             self.files[rel] = list(self._old[rel])
             self.reused += 1
         return True
 
+    def _bucket_folder(self, bucket: str) -> Path:
+        """This build's own folder for ``bucket`` (made on first use)."""
+        folder = self.store / f"{self.token}.{bucket}"
+        if bucket not in self._fresh:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._fresh.add(bucket)
+        return folder
+
     def write(self, rel: str, data: str | bytes, key: str) -> None:
         """Write ``rel`` (a path below the root, with ``/``) made of the inputs ``key``."""
-        self._start_linking()
         raw = data.encode("utf-8") if isinstance(data, str) else data
-        self._mkdir(rel)
-        path = os.path.join(self.root, rel)
-        if rel in self._old:  # the thread may link the previous file here: rename over it
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as f:
-                f.write(raw)
-            os.replace(tmp, path)
+        bucket = bucket_of(rel)
+        if bucket is not None:
+            path = os.path.join(self._bucket_folder(bucket), rel.rpartition("/")[2])
         else:
-            with open(path, "wb") as f:
-                f.write(raw)
+            self.where(rel)  # refuses a path below changes/ or versions/ that is not a page
+            self._mkdir(rel)
+            path = os.path.join(self.root, rel)
+        with open(path, "wb") as f:  # a new file of this build: never one a reader has open
+            f.write(raw)
         self.files[rel] = [key, len(raw)]
         self._written.add(rel)
         self.written += 1
+
+    def _mkdir(self, rel: str) -> None:
+        parent = rel.rpartition("/")[0]
+        if parent not in self._dirs:
+            (self.root / parent).mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
 
     @property
     def same_as_previous(self) -> bool:
         """Nothing written and every previous file reused: the build would equal it."""
         return self.previous is not None and self.written == 0 and self.files == self._old
 
-    def _start_linking(self) -> None:
-        if self._linker is not None or not self._old or self.previous is None:
-            return
-        by_dir: dict[str, list[str]] = {}
-        for rel in self._old:
-            parent, _, name = rel.rpartition("/")
-            by_dir.setdefault(parent, []).append(name)
-        self._linker = threading.Thread(
-            target=self._link_all, args=(self.previous, by_dir), name="policywatch-link"
-        )
-        self._linker.start()
-
-    def _link_all(self, previous: Path, by_dir: dict[str, list[str]]) -> None:
-        """Hard-link the previous build's files in, by folder (the thread's work)."""
-        for parent, names in by_dir.items():
-            src_dir = os.path.join(previous, parent)
-            dst_dir = os.path.join(self.root, parent)
-            os.makedirs(dst_dir, exist_ok=True)
-            try:
-                src = os.open(src_dir, os.O_RDONLY | os.O_DIRECTORY)
-            except OSError:
-                self._unlinked += [f"{parent}/{n}" if parent else n for n in names]
-                continue
-            dst = os.open(dst_dir, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                for name in names:
-                    if self._stop.is_set():
-                        return
-                    try:
-                        os.link(name, name, src_dir_fd=src, dst_dir_fd=dst)
-                    except FileExistsError:
-                        pass  # written by this build already
-                    except OSError:  # another file system, or no hard links: copied later
-                        self._unlinked.append(f"{parent}/{name}" if parent else name)
-            finally:
-                os.close(src)
-                os.close(dst)
-
-    def _join(self) -> None:
-        if self._linker is not None:
-            self._linker.join()
-
     def link_kept(self) -> None:
-        """Wait for the linking thread; copy what it could not link; remove the previous
-        files this build neither reused nor wrote (gone from the site)."""
-        self._start_linking()
-        self._join()
-        for rel in self._unlinked:
-            if rel in self.files and rel not in self._written:  # reused: copy it instead
-                self._mkdir(rel)
-                shutil.copy2(os.path.join(self.previous or "", rel), os.path.join(self.root, rel))
-        self._unlinked = []
-        for rel in self._old.keys() - self.files.keys():
-            with suppress(FileNotFoundError):
-                os.unlink(os.path.join(self.root, rel))
+        """Put every reused file in place: a hard link for files of the generation (a copy
+        where the file system refuses links); for buckets, the previous generation's folder
+        when nothing in the bucket changed, else this build's own folder with the bucket's
+        reused pages hard-linked into it. Then the names of new pages."""
+        buckets: dict[str, list[str]] = {}
+        for rel in self.files:
+            bucket = bucket_of(rel)
+            if bucket is None:
+                if rel not in self._written:
+                    self._reuse(rel)
+            else:
+                buckets.setdefault(bucket, []).append(rel)
+        removed = {bucket_of(rel) for rel in self._old.keys() - self.files.keys()}
+        pages = self.root / PAGES
+        if buckets:
+            pages.mkdir(exist_ok=True)
+        for bucket, rels in buckets.items():
+            if bucket in self._fresh or bucket in removed:
+                folder = self._bucket_folder(bucket)
+                self._link_bucket(bucket, [r for r in rels if r not in self._written], folder)
+                target = os.path.join("..", "..", STORE, folder.name)
+            else:  # every page reused: share the previous generation's folder
+                target = os.readlink(os.path.join(self.previous or "", PAGES, bucket))
+            os.symlink(target, pages / bucket)
+        tops = {rel.partition("/")[0] for rels in buckets.values() for rel in rels[:1]}
+        for top in sorted(tops):
+            os.symlink(os.path.join("..", NAMES, top), self.root / top)
+        self._name_pages(buckets)
+
+    def _reuse(self, rel: str) -> None:
+        self._mkdir(rel)
+        src, dst = os.path.join(self.previous or "", rel), os.path.join(self.root, rel)
+        try:
+            os.link(src, dst)
+        except OSError:  # another file system, or no hard links
+            shutil.copy2(src, dst)
+
+    def _link_bucket(self, bucket: str, names: list[str], folder: Path) -> None:
+        """Hard-link the reused pages ``names`` of ``bucket`` from the previous generation's
+        folder into this build's ``folder``, with directory descriptors."""
+        if not names:
+            return
+        src = os.open(os.path.join(self.previous or "", PAGES, bucket), os.O_RDONLY)
+        dst = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for rel in names:
+                name = rel.rpartition("/")[2]
+                try:
+                    os.link(name, name, src_dir_fd=src, dst_dir_fd=dst)
+                except OSError:
+                    shutil.copy2(os.path.join(self.previous or "", self.where(rel)), folder / name)
+        finally:
+            os.close(src)
+            os.close(dst)
+
+    def _name_pages(self, buckets: dict[str, list[str]]) -> None:
+        """Give every page its name in NAMES once: ``names/changes/<id>.html`` -> the page
+        through ``public`` (so through the live generation). Names are never changed nor
+        removed: one whose page is gone from the live site leads nowhere (not found)."""
+        by_top: dict[str, list[tuple[str, str]]] = {}
+        for bucket, rels in buckets.items():
+            for rel in rels:
+                top, _, name = rel.partition("/")
+                by_top.setdefault(top, []).append((name, bucket))
+        for top, pages in by_top.items():
+            folder = self.names / top
+            folder.mkdir(parents=True, exist_ok=True)
+            named = set(os.listdir(folder))
+            up = os.path.join("..", "..", "..", self.site_name, PAGES)
+            for name, bucket in pages:
+                if name not in named:
+                    with suppress(FileExistsError):  # another build named it meanwhile
+                        os.symlink(os.path.join(up, bucket, name), folder / name)
 
     def close(self) -> None:
         """Write the manifest of this build (keys and sizes of every file): compact JSON,

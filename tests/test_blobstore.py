@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from config.run import RunConfig
 from demo.server import FakeMeta
-from feeds import remote
+from feeds import atomic, remote
 from pipeline.retention import drop_unchanged_bodies
 from storage.blobs import get_blob, put_blob, store_of
 from storage.blobstore import FolderStore, ObjectStore, store_url
@@ -209,11 +209,7 @@ def test_publishing_to_object_storage_mirrors_the_site(
     names = {p.removeprefix(f"{root}/") for p in fs.find(root)}
     assert {"index.html", "feed.atom", remote.MANIFEST, "stale.html"} <= names
     assert any(n.startswith("changes/") for n in names)
-    staged = {
-        p.relative_to(remote.staging_folder(out)).as_posix()
-        for p in remote.staging_folder(out).rglob("*")
-        if p.is_file()
-    }
+    staged = set(atomic.site_files(remote.staging_folder(out)))  # pages through their links
     assert staged == names - {remote.MANIFEST, "stale.html"}
 
 

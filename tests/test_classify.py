@@ -363,6 +363,7 @@ def test_short_labels() -> None:
         "changes.classify",
         "changes.dates",
         "changes.legalbasis",
+        "changes.noise",
         "changes.optout",
         "changes.plain",
         "changes.titles",

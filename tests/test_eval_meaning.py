@@ -62,7 +62,7 @@ def test_optout_as_measured(scores: list[DocumentScore]) -> None:
 # they improve, never lower them.
 RECALL_FLOORS = {"legal-basis": 1.0, "opt-out": 1.0, "dates": 0.97, "ai": 0.88}
 PRECISION_FLOORS = {"legal-basis": 0.84, "opt-out": 0.96, "dates": 1.0, "ai": 0.80}
-NOISE_CEILING = 0.08
+NOISE_CEILING = 0.05  # 6 noise alerts of 130 (docs/decisions/0013 §14)
 
 
 def test_recall_as_measured(scores: list[DocumentScore]) -> None:
@@ -88,7 +88,6 @@ def test_noise_as_measured(scores: list[DocumentScore]) -> None:
     assert t.noise_share <= NOISE_CEILING, t.noise_alerts
 
 
-@NOT_MET
 def test_noise_stays_quiet(scores: list[DocumentScore]) -> None:
     t = total(scores)
     assert t.noise_share <= 0.05, t.noise_alerts

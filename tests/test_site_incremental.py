@@ -21,10 +21,9 @@ changes = site_helpers.changes
 
 def inodes(out: Path) -> dict[str, int]:
     return {
-        str(p.relative_to(out)): p.stat().st_ino
-        for p in out.rglob("*")
-        if p.is_file()
-        and p.name not in (incremental.MANIFEST, atomic.MARKER, atomic.STAMP, atomic.PREVIOUS)
+        rel: p.stat().st_ino
+        for rel, p in atomic.site_files(out).items()
+        if p.name not in (incremental.MANIFEST, atomic.MARKER, atomic.STAMP, atomic.PREVIOUS)
     }
 
 
@@ -115,12 +114,7 @@ def tree(out: Path) -> dict[str, bytes]:
     """Every file of a generation by path, bytes and all (the stamp and the name of the
     generation replaced differ between builds by design)."""
     skip = (atomic.STAMP, atomic.PREVIOUS)
-    root = Path(os.path.realpath(out))
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name not in skip
-    }
+    return {rel: p.read_bytes() for rel, p in atomic.site_files(out).items() if p.name not in skip}
 
 
 def test_incremental_and_full_builds_of_the_same_data_are_identical(
@@ -184,3 +178,58 @@ def test_files_rendered_again_never_write_through_a_link_into_the_previous_site(
     assert tree(out)["index.html"] != before["index.html"]
     leftovers = [p.name for p in Path(os.path.realpath(out)).rglob("*.tmp")]
     assert leftovers == []
+
+
+def buckets(generation: Path) -> dict[str, str]:
+    """The generation's bucket symlinks: bucket -> the STORE folder it shows."""
+    return {p.name: os.readlink(p) for p in (generation / atomic.PAGES).iterdir()}
+
+
+def test_generations_share_every_bucket_of_pages_in_which_nothing_changed(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A publish writes a bucket folder only where a page in it changed and shares the
+    others with the previous generation; changes/<id>.html reaches the live page through
+    its name; the sweep keeps exactly the bucket folders that generations still show."""
+    monkeypatch.setattr(incremental, "BUCKET", 1)  # a bucket per page: each one tells
+    first, second = changes
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    previous = atomic.live(out)
+    assert previous is not None
+    before = buckets(previous)
+    assert f"changes-{first.id}" in before and (out / "changes").is_symlink()
+
+    third = add_third_change(session, second)
+    assert publish(session, out, BASE).outcome == "published"
+    current = atomic.live(out)
+    assert current is not None and current != previous
+    after = buckets(current)
+    renewed = {b for b, target in after.items() if before.get(b) != target}
+    new_version = third.to_version_id
+    assert renewed == {
+        f"changes-{third.id}",  # new
+        f"changes-{second.id}",  # its "next" link
+        f"versions-{new_version}",  # the new archived text and its Markdown
+    }
+    assert after[f"changes-{first.id}"] == before[f"changes-{first.id}"]  # the same folder
+    token = Path(after[f"changes-{third.id}"]).name.partition(".")[0]
+    assert all(Path(after[b]).name.startswith(f"{token}.") for b in renewed)
+
+    name = tmp_path / ".public.sites" / atomic.NAMES / "changes" / f"{third.id}.html"
+    assert os.readlink(name).startswith("../../../public/")  # through the live generation
+    page = (out / "changes" / f"{third.id}.html").read_text()
+    assert page == (current / atomic.PAGES / f"changes-{third.id}" / f"{third.id}.html").read_text()
+    assert (out / "changes" / f"{second.id}.html").read_text() != (
+        previous / atomic.PAGES / f"changes-{second.id}" / f"{second.id}.html"
+    ).read_text()  # the previous generation keeps its own page
+
+    publish(session, out, "https://elsewhere.example/")  # a third generation
+    atomic.wait_for_sweeps(60)
+    generations = [tmp_path / ".public.sites" / n for n in atomic.describe(out)["generations"]]
+    shown = {Path(t).name for g in generations for t in buckets(g).values()}
+    stored = {p.name for p in (tmp_path / ".public.sites" / atomic.STORE).iterdir()}
+    assert len(generations) == 2 and stored == shown  # the first one's own buckets went

@@ -16,6 +16,7 @@ from tests.site_helpers import BASE
 
 session = factories.session  # a real SQLite file
 changes = site_helpers.changes
+SHARED = {"sites/store", "sites/names"}  # the pages' buckets and names, shared by generations
 
 
 def siblings(tmp_path: Path) -> set[str]:
@@ -40,7 +41,7 @@ def test_publish_swaps_atomically_and_leaves_no_temp(
     result = publish(session, out, "https://elsewhere.example/")  # every feed changes
     assert result.out_dir == out and result.outcome == "published"
     assert out.is_symlink() and atomic.live(out) != first
-    assert siblings(tmp_path) == {"public", ".public.sites", "sites/gen"}  # the old one too
+    assert siblings(tmp_path) == {"public", ".public.sites", "sites/gen", *SHARED}  # + the old one
     assert not (out / "stale.html").exists()  # the whole folder was replaced
     assert (out / atomic.MARKER).is_file()
     assert oct(out.stat().st_mode & 0o777) == oct(0o755)
@@ -57,7 +58,7 @@ def test_failed_build_keeps_previous_site(
 ) -> None:
     out = tmp_path / "public"
     publish(session, out, BASE)
-    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before = {rel: p.read_bytes() for rel, p in atomic.site_files(out).items()}
 
     def boom(*args: object, **kwargs: object) -> int:
         raise RuntimeError("render failed")
@@ -65,9 +66,9 @@ def test_failed_build_keeps_previous_site(
     monkeypatch.setattr(site, "write_site", boom)
     with pytest.raises(RuntimeError, match="render failed"):
         publish(session, out, "https://elsewhere.example/")
-    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert after == before
-    assert siblings(tmp_path) == {"public", ".public.sites", "sites/gen"}
+    after = {rel: p.read_bytes() for rel, p in atomic.site_files(out).items()}
+    assert after == before and any(rel.startswith("changes/") for rel in after)
+    assert siblings(tmp_path) == {"public", ".public.sites", "sites/gen", *SHARED}
 
 
 def test_failed_first_build_leaves_nothing(
@@ -82,7 +83,8 @@ def test_failed_first_build_leaves_nothing(
     monkeypatch.setattr(publish_module.feed, "write_feeds", boom)
     with pytest.raises(OSError, match="disk full"):
         publish(session, tmp_path / "public", BASE)
-    assert siblings(tmp_path) <= {".public.sites"}  # no link, no generation
+    assert siblings(tmp_path) <= {".public.sites", "sites/store"}  # no link, no generation
+    assert not list((tmp_path / ".public.sites" / "store").glob("*"))  # nor pages written
 
 
 def test_refuses_to_replace_a_foreign_folder(session: Session, tmp_path: Path) -> None:
