@@ -3,6 +3,7 @@
     .venv/bin/python bench/compare_peers.py                 # N = 10 and 100
     .venv/bin/python bench/compare_peers.py --pages 10 100 500 --runs 3
     .venv/bin/python bench/compare_peers.py --profile 100   # policywatch's steps, timed
+    .venv/bin/python bench/compare_peers.py --prefect server  # only with a running server
 
 Installs nothing: urlwatch is compared when it is installed (``pip install -e '.[bench]'``),
 else only policywatch is measured. A local server (127.0.0.1) serves N copies of the real
@@ -11,8 +12,12 @@ every link's ``h=`` token drawn anew on every request, as Meta's link shim does.
 first records the pages once (not timed), then re-checks them ``--runs`` times with
 nothing changed (timed, interleaved); the table shows the median wall time, the CPU time
 and peak resident memory of all the tool's processes together, and policywatch / urlwatch
-ratios. policywatch runs as a user runs it: ``policywatch crawl`` (Prefect flow in
-ephemeral mode unless ``PREFECT_API_URL`` points at a server). urlwatch selects
+ratios. policywatch runs as a user runs it: ``policywatch crawl``, twice by default
+(``--prefect both``): without a Prefect server (``temporary``: the command starts
+Prefect's temporary API server, whose memory counts with the command's), and with a
+running one (``server``: ``prefect server start``, started by the bench before timing
+anything, as a scheduled installation has one; its memory is printed apart, not in the
+command's). urlwatch selects
 ``#root`` (``css`` filter) and converts it with its ``html2text`` filter. Each tool is
 also checked not to report a change (tokens are noise).
 """
@@ -152,8 +157,12 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
 class Policywatch:
     name = "policywatch"
 
-    def __init__(self, work: Path, server: RotatingServer, n: int) -> None:
+    def __init__(
+        self, work: Path, server: RotatingServer, n: int, api_url: str | None = None
+    ) -> None:
         self.work = work
+        if api_url:
+            self.name = "policywatch, Prefect server"
         lines = ["[crawl]", "download_delay = 0.0", "timeout = 30", ""]
         for i in range(n):
             lines += [
@@ -178,6 +187,9 @@ class Policywatch:
             # a loaded machine can take longer than Prefect's 20 s default to start it
             PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
         )
+        self.env.pop("PREFECT_API_URL", None)
+        if api_url:
+            self.env["PREFECT_API_URL"] = api_url
 
     def run(self) -> Run:
         return measure(self.cmd, self.env, self.work)
@@ -212,11 +224,63 @@ def median(runs: list[Run], key: Callable[[Run], float]) -> float:
     return statistics.median(key(r) for r in runs)
 
 
-def compare(n: int, runs: int, server: RotatingServer, urlwatch: str | None) -> None:
+class PrefectServer:
+    """``prefect server start`` on a free local port, for the whole bench (not timed)."""
+
+    def __init__(self, folder: Path) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = dict(os.environ, PREFECT_HOME=str(folder / "prefect-server-home"))
+        env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+        env.pop("PREFECT_API_URL", None)
+        exe = Path(sys.executable).with_name("prefect")
+        cmd = [str(exe), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+        self.log = (folder / "prefect-server.log").open("w")
+        self.process = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.api_url = f"http://127.0.0.1:{port}/api"
+        import httpx
+
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if httpx.get(f"{self.api_url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise SystemExit(f"the Prefect server did not start: see {self.log.name}")
+            time.sleep(0.5)
+
+    def rss_mb(self) -> float:
+        return _tree_rss_kb(self.process.pid) / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def compare(
+    n: int,
+    runs: int,
+    server: RotatingServer,
+    urlwatch: str | None,
+    modes: list[str | None],
+    prefect: PrefectServer | None,
+) -> None:
+    """``modes``: None for a temporary Prefect server, else the running server's API URL."""
     with tempfile.TemporaryDirectory(prefix="pw-peers-") as tmp:
         tools: list[Policywatch | Urlwatch] = []
-        (Path(tmp) / "pw").mkdir()
-        tools.append(Policywatch(Path(tmp) / "pw", server, n))
+        for i, api_url in enumerate(modes):
+            (Path(tmp) / f"pw{i}").mkdir()
+            tools.append(Policywatch(Path(tmp) / f"pw{i}", server, n, api_url))
         if urlwatch:
             (Path(tmp) / "uw").mkdir()
             tools.append(Urlwatch(Path(tmp) / "uw", server, n, urlwatch))
@@ -236,14 +300,20 @@ def compare(n: int, runs: int, server: RotatingServer, urlwatch: str | None) -> 
             f"{median(rs, lambda r: r.cpu):6.2f} s CPU, {median(rs, lambda r: r.peak_mb):5.0f} MB"
             f" ({false_alerts[name]} false alerts)"
         )
-    if len(results) == 2:
-        pw, uw = results["policywatch"], results["urlwatch"]
-        wall = median(pw, lambda r: r.wall) / median(uw, lambda r: r.wall)
-        cpu = median(pw, lambda r: r.cpu) / max(median(uw, lambda r: r.cpu), 1e-3)
-        memory = median(pw, lambda r: r.peak_mb) / max(median(uw, lambda r: r.peak_mb), 1)
-        row.append(
-            f"ratio policywatch/urlwatch: wall {wall:.1f}x, CPU {cpu:.1f}x, memory {memory:.1f}x"
-        )
+    if "urlwatch" in results:
+        uw = results["urlwatch"]
+        for name, pw in results.items():
+            if name == "urlwatch":
+                continue
+            wall = median(pw, lambda r: r.wall) / median(uw, lambda r: r.wall)
+            cpu = median(pw, lambda r: r.cpu) / max(median(uw, lambda r: r.cpu), 1e-3)
+            memory = median(pw, lambda r: r.peak_mb) / max(median(uw, lambda r: r.peak_mb), 1)
+            row.append(
+                f"ratio {name}/urlwatch: wall {wall:.1f}x, CPU {cpu:.1f}x, memory {memory:.1f}x"
+            )
+    if prefect is not None:
+        row.append(f"(the running Prefect server itself: {prefect.rss_mb():.0f} MB, not counted)")
+    row.append("load " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print("\n    ".join(row), flush=True)
 
 
@@ -295,6 +365,12 @@ def main() -> None:
     parser.add_argument("--pages", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--runs", type=int, default=3, help="timed re-checks per tool")
     parser.add_argument("--profile", type=int, default=0, help="also profile one N-page run")
+    parser.add_argument(
+        "--prefect",
+        choices=("temporary", "server", "both"),
+        default="both",
+        help="policywatch without a Prefect server, with a running one, or both",
+    )
     args = parser.parse_args()
     urlwatch = shutil.which("urlwatch") or shutil.which(
         "urlwatch", path=str(Path(sys.executable).parent)
@@ -306,8 +382,21 @@ def main() -> None:
     )
     if not urlwatch:
         print("urlwatch is not installed (pip install -e '.[bench]'): policywatch alone")
-    for n in args.pages:
-        compare(n, args.runs, server, urlwatch)
+    print("load " + " ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
+    prefect: PrefectServer | None = None
+    with tempfile.TemporaryDirectory(prefix="pw-peers-prefect-") as home:
+        try:
+            modes: list[str | None] = []
+            if args.prefect in ("temporary", "both"):
+                modes.append(None)
+            if args.prefect in ("server", "both"):
+                prefect = PrefectServer(Path(home))
+                modes.append(prefect.api_url)
+            for n in args.pages:
+                compare(n, args.runs, server, urlwatch, modes, prefect)
+        finally:
+            if prefect is not None:
+                prefect.stop()
     if args.profile:
         profile(args.profile, server)
 

@@ -1,7 +1,8 @@
 """Scale: parallel derive against a serial one, and two runs at once against one run.
 
-Run: ``python bench/scale.py [--docs 10,100] [--workers 1,2,4] [--runners thread,process]
-[--words 1500]``; on PostgreSQL as well:
+Run: ``python bench/scale.py [--pages 50,200,1000] [--docs 10,100] [--workers 1,2,4]
+[--runners thread,process] [--words 1500] [--only recheck,derive,overlap]``; on PostgreSQL
+as well:
 ``bash scripts/install-postgres.sh .venv/bin/python bench/scale.py``
 (POLICYWATCH_TEST_DB names the server; each case gets a database of its own, dropped after).
 
@@ -9,6 +10,16 @@ Everything runs on this machine: a local stand-in for Meta serves N policy-sized
 (``--words`` each), and one real Prefect server (``prefect server start``, started here) is
 shared by every run, as several serve processes or workers share one.
 
+0. **Re-check of N unchanged real-size pages** (``--pages``; issue #14, target 4): the
+   local server of bench/compare_peers.py serves N copies of the recorded Facebook policy
+   page (about 254 KB, every link's token drawn anew per request); the pages are recorded
+   once, then each case re-checks them from a copy of that database: the baseline runs the
+   steps one after the other without Prefect (crawl, then ``derive_versions``, as
+   bench/compare_peers.py ``--profile`` does), then the monitor flow runs with 1, 2, 4...
+   threads on its task runner (``crawl_and_derive``: the crawl task takes one of them, the
+   derive batches the others, meanwhile). Printed: seconds, pages/s, ms per page, the
+   ratio against the baseline, the derive's ms per page (time inside
+   ``derive_one_document``, summed over threads, divided by N) and the load average.
 1. **Derive**: each of the N pages is crawled and derived once, then edited and crawled
    again (fetch only), once per N; every case starts from a copy of that database (a file
    copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL). Deriving those N fetches
@@ -285,6 +296,121 @@ def derive_case(
         return seconds, whole, counts, transitions(url)
 
 
+def write_real_sources(path: Path, server: Any, n: int) -> Path:
+    lines = ["[crawl]", "download_delay = 0.0", "timeout = 60.0", ""]
+    for i in range(n):
+        lines += [
+            "[[document]]",
+            f'id = "page-{i}"',
+            'service = "Facebook"',
+            f'title = "Page {i}"',
+            'kind = "policy"',
+            f'url = "{server.url(i)}"',
+            'select = ["#root"]',
+            "",
+        ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+class DeriveClock:
+    """Seconds spent inside ``derive_one_document`` (all threads), while installed."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        from pipeline import derive
+
+        real = derive.derive_one_document
+
+        def timed(cfg: RunConfig, run_id: int | None, document_id: str) -> dict[str, int]:
+            started = time.perf_counter()
+            try:
+                return real(cfg, run_id, document_id)
+            finally:
+                with self._lock:
+                    self.seconds += time.perf_counter() - started
+
+        derive.derive_one_document = timed  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            derive.derive_one_document = real  # type: ignore[assignment]
+
+
+def recheck_case(
+    folder: Path, recorded: RunConfig, label: str, workers: int | None
+) -> dict[str, Any]:
+    """One re-check of the recorded pages from a copy of their database: step by step
+    without Prefect (``workers`` None), or the monitor flow on ``workers`` threads."""
+    from dataclasses import replace
+
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.monitor import monitor
+    from pipeline import derive, runs, spider_process
+
+    with database(folder, label, template=recorded.db_url) as url:
+        cfg = replace(recorded, db_url=url)
+        cold_caches()
+        clock = DeriveClock()
+        started = time.perf_counter()
+        if workers is None:
+            run_id = runs.start(cfg.db_url, "bench", tracked_documents(cfg))
+            spider_process.crawl(cfg, run_id)
+            derive_started = time.perf_counter()
+            counts = derive.derive_versions(cfg, run_id)
+            clock.seconds = time.perf_counter() - derive_started
+        else:
+            flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
+            with clock.installed():
+                counts = flow(db=url, sources=cfg.sources_path, out=cfg.out_dir)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "derive": clock.seconds, "counts": counts}
+
+
+def recheck(folder: Path, sizes: list[int], workers: list[int]) -> None:
+    """Part 0 (see the module's doc)."""
+    from compare_peers import PAGE, RotatingServer
+
+    from demo.corpus import load_html
+    from pipeline import derive, runs, spider_process
+
+    server = RotatingServer(load_html(PAGE))
+    print(f"\nre-check of N unchanged pages ({PAGE}, {server.tokens} rotating link tokens)")
+    print(f"{'N':>5} {'case':>10} {'s':>7} {'pages/s':>7} {'ms/page':>7} {'x base':>7} "
+          f"{'derive ms/page':>14} {'same':>5}  load")  # fmt: skip
+    for n in sizes:
+        sources = write_real_sources(folder / f"recheck-{n}.toml", server, n)
+        with database(folder, f"recorded-{n}") as url:
+            cfg = RunConfig(db_url=url, sources_path=str(sources), out_dir=str(folder / "out"))
+            started = time.perf_counter()
+            run_id = runs.start(url, "bench", tracked_documents(cfg))
+            spider_process.crawl(cfg, run_id)
+            derive.derive_versions(cfg, run_id)
+            from storage.db import close_db
+
+            close_db(url)
+            print(f"{n:>5} (recording the pages first took {time.perf_counter() - started:.1f} s)")
+            cases: list[tuple[str, int | None]] = [("serial", None)]
+            cases += [(f"{k} thr", k) for k in workers]
+            base = None
+            for label, k in cases:
+                r = recheck_case(folder, cfg, f"recheck-{n}-{label.replace(' ', '')}", k)
+                base = base or r["seconds"]
+                same = r["counts"].get("same", 0) == n and not r["counts"].get("changes")
+                load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+                print(f"{n:>5} {label:>10} {r['seconds']:>7.2f} {n / r['seconds']:>7.1f} "
+                      f"{1000 * r['seconds'] / n:>7.1f} {base / r['seconds']:>7.2f} "
+                      f"{1000 * r['derive'] / n:>14.1f} {'yes' if same else 'NO':>5}  {load}",
+                      flush=True)  # fmt: skip
+
+
 def crawl(env: dict[str, str], url: str, sources: Path, out: Path) -> subprocess.Popen[str]:
     cmd = [str(BIN / "policywatch"), "crawl", "--json", "--db", url]
     cmd += ["--sources", str(sources), "--out", str(out)]
@@ -333,22 +459,35 @@ def overlap_case(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--pages", default="50,200,1000", help="unchanged real-size pages to re-check (part 0)"
+    )
     parser.add_argument("--docs", default="10,100", help="document counts, comma-separated")
     parser.add_argument("--workers", default="1,2,4", help="task-runner workers to try")
     parser.add_argument(
         "--runners", default="thread", help="task runners to try: thread, process (comma-separated)"
     )
     parser.add_argument("--words", type=int, default=1500, help="words per page")
-    parser.add_argument("--skip-overlap", action="store_true", help="only the derive part")
+    parser.add_argument("--skip-overlap", action="store_true", help="leave out part 2")
+    parser.add_argument(
+        "--only", default="recheck,derive,overlap", help="parts to run (comma-separated)"
+    )
     args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+    if args.skip_overlap:
+        parts.discard("overlap")
     try:
+        pages = [int(x) for x in args.pages.split(",")]
         sizes = [int(x) for x in args.docs.split(",")]
         workers = [int(x) for x in args.workers.split(",")]
     except ValueError:
         print("scale.py: --docs and --workers take numbers, comma-separated", file=sys.stderr)
         return 2
     runners = args.runners.split(",")
-    if not set(runners) <= {"thread", "process"} or min(sizes + workers) < 1:
+    if not parts <= {"recheck", "derive", "overlap"}:
+        print("scale.py: --only takes recheck, derive and/or overlap", file=sys.stderr)
+        return 2
+    if not set(runners) <= {"thread", "process"} or min(sizes + workers + pages) < 1:
         print("scale.py: --runners takes thread and/or process; counts are 1 or more",
               file=sys.stderr)  # fmt: skip
         return 2
@@ -359,11 +498,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with FakeMeta() as site, prefect_server(folder) as env:
             os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
-            print("\nderive N edited pages (a diff + a classification each)")
-            print(f"{'N':>5} {'runner':>10} {'s':>7} {'docs/s':>7} {'ms/doc':>7} "
-                  f"{'x serial':>8} {'flow s':>7} {'x ser.':>7} {'changes':>7}  "
-                  "same as serial")  # fmt: skip
-            for n in sizes:
+            if "recheck" in parts:
+                recheck(folder, pages, workers)
+            if "derive" in parts:
+                print("\nderive N edited pages (a diff + a classification each)")
+                print(f"{'N':>5} {'runner':>10} {'s':>7} {'docs/s':>7} {'ms/doc':>7} "
+                      f"{'x serial':>8} {'flow s':>7} {'x ser.':>7} {'changes':>7}  "
+                      "same as serial")  # fmt: skip
+            for n in sizes if "derive" in parts else []:
                 with edited(folder, site, n, args.words) as cfg:
                     print(f"{n:>5} (one-time: making {n} slot limits took {make_limits(n):.1f} s)")
                     base = derive_case(folder, cfg, f"{n}-serial", None, 1)
@@ -387,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
                           f"{base_s / s:>8.2f} {whole:>7.2f} {base_s / whole:>7.2f} "
                           f"{counts['changes']:>7}  {verdict}")  # fmt: skip
                 print(f"{'':>5} load " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-            if not args.skip_overlap:
+            if "overlap" in parts:
                 print("\none `policywatch crawl` after an edit, then two at once after the next")
                 print(f"{'N':>5} {'one s':>7} {'two s':>7} {'x one':>6} {'changes':>7} "
                       f"{'lost':>4} {'dup':>4} {'left':>4}")  # fmt: skip

@@ -115,7 +115,8 @@ def check_links(
         trigger="check-links",
     )
     temporary_api.ready()
-    counts = check_links_flow(cfg)
+    with temporary_api.flow_settings():
+        counts = check_links_flow(cfg)
     if as_json:
         print(json.dumps(counts))
         return

@@ -58,14 +58,15 @@ def run_monitor(
         progress.set_listener(on_fetch)
         try:
             temporary_api.ready()
-            return monitor(
-                documents=documents or None,
-                db=db,
-                sources=str(sources),
-                out=str(out),
-                base_url=base_url,
-                trigger=trigger,
-            )
+            with temporary_api.flow_settings():
+                return monitor(
+                    documents=documents or None,
+                    db=db,
+                    sources=str(sources),
+                    out=str(out),
+                    base_url=base_url,
+                    trigger=trigger,
+                )
         finally:
             progress.set_listener(None)
             spider_process.discard_prewarmed()

@@ -25,6 +25,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -102,6 +104,21 @@ def ready(timeout: float | None = None) -> str | None:
         refresh_global_settings_context()  # the settings read PREFECT_API_URL again
         server.answered = True
     return server.api_url
+
+
+@contextmanager
+def flow_settings() -> Iterator[None]:
+    """The settings a flow runs with in this process: on the temporary server started here,
+    without Prefect's flow-run heartbeats (they let a server that outlives a crashed run
+    mark it crashed; this one ends with the command, and the heartbeat thread kept the end
+    of every run waiting up to a second); unchanged otherwise."""
+    if _server is None or not _server.answered:
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def shutdown() -> None:
