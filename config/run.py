@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from config import defaults
 from config.documents import DocumentSpec
-from config.sources import Sources, load_sources
+from config.sources import Sources, SourcesError, load_sources, parse_sources
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,23 @@ class RunConfig:
 
 
 def sources_of(cfg: RunConfig) -> Sources:
-    """The sources file of ``cfg``, parsed and validated (SourcesError if it is not valid)."""
-    return load_sources(Path(cfg.sources_path))
+    """The sources file of ``cfg``, parsed and validated (SourcesError if it is not valid).
+
+    Read on every call; parsed once per content (a run asks for it once per document)."""
+    path = Path(cfg.sources_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return load_sources(path)  # raises SourcesError, saying why in one line
+    return _parsed(text, path)
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str, path: Path) -> Sources:
+    try:
+        return parse_sources(text, path)
+    except SourcesError as exc:  # not cached: the next call says it again
+        raise SourcesError(f"{path}: {exc}") from exc
 
 
 def tracked_documents(cfg: RunConfig) -> tuple[DocumentSpec, ...]:

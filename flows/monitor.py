@@ -71,6 +71,9 @@ BATCHES_PER_WORKER = 2
 #: Documents per batch at least: each batch is a task run and, on a shared Prefect server, a
 #: few API calls for its slots; a small run is one batch.
 MIN_BATCH = 20
+#: Documents per batch at most: a batch takes its documents' slots in one call, and Prefect
+#: refuses an event naming more than 100 related resources.
+MAX_BATCH = 90
 #: Seconds a batch waits for all its documents' slots at once (a busy Prefect server can be
 #: slow to answer); a batch one of whose documents another run is deriving (or took
 #: meanwhile) takes its documents' slots one at a time instead.
@@ -146,8 +149,10 @@ def derive_task(cfg: RunConfig, run_id: int | None, document_ids: list[str]) -> 
 
 def batch_size(documents: int, workers: int, min_batch: int = MIN_BATCH) -> int:
     """Documents per batch when about ``documents`` are to derive: ``workers`` x
-    :data:`BATCHES_PER_WORKER` batches, of ``min_batch`` documents at least."""
-    return max(min_batch, math.ceil(documents / max(1, workers * BATCHES_PER_WORKER)))
+    :data:`BATCHES_PER_WORKER` batches, of ``min_batch`` documents at least and
+    :data:`MAX_BATCH` at most."""
+    wanted = max(min_batch, math.ceil(documents / max(1, workers * BATCHES_PER_WORKER)))
+    return min(MAX_BATCH, wanted)
 
 
 def _submit(cfg: RunConfig, run_id: int | None, batch: list[str]) -> Any:
