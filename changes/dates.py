@@ -98,9 +98,7 @@ def stated_dates(text: str) -> list[str]:
     >>> stated_dates("Effective May 1, 2025\\n\\nKids\\n\\nLast updated: January 1, 2024")
     ['May 1, 2025', 'January 1, 2024']
     """
-    found = [
-        (m.start(), " ".join(m.group(1).split())) for p in _PATTERNS for m in p.finditer(text)
-    ]
+    found = [(m.start(), " ".join(m.group(1).split())) for p in _PATTERNS for m in p.finditer(text)]
     return [written for _, written in sorted(found)]
 
 

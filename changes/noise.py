@@ -143,8 +143,10 @@ def _mark_between(lines: list[str], chrome: list[bool]) -> None:
             continue
         if run[-1] - run[0] != filled[after - 1] - filled[before + 1]:
             continue
-        if chrome[filled[before]] and chrome[filled[after]] and all(
-            _item(lines[i]) and not optout_links(lines[i], "") for i in run
+        if (
+            chrome[filled[before]]
+            and chrome[filled[after]]
+            and all(_item(lines[i]) and not optout_links(lines[i], "") for i in run)
         ):
             for i in run:
                 chrome[i] = True

@@ -169,8 +169,13 @@ def prose_mentions(added: Sequence[str], removed: Sequence[str], lang: str = "en
     tie = patterns("prose_bases", "tie", None, langs)
     for sentence in (*added, *removed):
         text = fold(plain(sentence))
-        if tie is not None and tie.search(text) and any(
-            (p := patterns("legal_bases", "mention", b, langs)) and p.search(text) for b in BASES
+        if (
+            tie is not None
+            and tie.search(text)
+            and any(
+                (p := patterns("legal_bases", "mention", b, langs)) and p.search(text)
+                for b in BASES
+            )
         ):
             return True
         if _implied(text, langs):

@@ -242,8 +242,12 @@ def rederive(
     counts = report.counts()
     if as_json:
         rows = [
-            {"document": r.document_id, "outcome": r.outcome, "detail": r.detail,
-             "change_id": r.change_id}  # fmt: skip
+            {
+                "document": r.document_id,
+                "outcome": r.outcome,
+                "detail": r.detail,
+                "change_id": r.change_id,
+            }  # fmt: skip
             for r in report.results
         ]
         print(json.dumps({"run_id": report.run_id, "extractor": report.extractor, **counts,

@@ -37,7 +37,7 @@ def test_prose_basis_sentences(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", _cases("prose_bases", "outside"))
 def test_statements_outside_a_basis_are_legal_basis_mentions(case: dict[str, Any]) -> None:
-    """"outside of our contract with you": the legal-basis category, and no claim."""
+    """ "outside of our contract with you": the legal-basis category, and no claim."""
     assert prose_mentions([case["text"]], [], case["lang"]) is case["mention"], case["source"]
     assert prose_bases(case["text"], case["lang"]) == ()
 

@@ -252,9 +252,14 @@ def test_a_transition_cannot_be_stored_twice(history: History) -> None:
     with open_db(history.db)() as s:
         change = s.scalars(select(Change).where(Change.document_id == "a")).one()
         s.add(
-            Change(document_id="a", from_version_id=change.from_version_id,
-                   to_version_id=change.to_version_id, detected_at=change.detected_at,
-                   title="again", seq=change.seq)  # fmt: skip
+            Change(
+                document_id="a",
+                from_version_id=change.from_version_id,
+                to_version_id=change.to_version_id,
+                detected_at=change.detected_at,
+                title="again",
+                seq=change.seq,
+            )  # fmt: skip
         )
         with pytest.raises(IntegrityError):
             s.flush()
@@ -267,9 +272,14 @@ def test_the_audit_sees_a_lost_and_a_doubled_transition(history: History) -> Non
         a = s.scalars(select(Change).where(Change.document_id == "a")).one()
         b = s.scalars(select(Change).where(Change.document_id == "b")).one()
         s.add(
-            Change(document_id="a", from_version_id=a.from_version_id,
-                   to_version_id=a.to_version_id, detected_at=a.detected_at, title="again",
-                   seq=a.seq + 1)  # fmt: skip
+            Change(
+                document_id="a",
+                from_version_id=a.from_version_id,
+                to_version_id=a.to_version_id,
+                detected_at=a.detected_at,
+                title="again",
+                seq=a.seq + 1,
+            )  # fmt: skip
         )
         s.delete(b)
     report = audit(history.db, str(history.sources))

@@ -31,9 +31,7 @@ LOGIN = (
 )
 
 
-def config(
-    tmp_path: Path, db_url: str, site: FakeMeta, docs: list[dict[str, object]]
-) -> RunConfig:
+def config(tmp_path: Path, db_url: str, site: FakeMeta, docs: list[dict[str, object]]) -> RunConfig:
     sources = write_sources(tmp_path / "sources.toml", docs, timeout=1.0)
     return RunConfig(
         db_url=db_url,

@@ -405,5 +405,3 @@ def test_a_crawl_sends_its_changes_as_the_monitor_flows_last_step(
         assert "June 16, 2025" in posted["title"]
         assert "Effective date: June 16, 2025" in posted["message"]
         assert "/changes/" in posted["message"]
-
-

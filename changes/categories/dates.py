@@ -45,8 +45,7 @@ def date_phrase(found: dict[str, Any], said: Sequence[str]) -> str | None:
 DATES = register(
     Category(
         "dates",
-        "The page states a new date: when the policy takes effect, or when a change will "
-        "start.",
+        "The page states a new date: when the policy takes effect, or when a change will start.",
         order=30,
         detect=changed_dates,
     )
