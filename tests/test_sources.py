@@ -129,3 +129,21 @@ def test_newsroom_fields() -> None:
     sources = parse_sources(feed + 'keywords = ["AI", "privacy"]\npost_select = ["article"]\n')
     assert sources.feeds["fb"].keywords == ("AI", "privacy")
     assert sources.feeds["fb"].post_select == ("article",)
+
+
+def test_a_run_reads_the_sources_file_again_after_an_edit(tmp_path: Path) -> None:
+    from config.run import RunConfig, sources_of
+
+    path = tmp_path / "sources.toml"
+    entry = '[[document]]\nid = "{id}"\nservice = "S"\ntitle = "T"\nkind = "policy"\n'
+    entry += 'url = "https://example.org/{id}"\n'
+    path.write_text(entry.format(id="one"), encoding="utf-8")
+    cfg = RunConfig("sqlite://", str(path))
+    assert [d.id for d in sources_of(cfg).documents] == ["one"]
+    assert sources_of(cfg) is sources_of(cfg)  # parsed once for the same content
+    path.write_text(entry.format(id="two"), encoding="utf-8")  # same size, same second
+    assert [d.id for d in sources_of(cfg).documents] == ["two"]
+    path.write_text(entry.format(id="two") + "bogus = [\n", encoding="utf-8")
+    for _ in range(2):  # an invalid file is refused on every call, naming the file
+        with pytest.raises(SourcesError, match="sources.toml"):
+            sources_of(cfg)
