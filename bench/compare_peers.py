@@ -154,6 +154,24 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, peak / 1024, "".join(out))
 
 
+def write_sources(path: Path, server: RotatingServer, n: int, timeout: float) -> Path:
+    """A sources file naming the server's first ``n`` pages, no politeness delay."""
+    lines = ["[crawl]", "download_delay = 0.0", f"timeout = {timeout}", ""]
+    for i in range(n):
+        lines += [
+            "[[document]]",
+            f'id = "page-{i}"',
+            'service = "Facebook"',
+            f'title = "Page {i}"',
+            'kind = "policy"',
+            f'url = "{server.url(i)}"',
+            'select = ["#root"]',
+            "",
+        ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
 class Policywatch:
     name = "policywatch"
 
@@ -163,19 +181,7 @@ class Policywatch:
         self.work = work
         if api_url:
             self.name = "policywatch, Prefect server"
-        lines = ["[crawl]", "download_delay = 0.0", "timeout = 30", ""]
-        for i in range(n):
-            lines += [
-                "[[document]]",
-                f'id = "page-{i}"',
-                'service = "Facebook"',
-                f'title = "Page {i}"',
-                'kind = "policy"',
-                f'url = "{server.url(i)}"',
-                'select = ["#root"]',
-                "",
-            ]
-        (work / "sources.toml").write_text("\n".join(lines), encoding="utf-8")
+        write_sources(work / "sources.toml", server, n, timeout=30.0)
         exe = Path(sys.executable).with_name("policywatch")
         self.cmd = [str(exe), "crawl", "--json", "--db", f"sqlite:///{work / 'pw.db'}"]
         self.cmd += ["--sources", str(work / "sources.toml"), "--out", str(work / "public")]

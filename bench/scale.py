@@ -296,23 +296,6 @@ def derive_case(
         return seconds, whole, counts, transitions(url)
 
 
-def write_real_sources(path: Path, server: Any, n: int) -> Path:
-    lines = ["[crawl]", "download_delay = 0.0", "timeout = 60.0", ""]
-    for i in range(n):
-        lines += [
-            "[[document]]",
-            f'id = "page-{i}"',
-            'service = "Facebook"',
-            f'title = "Page {i}"',
-            'kind = "policy"',
-            f'url = "{server.url(i)}"',
-            'select = ["#root"]',
-            "",
-        ]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
-
-
 class DeriveClock:
     """Seconds spent inside ``derive_one_document`` (all threads), while installed."""
 
@@ -376,7 +359,7 @@ def recheck_case(
 
 def recheck(folder: Path, sizes: list[int], workers: list[int]) -> None:
     """Part 0 (see the module's doc)."""
-    from compare_peers import PAGE, RotatingServer
+    from compare_peers import PAGE, RotatingServer, write_sources
 
     from demo.corpus import load_html
     from pipeline import derive, runs, spider_process
@@ -386,7 +369,7 @@ def recheck(folder: Path, sizes: list[int], workers: list[int]) -> None:
     print(f"{'N':>5} {'case':>10} {'s':>7} {'pages/s':>7} {'ms/page':>7} {'x base':>7} "
           f"{'derive ms/page':>14} {'same':>5}  load")  # fmt: skip
     for n in sizes:
-        sources = write_real_sources(folder / f"recheck-{n}.toml", server, n)
+        sources = write_sources(folder / f"recheck-{n}.toml", server, n, timeout=60.0)
         with database(folder, f"recorded-{n}") as url:
             cfg = RunConfig(db_url=url, sources_path=str(sources), out_dir=str(folder / "out"))
             started = time.perf_counter()
