@@ -126,29 +126,28 @@ def record(session: Session, doc_id: str, text: str, at: datetime) -> bool:
     return True
 
 
+def _place_tree(files: dict[str, Path], dst: Path, place: Callable[[Path, Path], object]) -> int:
+    """Put every file of the site into a new ``dst`` with ``place(source, target)``."""
+    made: set[Path] = set()
+    for rel, path in files.items():
+        target = dst / rel
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        place(path, target)
+    return len(files)
+
+
 def link_tree(files: dict[str, Path], dst: Path) -> int:
     """Hard-link every file of the site (``site_files``: the pages of changes and versions
     through their buckets) into a new ``dst``, as ``cp -al`` of a plain tree would: what a
     new generation holding a link to every file costs. Returns the files linked."""
-    made: set[Path] = set()
-    for rel, path in files.items():
-        target = dst / rel
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        os.link(path, target)
-    return len(files)
+    return _place_tree(files, dst, os.link)
 
 
 def copy_tree(files: dict[str, Path], dst: Path) -> None:
     """Copy every file of the site into a new ``dst``."""
-    made: set[Path] = set()
-    for rel, path in files.items():
-        target = dst / rel
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        shutil.copy2(path, target)
+    _place_tree(files, dst, shutil.copy2)
 
 
 def baselines(site: Path, work: Path) -> tuple[float, float]:
