@@ -4,8 +4,9 @@ runs.py).
 
 :func:`monitor_steps` is the one orchestration of a run. It runs its steps through an
 :class:`Executor`: the ``monitor`` flow's (flows/monitor.py: each step a Prefect task on
-the flow's task runner, each derive batch holding its documents' Prefect slots). Nothing
-here imports Prefect.
+the flow's task runner, each derive batch holding its documents' Prefect slots), or a
+plain thread pool's (flows/direct.py: ``policywatch crawl`` without a configured Prefect
+server, decision 0018). Nothing here imports Prefect.
 
 Versions and changes are derived in batches of documents, each batch one submitted step,
 and each document inside under its database lock (pipeline/derive.py): the result is the
