@@ -42,8 +42,8 @@ BATCHES_PER_WORKER = 2
 #: Documents per batch at least: each batch is a task run and, on a shared Prefect server, a
 #: few API calls for its slots; a small run is one batch.
 MIN_BATCH = 20
-#: Documents per batch at most: a batch takes its documents' slots in one call, and Prefect
-#: refuses an event naming more than 100 related resources.
+#: Documents per batch at most: a batch holds every one of its documents' slots until its
+#: last document is done, so another run wanting one of them waits for the whole batch.
 MAX_BATCH = 90
 
 

@@ -327,9 +327,9 @@ def test_documents_are_derived_while_the_crawl_goes_on_as_a_serial_derive_would(
         close_db(serial_url)
 
 
-def test_a_batch_never_names_more_documents_than_prefect_accepts_in_one_event() -> None:
+def test_batches_are_of_twenty_documents_at_least_and_ninety_at_most() -> None:
     from flows.monitor import MAX_BATCH, MIN_BATCH, batch_size
 
     assert batch_size(10, 4) == MIN_BATCH  # a small run is one batch
-    assert batch_size(1000, 4) == MAX_BATCH < 100  # not 125: slots of <= 100 resources
+    assert batch_size(1000, 4) == MAX_BATCH == 90  # not 125
     assert batch_size(400, 4) == 50
