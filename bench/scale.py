@@ -18,9 +18,11 @@ shared by every run, as several serve processes or workers share one.
    monitor flow's steps one after the other without Prefect (crawl, derive, retention,
    source health, link checks, publish, notify), then the monitor flow runs with 1, 2, 4...
    threads on its task runner (``crawl_and_derive``: the crawl task takes one of them, the
-   derive batches the others, meanwhile). Printed: seconds, pages/s, ms per page, the
-   ratio against the baseline, the derive's ms per page (time inside
-   ``derive_one_document``, summed over threads, divided by N) and the load average.
+   derive batches the others, meanwhile), and last the same steps on as many threads without
+   Prefect (flows/direct.py, as ``policywatch crawl`` runs them with no Prefect server).
+   Printed: seconds, pages/s, ms per page, the ratio against the baseline, the derive's ms
+   per page (time inside ``derive_one_document``, summed over threads, divided by N) and
+   the load average.
 1. **Derive**: each of the N pages is crawled and derived once, then edited and crawled
    again (fetch only), once per N; every case starts from a copy of that database (a file
    copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL). Deriving those N fetches
@@ -350,11 +352,13 @@ def serial_steps(cfg: RunConfig) -> dict[str, int]:
 
 
 def recheck_case(
-    folder: Path, recorded: RunConfig, label: str, workers: int | None
+    folder: Path, recorded: RunConfig, label: str, workers: int | None, prefect: bool = True
 ) -> dict[str, Any]:
     """One re-check of the recorded pages from a copy of their database: the flow's steps
     one after the other without Prefect (``workers`` None), or the monitor flow on
-    ``workers`` threads; each publishes to a copy of the recorded site."""
+    ``workers`` threads, or (``prefect`` False) the same steps on ``workers`` threads
+    without Prefect, as ``policywatch crawl`` without a Prefect server runs them
+    (flows/direct.py); each publishes to a copy of the recorded site."""
     from dataclasses import replace
 
     from prefect.task_runners import ThreadPoolTaskRunner
@@ -372,6 +376,10 @@ def recheck_case(
             if workers is None:
                 counts = serial_steps(cfg)
                 clock.seconds = counts.pop("derive_seconds")
+            elif not prefect:
+                from flows.direct import monitor_direct
+
+                counts = monitor_direct(cfg, workers)
             else:
                 flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
                 counts = flow(db=url, sources=cfg.sources_path, out=cfg.out_dir)
@@ -389,7 +397,7 @@ def recheck(folder: Path, sizes: list[int], workers: list[int]) -> None:
 
     server = RotatingServer(load_html(PAGE))
     print(f"\nre-check of N unchanged pages ({PAGE}, {server.tokens} rotating link tokens)")
-    print(f"{'N':>5} {'case':>10} {'s':>7} {'pages/s':>7} {'ms/page':>7} {'x base':>7} "
+    print(f"{'N':>5} {'case':>18} {'s':>7} {'pages/s':>7} {'ms/page':>7} {'x base':>7} "
           f"{'derive ms/page':>14} {'same':>5}  load")  # fmt: skip
     for n in sizes:
         sources = write_sources(folder / f"recheck-{n}.toml", server, n, timeout=60.0)
@@ -406,15 +414,17 @@ def recheck(folder: Path, sizes: list[int], workers: list[int]) -> None:
             print(f"{n:>5} (recording and publishing the pages first took "
                   f"{time.perf_counter() - started:.1f} s; making their {n} slot limits, "
                   f"once per installation, {make_limits(n, 'page-'):.1f} s)")  # fmt: skip
-            cases: list[tuple[str, int | None]] = [("serial", None)]
-            cases += [(f"{k} thr", k) for k in workers]
+            cases: list[tuple[str, int | None, bool]] = [("serial", None, False)]
+            cases += [(f"{k} thr", k, True) for k in workers]
+            cases += [(f"{max(workers)} thr, no Prefect", max(workers), False)]
             base = None
-            for label, k in cases:
-                r = recheck_case(folder, cfg, f"recheck-{n}-{label.replace(' ', '')}", k)
+            for label, k, prefect in cases:
+                name = f"recheck-{n}-{label.replace(' ', '').replace(',', '-')}"
+                r = recheck_case(folder, cfg, name, k, prefect)
                 base = base or r["seconds"]
                 same = r["counts"].get("same", 0) == n and not r["counts"].get("changes")
                 load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-                print(f"{n:>5} {label:>10} {r['seconds']:>7.2f} {n / r['seconds']:>7.1f} "
+                print(f"{n:>5} {label:>18} {r['seconds']:>7.2f} {n / r['seconds']:>7.1f} "
                       f"{1000 * r['seconds'] / n:>7.1f} {base / r['seconds']:>7.2f} "
                       f"{1000 * r['derive'] / n:>14.1f} {'yes' if same else 'NO':>5}  {load}",
                       flush=True)  # fmt: skip
