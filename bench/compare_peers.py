@@ -212,7 +212,15 @@ class Policywatch:
         return measure(self.cmd, self.env, self.work)
 
     def changed(self, run: Run) -> bool:
-        counts = json.loads(run.output.strip().splitlines()[-1])
+        """Whether the run's counts (its JSON line; stderr may follow it) show a change."""
+        lines = run.output.strip().splitlines()
+        line = next((x for x in reversed(lines) if x.startswith('{"run_id"')), None)
+        if line is None:
+            raise RuntimeError(f"policywatch printed no counts:\n{run.output[-2000:]}")
+        if line != lines[-1]:
+            tail = "\n    ".join(lines[lines.index(line) + 1 :][-5:])
+            print(f"  ({self.name} printed after its counts:\n    {tail})", flush=True)
+        counts = json.loads(line)
         return bool(counts.get("changes") or counts.get("new"))
 
 
