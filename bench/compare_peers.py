@@ -4,6 +4,7 @@
     .venv/bin/python bench/compare_peers.py --pages 10 100 500 --runs 3
     .venv/bin/python bench/compare_peers.py --profile 100   # policywatch's steps, timed
     .venv/bin/python bench/compare_peers.py --prefect server  # only with a running server
+    .venv/bin/python bench/compare_peers.py --before /tmp/old  # and an older checkout, interleaved
 
 Installs nothing: urlwatch is compared when it is installed (``pip install -e '.[bench]'``),
 else only policywatch is measured. A local server (127.0.0.1) serves N copies of the real
@@ -13,8 +14,9 @@ first records the pages once (not timed), then re-checks them ``--runs`` times w
 nothing changed (timed, interleaved); the table shows the median wall time, the CPU time
 and peak resident memory of all the tool's processes together, and policywatch / urlwatch
 ratios. policywatch runs as a user runs it: ``policywatch crawl``, twice by default
-(``--prefect both``): without a Prefect server (``temporary``: the command starts
-Prefect's temporary API server, whose memory counts with the command's), and with a
+(``--prefect both``): without a Prefect server (``temporary``: the command runs the steps
+without Prefect since decision 0018; before, it started Prefect's temporary API server,
+whose memory counted with the command's), and with a
 running one (``server``: ``prefect server start``, started by the bench before timing
 anything, as a scheduled installation has one; its memory is printed apart, not in the
 command's). urlwatch selects
@@ -176,11 +178,18 @@ class Policywatch:
     name = "policywatch"
 
     def __init__(
-        self, work: Path, server: RotatingServer, n: int, api_url: str | None = None
+        self,
+        work: Path,
+        server: RotatingServer,
+        n: int,
+        api_url: str | None = None,
+        before: Path | None = None,
     ) -> None:
         self.work = work
         if api_url:
             self.name = "policywatch, Prefect server"
+        if before is not None:
+            self.name += " (before)"
         write_sources(work / "sources.toml", server, n, timeout=30.0)
         exe = Path(sys.executable).with_name("policywatch")
         self.cmd = [str(exe), "crawl", "--json", "--db", f"sqlite:///{work / 'pw.db'}"]
@@ -196,12 +205,22 @@ class Policywatch:
         self.env.pop("PREFECT_API_URL", None)
         if api_url:
             self.env["PREFECT_API_URL"] = api_url
+        if before is not None:  # that checkout's code first, this installation's packages
+            self.env["PYTHONPATH"] = str(before)
 
     def run(self) -> Run:
         return measure(self.cmd, self.env, self.work)
 
     def changed(self, run: Run) -> bool:
-        counts = json.loads(run.output.strip().splitlines()[-1])
+        """Whether the run's counts (its JSON line; stderr may follow it) show a change."""
+        lines = run.output.strip().splitlines()
+        line = next((x for x in reversed(lines) if x.startswith('{"run_id"')), None)
+        if line is None:
+            raise RuntimeError(f"policywatch printed no counts:\n{run.output[-2000:]}")
+        if line != lines[-1]:
+            tail = "\n    ".join(lines[lines.index(line) + 1 :][-5:])
+            print(f"  ({self.name} printed after its counts:\n    {tail})", flush=True)
+        counts = json.loads(line)
         return bool(counts.get("changes") or counts.get("new"))
 
 
@@ -280,13 +299,17 @@ def compare(
     urlwatch: str | None,
     modes: list[str | None],
     prefect: PrefectServer | None,
+    before: Path | None = None,
 ) -> None:
-    """``modes``: None for a temporary Prefect server, else the running server's API URL."""
+    """``modes``: None for no Prefect server, else the running server's API URL; ``before``:
+    a checkout of older code, run the same way, interleaved with this one."""
     with tempfile.TemporaryDirectory(prefix="pw-peers-") as tmp:
         tools: list[Policywatch | Urlwatch] = []
         for i, api_url in enumerate(modes):
-            (Path(tmp) / f"pw{i}").mkdir()
-            tools.append(Policywatch(Path(tmp) / f"pw{i}", server, n, api_url))
+            for code in (None, before) if before is not None else (None,):
+                folder = Path(tmp) / f"pw{i}{'b' if code else ''}"
+                folder.mkdir()
+                tools.append(Policywatch(folder, server, n, api_url, code))
         if urlwatch:
             (Path(tmp) / "uw").mkdir()
             tools.append(Urlwatch(Path(tmp) / "uw", server, n, urlwatch))
@@ -377,7 +400,15 @@ def main() -> None:
         default="both",
         help="policywatch without a Prefect server, with a running one, or both",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run the code of this checkout (e.g. `git worktree add /tmp/old <commit>`), "
+        "interleaved, as 'policywatch (before)'",
+    )
     args = parser.parse_args()
+    if args.before is not None and not (args.before / "flows" / "monitor.py").is_file():
+        parser.error(f"--before: {args.before} is not a checkout of policywatch")
     urlwatch = shutil.which("urlwatch") or shutil.which(
         "urlwatch", path=str(Path(sys.executable).parent)
     )
@@ -399,7 +430,7 @@ def main() -> None:
                 prefect = PrefectServer(Path(home))
                 modes.append(prefect.api_url)
             for n in args.pages:
-                compare(n, args.runs, server, urlwatch, modes, prefect)
+                compare(n, args.runs, server, urlwatch, modes, prefect, args.before)
         finally:
             if prefect is not None:
                 prefect.stop()

@@ -75,7 +75,7 @@ def _on_prefect(
 
     with _progress_bar(total, "starting Prefect…", show_progress):
         temporary_api.ready()
-        with temporary_api.flow_settings():
+        with temporary_api.flow_settings(), _terminal_heartbeats():
             return monitor(
                 documents=documents or None,
                 db=db,
@@ -84,6 +84,27 @@ def _on_prefect(
                 base_url=base_url,
                 trigger=trigger,
             )
+
+
+#: Set either to keep Prefect's flow-run heartbeats in a `crawl` run from the terminal.
+HEARTBEAT_SETTINGS = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
+
+
+@contextmanager
+def _terminal_heartbeats() -> Iterator[None]:
+    """A run started from the terminal sends no flow-run heartbeats, unless the environment
+    sets their frequency: the end of every run waited 0.6-0.9 s for Prefect's heartbeat
+    thread (it sleeps in one-second steps) to send one heartbeat, at the start, that only
+    an automation watching for missing heartbeats reads (decision 0018). policywatch's own
+    run heartbeat (pipeline/runs.py) still marks a killed run crashed; runs of `serve`
+    and of workers keep Prefect's heartbeats."""
+    if any(os.environ.get(name) for name in HEARTBEAT_SETTINGS):
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 @contextmanager

@@ -18,6 +18,7 @@ use two cores.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import queue
@@ -29,11 +30,39 @@ from typing import Any, Protocol
 
 from config import defaults
 from config.run import RunConfig, sources_of, tracked_documents
-from feeds.remote import is_remote
 from flows import progress
-from pipeline import derive, link_checks, publishing, retention, source_health, spider_process
+from pipeline import spider_process
 from pipeline.runs import run
 from spiders.events import FetchEvent
+
+# The modules of the steps after the crawl (deriving, publishing...) are imported by their
+# steps, not here: a run starts its crawl first, and they are imported while it fetches
+# (:func:`_import_later_steps`).
+#: What the steps after the crawl import, in the order they need it.
+LATER_STEPS = (
+    "pipeline.derive",
+    "pipeline.retention",
+    "pipeline.source_health",
+    "pipeline.link_checks",
+    "pipeline.publishing",
+)
+
+
+def _import_later_steps() -> None:
+    """Import the modules of the steps after the crawl, in a thread of its own, while this
+    process waits for the spider's pages (imports that would otherwise be paid after the
+    crawl, when each step begins). Whatever fails here is raised again by the
+    step that imports it."""
+
+    def load() -> None:
+        for name in LATER_STEPS:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                return
+
+    threading.Thread(target=load, name="policywatch-imports", daemon=True).start()
+
 
 #: Documents derived at once by one run (threads of its task runner or pool).
 DERIVE_WORKERS = 4
@@ -122,6 +151,8 @@ def derive_each(
     """Derive the documents in order (each with ``derive_one``, by default
     ``derive.derive_one_document``), each whatever happens to the others. Raises
     :class:`DeriveFailed` at the end if some raised."""
+    from pipeline import derive
+
     one = derive_one or derive.derive_one_document
     parts: list[dict[str, int]] = []
     failed: list[str] = []
@@ -143,25 +174,36 @@ def derive_batch(cfg: RunConfig, run_id: int | None, document_ids: list[str]) ->
 
 
 def drop_unchanged_bodies(cfg: RunConfig, run_id: int) -> int:
+    from pipeline import retention
+
     return retention.drop_unchanged_bodies(cfg, run_id)
 
 
 def check_health(cfg: RunConfig, run_id: int) -> int:
+    from pipeline import source_health
+
     return source_health.source_health(cfg, run_id)
 
 
 def check_links(cfg: RunConfig, run_id: int) -> dict[str, int]:
+    from pipeline import link_checks
+
     return link_checks.check_links(cfg, run_id)
 
 
 def publish(cfg: RunConfig) -> dict[str, Any]:
+    from pipeline import publishing
+
     return publishing.publish(cfg)
 
 
 def notify(cfg: RunConfig, run_id: int) -> dict[str, int]:
+    targets = sources_of(cfg).notify
+    if not targets:  # what notify_step answers then, without importing apprise
+        return {}
     from notify.deliver import notify_step
 
-    return notify_step(cfg.db_url, sources_of(cfg).notify, cfg.base_url, run_id)
+    return notify_step(cfg.db_url, targets, cfg.base_url, run_id)
 
 
 # The orchestration.
@@ -197,6 +239,8 @@ def _submit(executor: Executor, cfg: RunConfig, run_id: int | None, batch: list[
 def _counts(executor: Executor, futures: list[Future]) -> dict[str, int]:
     """The batches' counts added up, once every batch has run to its end; the first
     failure, if any, raised then."""
+    from pipeline import derive
+
     executor.wait(futures)
     return derive.add_counts(future.result() for future in futures)
 
@@ -211,6 +255,8 @@ def derive_all(
     """Every document with unprocessed fetches, in batches (``workers`` x
     :data:`BATCHES_PER_WORKER`, of ``min_batch`` documents at least), each submitted to
     ``executor``. Every batch runs to its end; then the first failure, if any, is raised."""
+    from pipeline import derive
+
     pending = derive.documents_to_derive(cfg)
     if not pending:
         return derive.add_counts([])
@@ -238,6 +284,7 @@ def crawl_and_derive(
     futures: list[Future] = []
     with _listening(run_id, fetched.put):
         crawled = executor.submit(crawl, cfg, run_id)
+        _import_later_steps()
         crawled.add_done_callback(lambda _: fetched.put(None))  # however the crawl ends
         seen: set[str] = set()
         batch: list[str] = []
@@ -255,11 +302,15 @@ def crawl_and_derive(
     fetches = crawled.result()  # a failed crawl fails the run first, as before
     counts = _counts(executor, futures)
     rest = derive_all(executor, cfg, run_id, workers, min_batch)
+    from pipeline import derive
+
     return fetches, derive.add_counts([counts, rest])
 
 
 def _location(out: str) -> str:
     """An absolute folder, or object storage as given (feeds.remote)."""
+    from feeds.remote import is_remote
+
     return out if is_remote(out) else os.path.abspath(out)  # not resolve(): out is a symlink
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import defaults
 from storage.blobstore import STORE_KEY, open_store, store_url
 from storage.clean import clean_text_parameters
+from storage.revisions import schema_is_current
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -92,10 +93,11 @@ _OPENING = threading.Lock()
 def _open(url: str) -> sessionmaker[Session]:
     with _OPENING:
         if url not in _OPENED:
-            from storage.migrate import upgrade
-
             engine = make_engine(url)
-            upgrade(engine)
+            if not schema_is_current(engine):  # Alembic is imported only then
+                from storage.migrate import upgrade
+
+                upgrade(engine)
             _OPENED[url] = make_sessionmaker(engine)
         return _OPENED[url]
 

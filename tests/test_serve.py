@@ -288,3 +288,38 @@ def test_serve_without_a_server_says_how_to_start_one(monkeypatch: pytest.Monkey
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2
     assert "prefect server start" in result.output and "PREFECT_API_URL" in result.output
+
+
+def heartbeat_runs(api: str) -> set[str]:
+    """The flow runs the server has received a flow-run heartbeat from."""
+    events = httpx.post(
+        f"{api}/events/filter",
+        json={"filter": {"event": {"name": ["prefect.flow-run.heartbeat"]}}, "limit": 50},
+    ).json()["events"]
+    return {e["resource"]["prefect.resource.id"].removeprefix("prefect.flow-run.") for e in events}
+
+
+def monitor_runs(api: str) -> set[str]:
+    return {run["id"] for run in httpx.post(f"{api}/flow_runs/filter", json={}).json()}
+
+
+def test_a_crawl_from_the_terminal_sends_flow_run_heartbeats_only_when_asked(
+    prefect_server: tuple[str, dict[str, str]], tmp_path: Path, db_url: str, site: FakeMeta
+) -> None:
+    """On a configured server, `policywatch crawl` runs the flow without Prefect's flow-run
+    heartbeats (decision 0018), unless PREFECT_FLOWS_HEARTBEAT_FREQUENCY asks for them."""
+    api, env = prefect_server
+    site.page("/p", V1)
+    sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
+    command = [str(BIN / "policywatch"), "crawl", "--db", db_url, "--sources", str(sources)]
+    command += ["--out", str(tmp_path / "out")]
+    ran: list[str] = []
+    for extra in ({}, {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30"}):
+        before = monitor_runs(api)
+        done = subprocess.run(command, env={**env, **extra}, capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        (new,) = monitor_runs(api) - before
+        ran.append(new)
+    quiet, beating = ran
+    wait_for(lambda: beating in heartbeat_runs(api), 120, "the asked-for heartbeat")
+    assert quiet not in heartbeat_runs(api)
