@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk
@@ -25,7 +26,8 @@ from feeds.incremental import Output
 from feeds.outputs import Publication
 from feeds.views import ChangeView, DocumentView, VersionView
 from storage import published, repo
-from storage.blobs import get_text
+from storage.blobs import get_text, store_of
+from storage.blobstore import FolderStore
 from storage.installation import tag_scheme
 from storage.models import Blob
 
@@ -73,6 +75,30 @@ class StoredData:
         if change.diff_blob not in self._hunks:
             self._hunks[change.diff_blob] = render.fold(get_text(self.session, change.diff_blob))
         return self._hunks[change.diff_blob]
+
+    def can_fork(self) -> bool:
+        """A forked worker can open its own connection to the database and read the blob
+        store: a database in a file or on a server (not one in memory) and blobs in the
+        database or a folder (an object store's client is not shared across a fork)."""
+        engine = self.session.get_bind()
+        if not isinstance(engine, Engine):
+            return False
+        if engine.url.get_backend_name() == "sqlite" and engine.url.database in (
+            None,
+            "",
+            ":memory:",
+        ):
+            return False
+        store = store_of(self.session)
+        return store is None or isinstance(store, FolderStore)
+
+    def forked(self) -> StoredData:
+        """The loader of a forked worker: its own connections (the parent's stay the
+        parent's), the same blob store."""
+        engine = self.session.get_bind()
+        assert isinstance(engine, Engine)
+        engine.dispose(close=False)
+        return StoredData(Session(bind=engine, info=dict(self.session.info)))
 
     def text(self, version: VersionView) -> str:
         """The version's text; the last one is kept (its page and its Markdown both read it)."""
