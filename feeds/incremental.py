@@ -214,13 +214,15 @@ class Output:
         self.groups[group] = key
         if self.previous is None or self._old_groups.get(group) != key:
             return False
-        for rel in rels:
-            old = self._old.get(rel)
-            if not old or not self._old_present(rel, old[1]):
-                return False
-        for rel in rels:
-            self.files[rel] = list(self._old[rel])
-            self.reused += 1
+        try:
+            entries = [(rel, self._old[rel]) for rel in rels]
+        except KeyError:  # not in the previous build
+            return False
+        present = self._old_present
+        if not all(entry and present(rel, entry[1]) for rel, entry in entries):
+            return False
+        self.files.update(entries)  # the previous build's [key, size], never changed
+        self.reused += len(entries)
         return True
 
     def _bucket_folder(self, bucket: str) -> Path:
