@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -64,8 +65,11 @@ def run(
     global _WORK
     _WORK = (render, chunks)
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(processes, initializer=start) as pool:
-            return pool.map(_run_chunk, range(len(chunks)), chunksize=1)
+        # A worker that dies (or whose ``start`` fails) breaks the pool: the publish
+        # fails and its build is dropped, never a hang (multiprocessing.Pool would wait).
+        with ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("fork"), initializer=start
+        ) as pool:
+            return list(pool.map(_run_chunk, range(len(chunks))))
     finally:
         _WORK = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -281,3 +282,29 @@ def test_pages_rendered_by_forked_workers_equal_those_rendered_in_one_process(
     assert tree(tmp_path / "forked") == tree(tmp_path / "serial")
     again = publish(session, tmp_path / "forked", BASE)  # its manifest holds every file
     assert again.outcome == "unchanged" and again.written == 0
+
+
+def test_a_worker_that_dies_fails_the_publish_and_the_site_in_place_stays(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rendering worker killed mid-build (here: at its start) makes the publish fail,
+    promptly, and the live site is the previous one, whole."""
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    live, before = atomic.live(out), tree(out)
+
+    def killed(self: site._Pages) -> None:
+        os._exit(9)
+
+    monkeypatch.setattr(site._Pages, "_forked", killed)
+    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
+    monkeypatch.setattr(parallel, "CHUNK", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    monkeypatch.setattr(incremental, "code_salt", lambda: "new code: every page again")
+    add_third_change(session, changes[1])
+    with pytest.raises(BrokenProcessPool):
+        publish(session, out, BASE)
+    assert atomic.live(out) == live and tree(out) == before
