@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/site_bench.py                  # both, default sizes
     .venv/bin/python bench/site_bench.py --versions 120 --synthetic 2000
+    .venv/bin/python bench/site_bench.py --skip-real --db DIR/synthetic.db --compare OLD
+        # OLD: another checkout (git worktree add OLD main): its code, then this one's,
+        # on the same database, one after the other; prints new / old
 
 (a) The real recorded history of the Facebook Privacy Policy (demo/data, ODC-BY 1.0) is
 replayed into a temporary SQLite database with the helpers the flow uses (normalised text,
@@ -10,7 +13,8 @@ all but the last version are published from scratch (full), republished with not
 (no news), then the last version arrives and is published again (incremental: one change).
 (b) The same for 10,000 synthetic changes over 20 documents (building them takes minutes:
 ``--keep DIR`` keeps the database, ``--db DIR/synthetic.db`` reuses it from another run).
-Only publishing is timed; building the databases is reported apart. An incremental
+Only publishing is timed (wall, and CPU seconds of the process and of the workers a full
+build forks, feeds/parallel.py); building the databases is reported apart. An incremental
 publish runs twice: the second one's sweep removes a whole older generation.
 
 Baselines, measured in the same run on the same tree: hard-linking every file of the site
@@ -26,9 +30,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +43,21 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _code_root() -> Path:
+    """The checkout whose code is measured: ``--code DIR`` (given by ``--compare``), else
+    this one."""
+    for i, arg in enumerate(sys.argv):
+        if arg.startswith("--code="):
+            return Path(arg.partition("=")[2])
+        if arg == "--code" and i + 1 < len(sys.argv):
+            return Path(sys.argv[i + 1])
+    return ROOT
+
+
+sys.path.insert(0, str(_code_root()))
 
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -54,6 +74,8 @@ from storage.models import Change, Document, Version  # noqa: E402
 from storage.repo import sync_documents  # noqa: E402
 
 BASE = "https://example.org/policywatch/"
+RESULTS: dict[str, dict[str, float]] = {}  # by measurement: seconds, wall and CPU
+RESULT_LINE = "site_bench result: "
 HISTORY = "facebook-privacy-policy-en"
 
 
@@ -183,19 +205,28 @@ def measure(
     generations runs in a background thread after that and is shown apart ("+ sweep")."""
     out = work / "public"
     sessions = open_db(db_url)
+    cpus: dict[str, float] = {}
 
     def run(label: str) -> tuple[float, PublishResult]:
         with sessions() as session:
-            started, cpu = time.perf_counter(), time.process_time()
+            started, before = time.perf_counter(), os.times()
             result = publish(session, out, BASE)
-            took, cpu = time.perf_counter() - started, time.process_time() - cpu
+            took, after = time.perf_counter() - started, os.times()
+        cpu = after.user + after.system - before.user - before.system
+        workers = (
+            after.children_user
+            + after.children_system
+            - before.children_user
+            - before.children_system
+        )
+        cpus[label] = cpu + workers
         started = time.perf_counter()
         wait_for_sweeps()
         swept = time.perf_counter() - started
         print(
-            f"  {label:<28} {took:6.2f} s ({cpu:5.2f} s CPU, + sweep {swept:4.2f} s) "
-            f"{result.written:6d} files written, {result.reused:6d} reused, "
-            f"{result.pages} pages, {result.changes} changes",
+            f"  {label:<28} {took:6.2f} s ({cpu:5.2f} s CPU + {workers:5.2f} s in workers, "
+            f"+ sweep {swept:4.2f} s) {result.written:6d} files written, "
+            f"{result.reused:6d} reused, {result.pages} pages, {result.changes} changes",
             flush=True,
         )
         return took, result
@@ -208,6 +239,15 @@ def measure(
             last_step(session, n)
         took, _ = run(f"incremental (one change) #{n + 1}")
         incremental.append(took)
+    labels = list(cpus)
+    RESULTS[name] = {
+        "full": full,
+        "full CPU": cpus[labels[0]],
+        "no news": same,
+        "no news CPU": cpus[labels[1]],
+        "incremental": max(incremental),
+        "incremental CPU": max(cpus[labels[2]], cpus[labels[3]]),
+    }
     size = sum(p.stat().st_size for p in site_files(out).values())
     print(f"  site size: {size / 1e6:.1f} MB")
     linked, copied = baselines(out, work)
@@ -349,7 +389,18 @@ def main() -> None:
     parser.add_argument(
         "--db", type=Path, help="reuse the synthetic.db a --keep run left (skips building it)"
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also run the same measurements with the code of another checkout (e.g. a "
+        "`git worktree add /tmp/before main`), one after the other, and print new / old",
+    )
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # run this checkout's
     args = parser.parse_args()
+    if args.compare is not None:
+        compare(args)
+        return
     work = args.keep or Path(tempfile.mkdtemp(prefix="policywatch-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -360,6 +411,46 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    print(RESULT_LINE + json.dumps(RESULTS), flush=True)
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Run this bench with the code of ``args.compare`` and with this checkout's, one after
+    the other, in fresh processes on the same databases; print the ratios new / old."""
+    checkout = args.compare.resolve()
+    if not (checkout / "feeds" / "publish.py").is_file():
+        print(f"--compare {checkout}: not a policywatch checkout", file=sys.stderr)
+        sys.exit(2)
+    same = [f"--synthetic={args.synthetic}"]
+    same += [flag for flag, on in (("--skip-real", args.skip_real),) if on]
+    same += [flag for flag, on in (("--skip-synthetic", args.skip_synthetic),) if on]
+    if args.versions is not None:
+        same.append(f"--versions={args.versions}")
+    if args.db is not None:
+        same.append(f"--db={args.db.resolve()}")
+    results = {}
+    for side, code in (("old", checkout), ("new", ROOT)):
+        print(f"== {side} code: {code}", flush=True)
+        command = [sys.executable, str(Path(__file__).resolve()), *same, f"--code={code}"]
+        lines = []
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                print(line, end="", flush=True)
+                lines.append(line)
+        if child.returncode:
+            sys.exit(child.returncode)
+        found = [ln for ln in lines if ln.startswith(RESULT_LINE)]
+        results[side] = json.loads(found[-1][len(RESULT_LINE) :]) if found else {}
+    print("== new / old (same machine, one after the other; wall and CPU seconds incl. workers)")
+    for name, new in results["new"].items():
+        old = results["old"].get(name, {})
+        cells = [
+            f"{what} {old[what]:.2f} -> {value:.2f} ({value / old[what]:.2f}x)"
+            for what, value in new.items()
+            if old.get(what)
+        ]
+        print(f"  {name}: " + "; ".join(cells))
 
 
 if __name__ == "__main__":

@@ -40,9 +40,10 @@ def ops_html(pieces: Sequence[Op], breaks: bool = False, marks: bool = False) ->
 
 def numbered(body: str) -> Markup:
     """A text as list items ``<li id="L12">``, one per line, numbered as diffs count them."""
-    lines = text.clean(body).split("\n")  # a version has thousands: plain strings, one Markup
-    items = (f'<li id="L{n}">{escape(line)}</li>' for n, line in enumerate(lines, 1))
-    return Markup("\n".join(items))
+    # A version has thousands of lines: escaped at once (escaping leaves newlines as they
+    # are, so the lines are those of the text), plain strings, one Markup.
+    lines = str(escape(text.clean(body))).split("\n")
+    return Markup("\n".join([f'<li id="L{n}">{line}</li>' for n, line in enumerate(lines, 1)]))
 
 
 def time_tag(moment: datetime) -> Markup:

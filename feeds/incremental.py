@@ -124,6 +124,7 @@ class Output:
         self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
         self._written: set[str] = set()
         self.records: dict[str, str] | None = None  # RECORDS of this build, if renewed
+        self._log: list[str] | None = None  # files written since start_log (in a worker)
 
     def __enter__(self) -> Output:
         return self
@@ -213,13 +214,15 @@ class Output:
         self.groups[group] = key
         if self.previous is None or self._old_groups.get(group) != key:
             return False
-        for rel in rels:
-            old = self._old.get(rel)
-            if not old or not self._old_present(rel, old[1]):
-                return False
-        for rel in rels:
-            self.files[rel] = list(self._old[rel])
-            self.reused += 1
+        try:
+            entries = [(rel, self._old[rel]) for rel in rels]
+        except KeyError:  # not in the previous build
+            return False
+        present = self._old_present
+        if not all(entry and present(rel, entry[1]) for rel, entry in entries):
+            return False
+        self.files.update(entries)  # the previous build's [key, size], never changed
+        self.reused += len(entries)
         return True
 
     def _bucket_folder(self, bucket: str) -> Path:
@@ -245,6 +248,27 @@ class Output:
         self.files[rel] = [key, len(raw)]
         self._written.add(rel)
         self.written += 1
+        if self._log is not None:
+            self._log.append(rel)
+
+    def start_log(self) -> list[str]:
+        """From now on, note the files written in the list returned (a worker of
+        feeds/parallel.py reports them to the parent, which :meth:`adopt` s them)."""
+        self._log = []
+        return self._log
+
+    def stop_log(self) -> None:
+        self._log = None
+
+    def adopt(self, rel: str, key: str, size: int) -> None:
+        """Record ``rel`` as written by this build: a worker process wrote it (into this
+        build's own folders, as :meth:`write` does)."""
+        self.files[rel] = [key, size]
+        self._written.add(rel)
+        self.written += 1
+        bucket = bucket_of(rel)
+        if bucket is not None:
+            self._fresh.add(bucket)
 
     def _mkdir(self, rel: str) -> None:
         parent = rel.rpartition("/")[0]

@@ -209,13 +209,21 @@ def _plain(markdown: str) -> str:
     return " ".join(shown.lower().split())
 
 
-def _matches(term: str, passage: Passage) -> bool:
-    sides = [_side(passage.hunk, "-"), _side(passage.hunk, "+")]
+class _Sides:
+    """A passage's old and new text, as is and as :func:`_plain`, made once per passage
+    (every term of every summary line is looked for in every passage)."""
+
+    def __init__(self, hunk: Hunk) -> None:
+        self.raw = (_side(hunk, "-"), _side(hunk, "+"))
+        self.plain = tuple(_plain(side) for side in self.raw)
+
+
+def _matches(term: str, sides: _Sides) -> bool:
     if term == "AI":
-        return any(re.search(r"\bAI\b", side) for side in sides)
+        return any(re.search(r"\bAI\b", side) for side in sides.raw)
     words = _plain(term).split()
     wanted = " ".join(words[:6])  # a long purpose: its first words are enough
-    return bool(wanted) and any(wanted in _plain(side) for side in sides)
+    return bool(wanted) and any(wanted in side for side in sides.plain)
 
 
 def passages(hunks: Sequence[Hunk], blocks: Sequence[Block] = ()) -> Passages:
@@ -226,6 +234,13 @@ def passages(hunks: Sequence[Hunk], blocks: Sequence[Block] = ()) -> Passages:
         Passage(h, i, render_hunk(h), is_link_only(h), anchor=f"passage-{i + 1}")
         for i, h in enumerate(hunks)
     ]
+    sides: dict[int, _Sides] = {}
+
+    def matches(term: str, p: Passage) -> bool:
+        if p.position not in sides:
+            sides[p.position] = _Sides(p.hunk)
+        return _matches(term, sides[p.position])
+
     rank = {topic: n for n, (_, topic) in enumerate(TOPICS)}
     topics: dict[int, str] = {}
     targets: dict[tuple[int, int], str] = {}
@@ -234,9 +249,9 @@ def passages(hunks: Sequence[Hunk], blocks: Sequence[Block] = ()) -> Passages:
         for li in range(len(block.lines)):
             terms = _terms(block, li)
             hit = next(
-                (p for t in terms for p in found if not p.link_only and _matches(t, p)),
+                (p for t in terms for p in found if not p.link_only and matches(t, p)),
                 None,
-            ) or next((p for t in terms for p in found if _matches(t, p)), None)
+            ) or next((p for t in terms for p in found if matches(t, p)), None)
             if hit is None:
                 continue
             targets[(b, li)] = hit.anchor

@@ -145,6 +145,12 @@ def environment() -> Environment:
     return env
 
 
+def warm(templates: Sequence[str]) -> None:
+    """Compile ``templates`` now (before forking workers that render them)."""
+    for name in templates:
+        environment().get_template(name)
+
+
 def render(template: str, **context: Any) -> str:
     """Render one template of feeds/templates with ``context``."""
     return environment().get_template(template).render(**context)

@@ -8,6 +8,7 @@ so an unchanged page is reused from the previous build instead of rendered again
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from changes.diff import Hunk
+from feeds import parallel as feeds_parallel
 from feeds import passages, render, story, summary, text
 from feeds.health import LinkView
 from feeds.incremental import Output
@@ -41,6 +43,10 @@ class Loader(Protocol):
     def hunks(self, change: ChangeView) -> list[Hunk]: ...
 
     def text(self, version: VersionView) -> str: ...
+
+    def can_fork(self) -> bool: ...
+
+    def forked(self) -> Loader: ...
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ def write_static(out: Output) -> None:
 
 
 Pair = tuple[ChangeView | None, ChangeView | None]
+#: A page to render: ("change", the change, its neighbours) or ("version", it, its document).
+Job = tuple[str, Any, Any]
 
 
 def neighbours(changes: Sequence[ChangeView]) -> dict[int, Pair]:
@@ -146,6 +154,7 @@ class _Pages:
         self.common_key = out.key(self.common)
         self.pages = 0
         self.kept: set[str] = set()  # documents whose pages are reused wholesale
+        self.todo: list[Job] = []  # pages of changes and versions to render
 
     def page(self, rel: str, key_parts: Sequence[Any], template: str, **context: Any) -> bool:
         """Keep or render one page; :class:`Lazy` values are computed only if it is rendered."""
@@ -275,30 +284,27 @@ class _Pages:
                 self.pages += 1
             else:
                 todo.append(c)
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start : start + BATCH]
-            self.load.preload(c.diff_blob for c in batch if c.diff_blob)
-            for c in batch:
-                prev, nxt = around[c.id]
-                self.page(
-                    c.path,
-                    self._change_key(c, around[c.id]),
-                    "change.html",
-                    feeds=[*SITE_FEEDS, *c.document.feeds()],
-                    change=c,
-                    hunks=Lazy(lambda c=c: self.load.hunks(c)),
-                    passages=Lazy(
-                        lambda c=c: passages.passages(self.load.hunks(c), summary.blocks(c.summary))
-                    ),
-                    sentence=Lazy(lambda c=c: story.sentence(c, len(self.load.hunks(c)))),
-                    explained=story.explanations(c),
-                    opt_out=story.about_opt_out(c),
-                    objection=self._objection(c),
-                    previous=prev,
-                    next=nxt,
-                    before=self.site.archived.get(c.from_version_id or -1),
-                    after=self.site.archived.get(c.to_version_id or -1),
-                )
+        self.todo += [("change", c, around[c.id]) for c in todo]
+
+    def _change(self, c: ChangeView, around: Pair) -> None:
+        prev, nxt = around
+        self.page(
+            c.path,
+            self._change_key(c, around),
+            "change.html",
+            feeds=[*SITE_FEEDS, *c.document.feeds()],
+            change=c,
+            hunks=Lazy(lambda: self.load.hunks(c)),
+            passages=Lazy(lambda: passages.passages(self.load.hunks(c), summary.blocks(c.summary))),
+            sentence=Lazy(lambda: story.sentence(c, len(self.load.hunks(c)))),
+            explained=story.explanations(c),
+            opt_out=story.about_opt_out(c),
+            objection=self._objection(c),
+            previous=prev,
+            next=nxt,
+            before=self.site.archived.get(c.from_version_id or -1),
+            after=self.site.archived.get(c.to_version_id or -1),
+        )
 
     def documents(self) -> None:
         grouped = by_document(self.site.changes)
@@ -341,11 +347,46 @@ class _Pages:
                 self.pages += 1
             else:
                 todo.append((version, doc))
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start : start + BATCH]
-            self.load.preload(v.text_blob for v, _ in batch)
-            for version, doc in batch:
-                self._version(version, doc)
+        self.todo += [("version", version, doc) for version, doc in todo]
+
+    def render_todo(self, parallel: bool = True) -> None:
+        """Render the pages of changes and versions that :meth:`changes` and
+        :meth:`versions` could not reuse: on every core when there are many
+        (feeds/parallel.py), in this process otherwise. Same pages either way."""
+        jobs, self.todo = self.todo, []
+        if not jobs:
+            return
+        allowed = parallel and self.load.can_fork()
+        if allowed:
+            render.warm(("change.html", "version.html"))  # compiled once, before forking
+        here = os.getpid()
+        for pid, wrote, pages in feeds_parallel.run(
+            jobs, self._render_chunk, self._forked, allowed=allowed
+        ):
+            if pid != here:  # rendered by a worker: record what it wrote
+                for rel, key, size in wrote:
+                    self.out.adopt(rel, key, size)
+                self.pages += pages
+
+    def _forked(self) -> None:
+        """In a worker: its own connection to the database."""
+        self.load = self.load.forked()
+
+    def _render_chunk(self, jobs: Sequence[Job]) -> tuple[int, list[tuple[str, str, int]], int]:
+        """Render ``jobs``; returns this process's id, the files written and the pages."""
+        self.load.preload(
+            blob
+            for kind, item, _ in jobs
+            if (blob := item.diff_blob if kind == "change" else item.text_blob)
+        )
+        pages, wrote = self.pages, self.out.start_log()
+        for kind, item, extra in jobs:
+            if kind == "change":
+                self._change(item, extra)
+            else:
+                self._version(item, extra)
+        self.out.stop_log()
+        return os.getpid(), [(rel, *self.out.files[rel]) for rel in wrote], self.pages - pages
 
     def _keep_markdown(self, version: VersionView) -> bool:
         """Reuse the version's text as Markdown (``versions/<id>.md``) from the last build."""
@@ -383,6 +424,7 @@ def write_site(out: Output, site: Site, load: Loader) -> int:
     pages.kept_documents()
     pages.changes()
     pages.versions()
+    pages.render_todo()
     pages.documents()
     pages.categories()
     pages.links()

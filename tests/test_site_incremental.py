@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from feeds import atomic, incremental, site
+from feeds import atomic, incremental, parallel, site
 from feeds.publish import publish
 from storage.models import Change
 from tests import factories, site_helpers
@@ -247,3 +248,63 @@ def test_index_json_from_records_encoded_one_by_one_is_the_whole_encoded_at_once
     assert site.index_json(title, [site.safe_json(r) for r in records]) == whole
     assert "<" not in whole and ">" not in whole and "&" not in whole
     assert site.index_json(title, []) == site.safe_json({"title": title, "changes": []})
+
+
+def test_pages_rendered_by_forked_workers_equal_those_rendered_in_one_process(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full build renders its pages of changes and versions in worker processes
+    (feeds/parallel.py) when there are many: the site is the one a single process builds,
+    byte for byte, and the publish still counts and records every file."""
+    add_third_change(session, changes[1])
+    serial = publish(session, tmp_path / "serial", BASE)
+
+    started = tmp_path / "workers"
+    started.mkdir()
+    forked = site._Pages._forked
+
+    def note_worker(self: site._Pages) -> None:
+        (started / str(os.getpid())).touch()
+        forked(self)
+
+    monkeypatch.setattr(site._Pages, "_forked", note_worker)
+    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
+    monkeypatch.setattr(parallel, "CHUNK", 1)  # a task per page
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    forked_build = publish(session, tmp_path / "forked", BASE)
+
+    workers = {int(p.name) for p in started.iterdir()}
+    assert len(workers) == 2 and os.getpid() not in workers
+    assert (forked_build.written, forked_build.pages) == (serial.written, serial.pages)
+    assert tree(tmp_path / "forked") == tree(tmp_path / "serial")
+    again = publish(session, tmp_path / "forked", BASE)  # its manifest holds every file
+    assert again.outcome == "unchanged" and again.written == 0
+
+
+def test_a_worker_that_dies_fails_the_publish_and_the_site_in_place_stays(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rendering worker killed mid-build (here: at its start) makes the publish fail,
+    promptly, and the live site is the previous one, whole."""
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    live, before = atomic.live(out), tree(out)
+
+    def killed(self: site._Pages) -> None:
+        os._exit(9)
+
+    monkeypatch.setattr(site._Pages, "_forked", killed)
+    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
+    monkeypatch.setattr(parallel, "CHUNK", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    monkeypatch.setattr(incremental, "code_salt", lambda: "new code: every page again")
+    add_third_change(session, changes[1])
+    with pytest.raises(BrokenProcessPool):
+        publish(session, out, BASE)
+    assert atomic.live(out) == live and tree(out) == before

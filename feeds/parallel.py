@@ -1,0 +1,75 @@
+"""Render many pages on every core: a pool of forked processes, each rendering chunks.
+
+A full build renders 20,000 pages of changes and versions at 10,000 changes, each on its
+own (its inputs are views the parent read, and a diff or text loaded by its content hash).
+The parent decides what to render and the keys; forked workers (which inherit the views,
+the compiled templates and the build's folders) render chunks of pages into the build's
+folders and report what they wrote; the parent records it. Nothing here decides what a
+page holds: the bytes are those of rendering the same pages in one process
+(tests/test_site_incremental.py). See docs/decisions/0004-incremental-publish.md.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Below this many pages one process renders them: forking costs more than it saves.
+MIN_PAGES = 1500
+CHUNK = 250  # pages per task: small enough to share the work out evenly
+
+_WORK: tuple[Callable[[Sequence[Any]], Any], Sequence[Sequence[Any]]] | None = None
+
+
+def workers() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _run_chunk(index: int) -> Any:
+    assert _WORK is not None
+    render, chunks = _WORK
+    return render(chunks[index])
+
+
+def chunked(items: Sequence[T]) -> list[Sequence[T]]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
+def run(
+    items: Sequence[T],
+    render: Callable[[Sequence[T]], R],
+    start: Callable[[], None] | None = None,
+    *,
+    allowed: bool = True,
+) -> list[R]:
+    """``render`` every chunk of ``items``; the results in chunk order.
+
+    In forked workers when there are enough items, more than one core and ``allowed``
+    (the caller knows its resources survive a fork); ``start`` runs first in each worker
+    (to open its own database connection). Otherwise here, in one process, in order.
+    """
+    chunks = chunked(items)
+    processes = min(workers(), len(chunks))
+    if not allowed or len(items) < MIN_PAGES or processes < 2:
+        return [render(chunk) for chunk in chunks]
+    global _WORK
+    _WORK = (render, chunks)
+    try:
+        # A worker that dies (or whose ``start`` fails) breaks the pool: the publish
+        # fails and its build is dropped, never a hang (multiprocessing.Pool would wait).
+        with ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("fork"), initializer=start
+        ) as pool:
+            return list(pool.map(_run_chunk, range(len(chunks))))
+    finally:
+        _WORK = None
