@@ -13,9 +13,10 @@ shared by every run, as several serve processes or workers share one.
 0. **Re-check of N unchanged real-size pages** (``--pages``; issue #14, target 4): the
    local server of bench/compare_peers.py serves N copies of the recorded Facebook policy
    page (about 254 KB, every link's token drawn anew per request); the pages are recorded
-   once, then each case re-checks them from a copy of that database: the baseline runs the
-   steps one after the other without Prefect (crawl, then ``derive_versions``, as
-   bench/compare_peers.py ``--profile`` does), then the monitor flow runs with 1, 2, 4...
+   and published once (and their slot limits made, as an installation does once), then
+   each case re-checks them from a copy of that database and site: the baseline runs the
+   monitor flow's steps one after the other without Prefect (crawl, derive, retention,
+   source health, link checks, publish, notify), then the monitor flow runs with 1, 2, 4...
    threads on its task runner (``crawl_and_derive``: the crawl task takes one of them, the
    derive batches the others, meanwhile). Printed: seconds, pages/s, ms per page, the
    ratio against the baseline, the derive's ms per page (time inside
@@ -247,12 +248,12 @@ def cold_caches() -> None:
                 value.cache_clear()
 
 
-def make_limits(n: int) -> float:
+def make_limits(n: int, prefix: str = "policy-") -> float:
     """Seconds to make the N documents' slot limits on the Prefect server (once ever)."""
     from flows import slots
 
     started = time.perf_counter()
-    slots.ensure_limits([slots.limit_name(f"policy-{i}") for i in range(n)])
+    slots.ensure_limits([slots.limit_name(f"{prefix}{i}") for i in range(n)])
     return time.perf_counter() - started
 
 
@@ -326,34 +327,56 @@ class DeriveClock:
             derive.derive_one_document = real  # type: ignore[assignment]
 
 
+def serial_steps(cfg: RunConfig) -> dict[str, int]:
+    """The monitor flow's steps one after the other in this process, without Prefect: the
+    crawl, then deriving, retention, source health, link checks, publishing and notifying."""
+    from config.run import sources_of
+    from notify.deliver import notify_step
+    from pipeline import derive, link_checks, publishing, retention, source_health, spider_process
+    from pipeline.runs import run
+
+    with run(cfg.db_url, "bench", tracked_documents(cfg)) as current:
+        counts = current.counts
+        counts["fetched"] = spider_process.crawl(cfg, current.id)
+        derive_started = time.perf_counter()
+        counts.update(derive.derive_versions(cfg, current.id))
+        counts["derive_seconds"] = time.perf_counter() - derive_started  # type: ignore[assignment]
+        counts["bodies_dropped"] = retention.drop_unchanged_bodies(cfg, current.id)
+        counts["source_alerts"] = source_health.source_health(cfg, current.id)
+        counts.update(link_checks.check_links(cfg, current.id))
+        publishing.publish(cfg)
+        counts.update(notify_step(cfg.db_url, sources_of(cfg).notify, cfg.base_url, current.id))
+    return counts
+
+
 def recheck_case(
     folder: Path, recorded: RunConfig, label: str, workers: int | None
 ) -> dict[str, Any]:
-    """One re-check of the recorded pages from a copy of their database: step by step
-    without Prefect (``workers`` None), or the monitor flow on ``workers`` threads."""
+    """One re-check of the recorded pages from a copy of their database: the flow's steps
+    one after the other without Prefect (``workers`` None), or the monitor flow on
+    ``workers`` threads; each publishes to a copy of the recorded site."""
     from dataclasses import replace
 
     from prefect.task_runners import ThreadPoolTaskRunner
 
     from flows.monitor import monitor
-    from pipeline import derive, runs, spider_process
 
     with database(folder, label, template=recorded.db_url) as url:
-        cfg = replace(recorded, db_url=url)
+        out = folder / f"out-{label}"
+        shutil.copytree(recorded.out_dir, out, symlinks=True)
+        cfg = replace(recorded, db_url=url, out_dir=str(out))
         cold_caches()
         clock = DeriveClock()
         started = time.perf_counter()
-        if workers is None:
-            run_id = runs.start(cfg.db_url, "bench", tracked_documents(cfg))
-            spider_process.crawl(cfg, run_id)
-            derive_started = time.perf_counter()
-            counts = derive.derive_versions(cfg, run_id)
-            clock.seconds = time.perf_counter() - derive_started
-        else:
-            flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
-            with clock.installed():
+        with clock.installed():
+            if workers is None:
+                counts = serial_steps(cfg)
+                clock.seconds = counts.pop("derive_seconds")
+            else:
+                flow = monitor.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
                 counts = flow(db=url, sources=cfg.sources_path, out=cfg.out_dir)
         seconds = time.perf_counter() - started
+        shutil.rmtree(out, ignore_errors=True)
     return {"seconds": seconds, "derive": clock.seconds, "counts": counts}
 
 
@@ -362,7 +385,7 @@ def recheck(folder: Path, sizes: list[int], workers: list[int]) -> None:
     from compare_peers import PAGE, RotatingServer, write_sources
 
     from demo.corpus import load_html
-    from pipeline import derive, runs, spider_process
+    from pipeline import derive, publishing, runs, spider_process
 
     server = RotatingServer(load_html(PAGE))
     print(f"\nre-check of N unchanged pages ({PAGE}, {server.tokens} rotating link tokens)")
@@ -376,10 +399,13 @@ def recheck(folder: Path, sizes: list[int], workers: list[int]) -> None:
             run_id = runs.start(url, "bench", tracked_documents(cfg))
             spider_process.crawl(cfg, run_id)
             derive.derive_versions(cfg, run_id)
+            publishing.publish(cfg)
             from storage.db import close_db
 
             close_db(url)
-            print(f"{n:>5} (recording the pages first took {time.perf_counter() - started:.1f} s)")
+            print(f"{n:>5} (recording and publishing the pages first took "
+                  f"{time.perf_counter() - started:.1f} s; making their {n} slot limits, "
+                  f"once per installation, {make_limits(n, 'page-'):.1f} s)")  # fmt: skip
             cases: list[tuple[str, int | None]] = [("serial", None)]
             cases += [(f"{k} thr", k) for k in workers]
             base = None

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import stat
 from collections.abc import Sequence
@@ -33,17 +32,25 @@ from typing import Any
 from feeds.atomic import NAMES, PAGES, STORE
 
 MANIFEST = ".policywatch-manifest.json"
+#: index.json's records, each as its JSON text, by the fingerprint of its change: the next
+#: build encodes only the records of changes that are new or changed (feeds/site.py).
+RECORDS = ".policywatch-index-records.json"
 _FORMAT = 2  # 2: pages of changes and versions in shared buckets
 BUCKET = 256  # ids per bucket folder of change or version pages
-_PAGED = re.compile(r"(changes|versions)/([0-9]+)\.(?:html|md)")
 PAGED_TOPS = ("changes", "versions")  # top folders made of buckets (symlinks to NAMES)
 
 
 def bucket_of(rel: str) -> str | None:
     """The bucket of a change or version page (``changes-3`` for ``changes/812.html``);
-    None for every other file, which each generation holds itself."""
-    match = _PAGED.fullmatch(rel)
-    return f"{match[1]}-{int(match[2]) // BUCKET}" if match else None
+    None for every other file, which each generation holds itself. (String methods, not
+    a regular expression: it runs for every page, 40,000 times a publish.)"""
+    top, _, name = rel.partition("/")
+    if top not in PAGED_TOPS:
+        return None
+    stem, _, ext = name.partition(".")
+    if ext not in ("html", "md") or not (stem.isascii() and stem.isdigit()):
+        return None
+    return f"{top}-{int(stem) // BUCKET}"
 
 
 def digest(*parts: Any) -> str:
@@ -116,6 +123,7 @@ class Output:
         self._fresh: set[str] = set()  # buckets this build has its own folder for
         self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
         self._written: set[str] = set()
+        self.records: dict[str, str] | None = None  # RECORDS of this build, if renewed
 
     def __enter__(self) -> Output:
         return self
@@ -136,6 +144,18 @@ class Output:
         self._old_groups = groups if isinstance(groups, dict) else {}
         files = data.get("files")
         return files if isinstance(files, dict) else {}
+
+    def previous_records(self) -> dict[str, str]:
+        """The previous build's :data:`RECORDS`, if it was made by this code (same salt)."""
+        if self.previous is None or not self._old:
+            return {}
+        try:
+            data = json.loads((self.previous / RECORDS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, str)}
 
     def key(self, *parts: Any) -> str:
         return digest(self.salt, *parts)
@@ -323,3 +343,14 @@ class Output:
         }
         data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
         (self.root / MANIFEST).write_text(data, encoding="utf-8")
+        self._close_records()
+
+    def _close_records(self) -> None:
+        """Write this build's :data:`RECORDS`, or keep the previous build's when its
+        index.json was kept (a hard link; a copy where links are refused)."""
+        if self.records is not None:
+            data = json.dumps(self.records, ensure_ascii=False, separators=(",", ":"))
+            (self.root / RECORDS).write_text(data, encoding="utf-8")
+        elif self._old and "index.json" in self.files and "index.json" not in self._written:
+            with suppress(OSError):  # none: the next build encodes every record again
+                self._reuse(RECORDS)

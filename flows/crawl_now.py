@@ -1,9 +1,19 @@
-"""Run the monitor flow now from a terminal (``policywatch crawl``, the demo), with a Rich
-progress bar fed by the crawl's fetch events."""
+"""Run the monitor now from a terminal (``policywatch crawl``, the demo), with a Rich
+progress bar fed by the crawl's fetch events.
+
+With a configured Prefect server (PREFECT_API_URL), the run is the ``monitor`` flow, seen
+and recorded by that server. Without one, it is the same steps (flows/steps.py) on a plain
+thread pool (flows/direct.py), Prefect not even imported: Prefect's temporary API server
+would keep nothing beyond the command, and its slots would guard nothing across processes
+(decision 0018). ``POLICYWATCH_PREFECT_FLOW=1`` runs the flow on such a temporary
+server anyway (flows/prefect_api.py: flow_wanted).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from config.sources import load_sources
+from flows import progress
+from flows.prefect_api import flow_wanted
 from spiders.events import FetchEvent
 
 
@@ -23,22 +35,60 @@ def run_monitor(
     trigger: str,
     show_progress: bool = True,
 ) -> dict[str, Any]:
-    """Run the Prefect flow now; the progress bar goes to stderr (hidden if not wanted).
+    """Run the monitor now; the progress bar goes to stderr (hidden if not wanted).
 
-    What a run needs starts at once, side by side: the spider's subprocess (pipeline/
-    spider_process.py: ``prewarm``) and, without a configured Prefect server, Prefect's
-    temporary one (flows/temporary_api.py), while this process imports the flow."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    The spider's subprocess starts at once (pipeline/spider_process.py: ``prewarm``), and,
+    for the flow without a configured server, Prefect's temporary one
+    (flows/temporary_api.py), while this process imports what the run needs."""
     from pipeline import spider_process
 
     spider_process.prewarm()
+    total = len(load_sources(sources).select(documents or None))
+    try:
+        if flow_wanted():
+            return _on_prefect(documents, db, sources, out, base_url, trigger, total, show_progress)
+        from flows import steps
+        from flows.direct import monitor_direct
+
+        cfg = steps.run_config(documents or None, db, str(sources), str(out), base_url, trigger)
+        with _progress_bar(total, "starting…", show_progress):
+            return monitor_direct(cfg)
+    finally:
+        spider_process.discard_prewarmed()
+
+
+def _on_prefect(
+    documents: list[str],
+    db: str,
+    sources: Path,
+    out: str,
+    base_url: str,
+    trigger: str,
+    total: int,
+    show_progress: bool,
+) -> dict[str, Any]:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows import temporary_api
 
     temporary_api.start()
-    from flows import progress
     from flows.monitor import monitor
 
-    total = len(load_sources(sources).select(documents or None))
+    with _progress_bar(total, "starting Prefect…", show_progress):
+        temporary_api.ready()
+        with temporary_api.flow_settings():
+            return monitor(
+                documents=documents or None,
+                db=db,
+                sources=str(sources),
+                out=str(out),
+                base_url=base_url,
+                trigger=trigger,
+            )
+
+
+@contextmanager
+def _progress_bar(total: int, starting: str, show: bool) -> Iterator[None]:
+    """A progress bar on stderr that each fetch of the crawl advances (flows/progress.py)."""
     with Progress(
         TextColumn("[bold]crawl[/]"),
         BarColumn(),
@@ -46,10 +96,10 @@ def run_monitor(
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=Console(stderr=True),
-        disable=not show_progress,
+        disable=not show,
         transient=True,
     ) as bar:
-        task_id = bar.add_task("starting Prefect…", total=total)
+        task_id = bar.add_task(starting, total=total)
 
         def on_fetch(event: FetchEvent) -> None:
             outcome = event.error or event.status
@@ -57,16 +107,6 @@ def run_monitor(
 
         progress.set_listener(on_fetch)
         try:
-            temporary_api.ready()
-            with temporary_api.flow_settings():
-                return monitor(
-                    documents=documents or None,
-                    db=db,
-                    sources=str(sources),
-                    out=str(out),
-                    base_url=base_url,
-                    trigger=trigger,
-                )
+            yield
         finally:
             progress.set_listener(None)
-            spider_process.discard_prewarmed()

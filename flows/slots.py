@@ -4,8 +4,8 @@ workers, two machines on one Prefect server) never derive the same document at t
 Each document has a global concurrency limit of one slot, ``policywatch-derive-<id>``,
 created on first use by whichever process needs it first (only on a Prefect server that
 others may share: see :func:`shared_server`). Deriving a document holds its slot
-through a lease that Prefect renews while the task runs, so a worker that dies gives the slot
-back when its lease runs out (five minutes). The per-document database lock
+through a lease renewed while the task runs, so a worker that dies gives the slot back when
+its lease runs out (five minutes). The per-document database lock
 (storage/locks.py) is what keeps the history right whoever writes it; the slot keeps two
 workers from doing the same work at once, and shows who is deriving what in Prefect's UI.
 
@@ -17,25 +17,35 @@ per batch instead of per document (docs/decisions/0016).
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import threading
+import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
+from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.concurrency.sync import concurrency
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder
+from prefect.client.schemas.responses import ConcurrencyLimitWithLeaseResponse
+from prefect.context import FlowRunContext, TaskRunContext
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
 from flows import temporary_api
 
+log = logging.getLogger(__name__)
+
 PREFIX = "policywatch-derive-"
 #: Seconds a task waits for a document another run is deriving; then it leaves the
 #: document's fetches to the next run (``deferred``) rather than failing its own run.
 WAIT_SECONDS = 600.0
-#: Seconds a slot's lease lasts without renewal (Prefect renews it while the task runs).
+#: Seconds a slot's lease lasts without renewal (renewed while the task runs).
 LEASE_SECONDS = 300.0
+#: Seconds between two renewals of a held lease.
+RENEW_SECONDS = LEASE_SECONDS * 0.75
 #: Limits listed per call by :func:`ensure_limits` (a Prefect server's default page limit).
 PAGE = 200
 
@@ -138,19 +148,90 @@ def all_at_once(document_ids: list[str], wait_seconds: float = WAIT_SECONDS) -> 
 
 @contextmanager
 def _holding(names: list[str], wait_seconds: float) -> Iterator[bool]:
-    with ExitStack() as stack:
-        try:
-            stack.enter_context(
-                concurrency(
-                    names,
-                    occupy=1,
-                    strict=True,
-                    timeout_seconds=wait_seconds,
-                    lease_duration=LEASE_SECONDS,
-                    raise_on_lease_renewal_failure=False,
-                )
-            )
-        except TimeoutError:
-            yield False
-            return
+    """Hold one slot of each named limit, taken in one call under one lease that a thread
+    renews meanwhile; waits while Prefect answers 423 (a slot is taken), as long as
+    Prefect's ``Retry-After`` says and ``wait_seconds`` allow. Yields whether they were
+    taken.
+
+    Prefect's ``concurrency()`` context manager does the same and also emits, per limit, an
+    "acquired" and a "released" event naming every other limit of the call: quadratic in
+    the batch, and at 90 documents a batch the Prefect server spent seconds storing them
+    (docs/decisions/0016). The lease records the task run holding it instead."""
+    lease = _take(names, wait_seconds)
+    if lease is None:
+        yield False
+        return
+    stop = threading.Event()
+    renewer = threading.Thread(
+        target=_renew_until, args=(lease, stop), name="policywatch-slot-lease", daemon=True
+    )
+    renewer.start()
+    try:
         yield True
+    finally:
+        stop.set()
+        renewer.join()
+        _give_back(lease)
+
+
+def _holder() -> ConcurrencyLeaseHolder | None:
+    """The task run (else the flow run) taking the slots, for Prefect's UI."""
+    task_run = TaskRunContext.get()
+    if task_run is not None:
+        return ConcurrencyLeaseHolder(type="task_run", id=task_run.task_run.id)
+    flow_run = FlowRunContext.get()
+    if flow_run is not None and flow_run.flow_run is not None:
+        return ConcurrencyLeaseHolder(type="flow_run", id=flow_run.flow_run.id)
+    return None
+
+
+def _take(names: list[str], wait_seconds: float) -> UUID | None:
+    """The lease of one slot of each limit, or None if some stayed taken ``wait_seconds``."""
+    deadline = time.monotonic() + wait_seconds
+    holder = _holder()
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                response = client.increment_concurrency_slots_with_lease(
+                    names=names,
+                    slots=1,
+                    mode="concurrency",
+                    lease_duration=LEASE_SECONDS,
+                    holder=holder,
+                )
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code != httpx.codes.LOCKED:
+                    raise
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                retry_after = float(exc.response.headers.get("Retry-After", 1.0))
+                time.sleep(min(max(retry_after, 0.1), left))
+                continue
+            lease = ConcurrencyLimitWithLeaseResponse.model_validate(response.json())
+            if len(lease.limits) != len(names):  # strict: every limit must exist
+                client.release_concurrency_slots_with_lease(lease.lease_id)
+                missing = sorted(set(names) - {limit.name for limit in lease.limits})
+                raise RuntimeError(f"Prefect has no concurrency limit {', '.join(missing)}")
+            return lease.lease_id
+
+
+def _renew_until(lease: UUID, stop: threading.Event) -> None:
+    """Renew the lease every :data:`RENEW_SECONDS` until ``stop``; a failed
+    renewal is logged, not raised: the derive goes on (the database lock keeps it right)."""
+    while not stop.wait(RENEW_SECONDS):
+        try:
+            with get_client(sync_client=True) as client:
+                client.renew_concurrency_lease(lease_id=lease, lease_duration=LEASE_SECONDS)
+        except Exception as exc:  # the server may be down for a moment
+            log.warning("renewing the derive slots' lease %s failed: %s", lease, exc)
+
+
+def _give_back(lease: UUID) -> None:
+    """Release the lease's slots; if Prefect cannot be reached, they return when it expires."""
+    try:
+        with get_client(sync_client=True) as client:
+            client.release_concurrency_slots_with_lease(lease)
+    except Exception as exc:
+        log.warning("releasing the derive slots' lease %s failed (it expires in %.0f s): %s",
+                    lease, LEASE_SECONDS, exc)  # fmt: skip

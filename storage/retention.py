@@ -8,10 +8,10 @@ failure's body, as evidence); the bodies in between are dropped. Their fetches s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import delete, exists, select, union_all, update
+from sqlalchemy import Row, delete, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from storage.blobs import store_of
@@ -40,27 +40,14 @@ def bodies_to_drop(fetches: Iterable[tuple[Any, ...]]) -> list[int]:
 
 
 def prune_unchanged_bodies(session: Session, document_ids: Iterable[str]) -> int:
-    """Apply the retention rule to these documents; return how many bodies were dropped."""
+    """Apply the retention rule to these documents; return how many bodies were dropped.
+
+    The rule needs, of each run of the same version, its first and last fetch and the
+    fetches that still hold a body: only those rows are read (:func:`_rows_that_matter`),
+    so a run's cost does not grow with the history of its documents' fetches."""
     dropped = 0
     candidates: set[str] = set()
-    for document_id in document_ids:
-        rows = session.execute(
-            select(
-                Fetch.id,
-                Fetch.version_id,
-                Fetch.blob_hash,
-                Version.id.is_not(None),
-                Fetch.region_hash,
-            )
-            .outerjoin(Version, Version.fetch_id == Fetch.id)
-            .where(
-                Fetch.document_id == document_id,
-                Fetch.processed.is_(True),
-                Fetch.error.is_(None),
-                Fetch.version_id.is_not(None),
-            )
-            .order_by(Fetch.id)
-        ).all()
+    for rows in _rows_that_matter(session, list(document_ids)):
         # pruned fetches have no body; they still break nothing in a run (same version)
         ids = bodies_to_drop((r[0], r[1], bool(r[3]), r[4]) for r in rows)
         with_body = {r[0]: r[2] for r in rows if r[2] is not None}
@@ -77,6 +64,65 @@ def prune_unchanged_bodies(session: Session, document_ids: Iterable[str]) -> int
         dropped += len(ids)
     _delete_unreferenced(session, candidates)
     return dropped
+
+
+#: Documents whose fetches one query reads (a bound on the query's parameters).
+DOCUMENTS_PER_QUERY = 200
+
+
+def _rows_that_matter(session: Session, document_ids: list[str]) -> Iterator[list[Row[Any]]]:
+    """Per document, in fetch order: (fetch id, version id, blob hash, produced a version,
+    region fingerprint) of its processed, successful fetches that hold a body or begin or
+    end a run of the same version. The rows left out (pruned fetches inside a run) change
+    nothing :func:`bodies_to_drop` decides about a fetch with a body: each run keeps its
+    first and last fetch, so the runs and their ends are the same."""
+    for start in range(0, len(document_ids), DOCUMENTS_PER_QUERY):
+        chunk = document_ids[start : start + DOCUMENTS_PER_QUERY]
+        ordered = {"partition_by": Fetch.document_id, "order_by": Fetch.id}
+        sequence = (
+            select(
+                Fetch.id.label("id"),
+                Fetch.document_id.label("document_id"),
+                Fetch.version_id.label("version_id"),
+                Fetch.blob_hash.label("blob_hash"),
+                Fetch.region_hash.label("region_hash"),
+                func.lag(Fetch.version_id).over(**ordered).label("before"),
+                func.lead(Fetch.version_id).over(**ordered).label("after"),
+            )
+            .where(
+                Fetch.document_id.in_(chunk),
+                Fetch.processed.is_(True),
+                Fetch.error.is_(None),
+                Fetch.version_id.is_not(None),
+            )
+            .subquery()
+        )
+        c = sequence.c
+        rows = session.execute(
+            select(
+                c.id,
+                c.version_id,
+                c.blob_hash,
+                Version.id.is_not(None),
+                c.region_hash,
+                c.document_id,
+            )
+            .outerjoin(Version, Version.fetch_id == c.id)
+            .where(
+                or_(
+                    c.blob_hash.is_not(None),
+                    c.before.is_(None),
+                    c.after.is_(None),
+                    c.before != c.version_id,
+                    c.after != c.version_id,
+                )
+            )
+            .order_by(c.document_id, c.id)
+        ).all()
+        by_document: dict[str, list[Row[Any]]] = {}
+        for row in rows:
+            by_document.setdefault(row[5], []).append(row)
+        yield from by_document.values()
 
 
 def _delete_unreferenced(session: Session, hashes: set[str]) -> None:

@@ -188,6 +188,36 @@ def test_a_batch_takes_all_its_slots_or_none() -> None:
     assert active_slots("slot-d") == 0
 
 
+@pytest.mark.usefixtures("prefect")
+def test_held_slots_keep_their_lease_renewed_and_are_given_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While a batch derives, its lease is renewed on the server (each renewal answered
+    without error); at the end the slots are free again, and nothing was logged."""
+    from prefect.client.orchestration import SyncPrefectClient
+
+    renewed: list[int] = []
+    real = SyncPrefectClient.renew_concurrency_lease
+
+    def counting(self: SyncPrefectClient, lease_id: Any, lease_duration: float) -> Any:
+        response = real(self, lease_id=lease_id, lease_duration=lease_duration)
+        renewed.append(response.status_code)  # a real answer of the server
+        return response
+
+    monkeypatch.setattr(SyncPrefectClient, "renew_concurrency_lease", counting)
+    monkeypatch.setattr(slots, "RENEW_SECONDS", 0.2)
+    warnings: list[str] = []
+    monkeypatch.setattr(slots.log, "warning", lambda *a: warnings.append(str(a)))
+    batch = ["lease-a", "lease-b"]
+    with slots.all_at_once(batch) as held:
+        assert held and [active_slots(doc) for doc in batch] == [1, 1]
+        deadline = time.monotonic() + 30
+        while len(renewed) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert len(renewed) >= 3 and set(renewed) == {204}
+    assert [active_slots(doc) for doc in batch] == [0, 0] and warnings == []
+
+
 def unprocessed(db_url: str) -> list[str]:
     with open_db(db_url)() as session:
         return sorted(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from feeds import atomic, incremental
+from feeds import atomic, incremental, site
 from feeds.publish import publish
 from storage.models import Change
 from tests import factories, site_helpers
@@ -19,12 +19,11 @@ session = factories.session  # the same fixtures: a real SQLite file, two change
 changes = site_helpers.changes
 
 
+META = (incremental.MANIFEST, incremental.RECORDS, atomic.MARKER, atomic.STAMP, atomic.PREVIOUS)
+
+
 def inodes(out: Path) -> dict[str, int]:
-    return {
-        rel: p.stat().st_ino
-        for rel, p in atomic.site_files(out).items()
-        if p.name not in (incremental.MANIFEST, atomic.MARKER, atomic.STAMP, atomic.PREVIOUS)
-    }
+    return {rel: p.stat().st_ino for rel, p in atomic.site_files(out).items() if p.name not in META}
 
 
 def test_republish_without_news_rewrites_nothing(
@@ -233,3 +232,18 @@ def test_generations_share_every_bucket_of_pages_in_which_nothing_changed(
     shown = {Path(t).name for g in generations for t in buckets(g).values()}
     stored = {p.name for p in (tmp_path / ".public.sites" / atomic.STORE).iterdir()}
     assert len(generations) == 2 and stored == shown  # the first one's own buckets went
+
+
+def test_index_json_from_records_encoded_one_by_one_is_the_whole_encoded_at_once() -> None:
+    """index.json is assembled from records encoded apart (and kept between builds): the
+    bytes are those of encoding the whole, escapes of crawled text included."""
+    records = [
+        {"id": 1, "title": "</script><script>alert(1)</script>", "categories": ["a&b"]},
+        {"id": 2, "title": 'quotes " and \\ and \u2028 and \u00e9', "summary": None},
+        {"id": 3, "title": "", "nested": {"x": [1.5, True, None]}},
+    ]
+    title = "site <b>&</b>"
+    whole = site.safe_json({"title": title, "changes": records})
+    assert site.index_json(title, [site.safe_json(r) for r in records]) == whole
+    assert "<" not in whole and ">" not in whole and "&" not in whole
+    assert site.index_json(title, []) == site.safe_json({"title": title, "changes": []})

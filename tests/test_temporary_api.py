@@ -1,7 +1,9 @@
-"""Real processes: `policywatch crawl` with no Prefect server configured starts Prefect's
-temporary API server itself (flows/temporary_api.py) and the spider ahead of time
-(pipeline/spider_process.py: prewarm); the run completes through that server, and neither
-process outlives the command, whether it ends normally or is killed (kill -9)."""
+"""Real processes: `policywatch crawl` with no Prefect server configured, made to run the
+Prefect flow (POLICYWATCH_PREFECT_FLOW=1; without it the steps run without Prefect,
+tests/test_direct_run.py), starts Prefect's temporary API server itself
+(flows/temporary_api.py) and the spider ahead of time (pipeline/spider_process.py:
+prewarm); the run completes through that server, and neither process outlives the
+command, whether it ends normally or is killed (kill -9)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ def crawl(tmp: Path, site: FakeMeta) -> tuple[list[str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env["PREFECT_HOME"] = str(tmp / "prefect-home")
     env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "300"
+    env["POLICYWATCH_PREFECT_FLOW"] = "1"
     return cmd, env
 
 
