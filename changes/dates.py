@@ -36,7 +36,7 @@ _ANY_DATE = re.compile(rf"(?<!\w)(?:{_DATE_EN}|{_DATE_FR}|{_DATE_DE})(?!\w)", re
 _PATTERNS = (
     re.compile(
         rf"(?<![^\W_])(?:Effective(?: from| date)?|Last (?:revised|updated|modified)"
-        rf"|Date of last revision|(?<![\w ])Revised(?=:))"
+        rf"|Date of last revision|(?<![\w ])Revised(?=:)|(?<![\w ])Updated(?= on\b))"
         rf"(?: on| as of)?[*_]*:?[*_]*\s+[*_]*({_DATE_EN})",
         re.I,
     ),

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -149,7 +150,7 @@ def export_git(session: Session, out_dir: Path) -> GitExport:
         name = f"{doc.service} {document_type(doc)}"
         if step.change is None or doc_id not in exported:
             subject = f"First record of {name}"
-        elif step.change.technical:
+        elif step.change.technical or _reextracted(step.change.summary):
             subject = f"{TECHNICAL_SUBJECT} {name}"
         else:
             subject = f"Record new changes of {name}"
@@ -213,3 +214,10 @@ def _commit(at: datetime, message: str, files: list[tuple[str, int]]) -> list[by
         out.append(b"M 100644 :%d %s\n" % (blob, path.encode("utf-8")))
     out.append(b"\n")
     return out
+
+
+def _reextracted(summary: dict[str, Any] | None) -> bool:
+    """A re-extraction that also carried news (only what it added was told, decision 0013
+    §15): still a technical record, so that a replay of the export tells the same."""
+    told = (summary or {}).get("additions_only") or {}
+    return told.get("kind") == "technical"

@@ -166,7 +166,8 @@ def apply_fetch(
         transition = Transition(doc.id, None, version.id, at.isoformat())
     if transition is None:
         return outcome, None
-    return outcome, record_change(session, transition, run_id, fetch_id=fetch.id).id
+    change = record_change(session, transition, run_id, fetch_id=fetch.id)
+    return outcome, change.id if change is not None else None
 
 
 def _text_of(

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from changes.classify import Earlier, classify
+from changes.additions import additions_only, with_additions
+from changes.classify import Classification, Earlier, classify
 from changes.diff import diff_stats, ops_to_json, word_diff
 from changes.newsroom import new_post_title, post_name
 from pipeline.versions import Transition
@@ -19,12 +20,18 @@ from storage.models import Change, Document, Version
 
 def record_change(
     session: Any, t: Transition, run_id: int | None, fetch_id: int | None = None
-) -> Change:
+) -> Change | None:
     """Diff a transition once, classify it (changes.classify) and store it as a Change, in
     the caller's transaction: the one that stored the version (``pipeline.derive``).
 
     A newsroom post is named as one and gets the category ``newsroom``; its first version
     (``from_version_id`` None) is diffed against nothing.
+
+    A held text (``t.held``) is stored as a change only when what it adds is news
+    (changes/additions.py), once; None otherwise. A technical text is a technical change,
+    unless it also carries news the old extraction never had: then only that is told. When
+    a held text whose additions were told is confirmed, what is left is told: the old text
+    with those additions against the new one.
     """
     old = session.get(Version, t.from_version_id) if t.from_version_id else None
     new = session.get(Version, t.to_version_id)
@@ -33,6 +40,9 @@ def record_change(
     new_text = get_text(session, new.text_blob)
     post = doc.kind == "newsroom"
     earlier = change_between(session, old.id, new.id) if old else None
+    told = earlier is not None and "additions_only" in (earlier.summary or {})
+    if t.held and (told or old is None):
+        return None  # told already (a held text seen again after a flip), or nothing to tell
     if earlier is not None and earlier.diff_blob:  # a page flipping: this diff exists already
         diff_json = get_text(session, earlier.diff_blob)
         added, removed = earlier.words_added, earlier.words_removed
@@ -45,24 +55,34 @@ def record_change(
         version = session.get(Version, version_id)
         if version is not None:
             recent.append(Earlier(get_text(session, version.text_blob), last_seen[:10]))
-    verdict = classify(
-        old_text,
-        new_text,
-        document=post_name(doc.service, doc.title) if post else doc.title,
-        lang=doc.locale,
-        words_added=added,
-        words_removed=removed,
-        recent=recent,
-        profile=doc.profile,
-        seen=t.at[:10],
-    )
+    options: dict[str, Any] = {
+        "document": post_name(doc.service, doc.title) if post else doc.title,
+        "lang": doc.locale,
+        "words_added": added,
+        "words_removed": removed,
+        "recent": recent,
+        "profile": doc.profile,
+        "seen": t.at[:10],
+    }
+    technical = t.technical
+    verdict: Classification | None = None
+    if t.held or (technical and not t.same_body):
+        verdict = additions_only(old_text, new_text, "held" if t.held else "technical", **options)
+        if verdict is None and t.held:
+            return None
+        technical = technical and verdict is None
+    if verdict is None:
+        base = old_text
+        if told and old is not None:  # the held text's additions were told: the rest
+            base = with_additions(old_text, new_text) or old_text
+        verdict = classify(base, new_text, **options)
     summary, title, categories = dict(verdict.summary), verdict.title, list(verdict.categories)
     if post:
         if old is None:
             title = new_post_title(doc.service, doc.title, added)
             summary["post"] = doc.url
         categories = ["newsroom", *(c for c in categories if c != "newsroom")]
-    if t.technical:
+    if technical:
         summary["no_alert"] = "technical: the text was re-extracted, the page did not change"
         title = f"{doc.title}: text re-extracted (technical, not news)"
     return add_change(
@@ -78,7 +98,7 @@ def record_change(
         title,
         categories,
         summary,
-        technical=t.technical,
+        technical=technical,
         alert=verdict.alert,
         fetch_id=fetch_id,
     )

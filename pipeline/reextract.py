@@ -18,7 +18,7 @@ Versions replayed from an archive (``archive+...``) have no stored body: never r
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -92,7 +92,9 @@ def apply_reextracted(
         fetch.version_id = version.id
     if transition is None:  # not a move of the current version: cannot happen, unheld
         return outcome, None
+    transition = replace(transition, same_body=True)  # the same body: nothing new on the page
     change = record_change(session, transition, run_id, fetch_id=again.fetch_id)
+    assert change is not None  # a technical move of the current version is always stored
     return "technical", change.id
 
 

@@ -169,8 +169,8 @@ def replay(
                 )
                 result.counts[outcome] += 1
                 change_id = None
-                if transition is not None:
-                    change = record_change(session, transition, current.id)
+                change = record_change(session, transition, current.id) if transition else None
+                if change is not None:
                     _count(result, change)
                     change_id = change.id
                 step = ReplayStep(

@@ -31,7 +31,10 @@ class Transition:
     ``recent`` lists the other versions the document showed within the flapping window
     before this change, as (version id, ISO time last seen) taken before the change: the
     classifier needs them to tell a page flipping back from news. ``technical``: the new
-    text comes from a change of extraction, not from the page (never news).
+    text comes from a change of extraction, not from the page (news only for sentences the
+    old extraction never had, changes/additions.py). ``held``: the new text lost most of
+    the page's words and is held, the document stays at ``from_version_id``; only what it
+    adds may be told (docs/decisions/0007).
     """
 
     document_id: str
@@ -40,6 +43,8 @@ class Transition:
     at: str  # ISO time of the fetch (or archive record) that showed it
     recent: list[tuple[int, str]] = field(default_factory=list)
     technical: bool = False
+    held: bool = False
+    same_body: bool = False  # re-extracted from the very body shown before: never news
 
 
 def new_post(session: Any, doc: Document, sources: Sources) -> bool:
@@ -68,7 +73,8 @@ def apply_text(
     replayed texts become versions (docs/decisions/0005-replaying-archived-history.md).
 
     Returns the outcome (``same``, ``new``, ``held`` or ``confirmed``), the version that
-    holds the text, and the transition to diff if the document moved to a new version.
+    holds the text, and the transition to diff if the document moved to a new version, or
+    a ``held`` one when a shrunken text (not a selector that stopped matching) is held.
     ``text_hash``: the text's hash when the caller knows it; ``text`` may then be None if
     it is the current version's (an unchanged page, pipeline/unchanged.py).
     """
@@ -115,7 +121,10 @@ def apply_text(
     )
     if verdict.decision is Decision.HOLD:
         drop_held(session, doc.id, keep_id=version.id, held=held_list)
-        return "held", version, None
+        if current is None or not selector_matched:
+            return "held", version, None
+        at = seen_at.isoformat()
+        return "held", version, Transition(doc.id, current.id, version.id, at, [], technical, True)
     drop_held(session, doc.id, keep_id=None, held=held_list)
     if verdict.decision is Decision.SAME:
         return "same", version, None

@@ -26,7 +26,9 @@ class Step:
 
 def text_history(session: Session, doc: Document) -> list[Step]:
     """The texts a document showed, in order: its first accepted text, then the text each
-    change led to (a text can come back). Held and dropped texts are not history."""
+    change led to (a text can come back). Held and dropped texts are not history, unless a
+    change told what a held one added (decision 0013 §15): it was shown, and a replay of the
+    export holds it and tells it again."""
     changes = session.scalars(
         select(Change)
         .where(

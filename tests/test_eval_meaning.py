@@ -25,19 +25,14 @@ def test_every_history_is_replayed_and_scored(scores: list[DocumentScore]) -> No
     assert t.changes > 500 and t.alerts > 100 and t.labelled_days > 300
 
 
-# Targets of issue #8 not met yet on the whole corpus (measured at landing: see
-# docs/decisions/0013 and `python bench/eval_meaning.py --details` for every failure).
-# strict: the day a target is met, the test fails until its marker is removed.
-NOT_MET = pytest.mark.xfail(
-    strict=True, reason="issue #8 target not met yet on the corpus (bench/eval_meaning.py)"
-)
+# The targets of issue #8 on the whole corpus (docs/decisions/0013; every failure:
+# `python bench/eval_meaning.py --details`).
 
 
 def test_no_false_legal_basis_claim(scores: list[DocumentScore]) -> None:
     assert total(scores).false_claims == []
 
 
-@NOT_MET
 def test_every_category_is_found(scores: list[DocumentScore]) -> None:
     t = total(scores)
     for name in CATEGORIES:
@@ -60,9 +55,9 @@ def test_optout_as_measured(scores: list[DocumentScore]) -> None:
 
 # What the rules reach on the corpus (docs/decisions/0013, "Measured"): raise these as
 # they improve, never lower them.
-RECALL_FLOORS = {"legal-basis": 1.0, "opt-out": 1.0, "dates": 0.97, "ai": 0.92}
-PRECISION_FLOORS = {"legal-basis": 0.84, "opt-out": 0.96, "dates": 1.0, "ai": 0.86}
-NOISE_CEILING = 0.05  # 6 noise alerts of 130 (docs/decisions/0013 §14)
+RECALL_FLOORS = {"legal-basis": 1.0, "opt-out": 1.0, "dates": 1.0, "ai": 1.0}
+PRECISION_FLOORS = {"legal-basis": 0.84, "opt-out": 0.96, "dates": 1.0, "ai": 0.89}
+NOISE_CEILING = 0.05  # 6 noise alerts of 132 (docs/decisions/0013 §15)
 
 
 def test_recall_as_measured(scores: list[DocumentScore]) -> None:
