@@ -224,6 +224,7 @@ _REORDERED = "the same sentences, reordered or repeated"
 _LOOSELY_SAME = "the same sentences once final stops, doubled lines and chrome are set aside"
 _NUMBERED = "only the headings of notes changed: numbered instead of titled, or back"
 _LABELS_ONLY = "only the labels of links to other pages changed; the same links, the same text"
+_LINK_LINES = "only lines that are links to other pages were added or removed; no sentence"
 
 
 def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -> str | None:
@@ -244,6 +245,8 @@ def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -
         return _LOOSELY_SAME
     if _cards(old_eff) == _cards(new_eff):
         return _LABELS_ONLY
+    if _only_link_lines(old_eff, new_eff):
+        return _LINK_LINES
     if _titles_numbered(old_eff, new_eff):
         return _NUMBERED
     return None
@@ -259,7 +262,7 @@ def _shape_silences(shape: str, categories: Sequence[str]) -> bool:
     in the same order mean nothing of substance moved (only an opt-out link's target
     can); reordered sentences may move a purpose under another basis, so only a plain
     text change is silenced then; numbering aside, the digits of a date are too."""
-    if shape in (_REORDERED, _LOOSELY_SAME, _LABELS_ONLY, _NUMBERED):
+    if shape in (_REORDERED, _LOOSELY_SAME, _LABELS_ONLY, _NUMBERED, _LINK_LINES):
         return set(categories) <= {"text"}
     if shape == _LAYOUT_ONLY:  # digits aside: a date's day or year may be what moved
         return not {"opt-out", "dates"} & set(categories)
@@ -305,6 +308,18 @@ def _cards(text: str) -> list[str]:
         else:
             out.append(line)
     return out
+
+
+def _only_link_lines(old: str, new: str) -> bool:
+    """Are the lines only one text has (counted) all lines made only of links: an entry
+    added to or dropped from a list of other pages ("* [Chrome & the Chrome Operating
+    System](...)" under "The following privacy notices provide additional information")?
+    A link that matters (an objection or opt-out link, an AI page) is a category of its
+    own, and a category keeps the change alerting."""
+    before = Counter(line.strip() for line in old.splitlines() if line.strip())
+    after = Counter(line.strip() for line in new.splitlines() if line.strip())
+    changed = list(((before - after) + (after - before)).elements())
+    return bool(changed) and all(_LINKS_ONLY.fullmatch(line) for line in changed)
 
 
 def _titles_numbered(old: str, new: str) -> bool:
