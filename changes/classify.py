@@ -315,10 +315,14 @@ def _only_link_lines(old: str, new: str) -> bool:
     added to or dropped from a list of other pages ("* [Chrome & the Chrome Operating
     System](...)" under "The following privacy notices provide additional information")?
     A link that matters (an objection or opt-out link, an AI page) is a category of its
-    own, and a category keeps the change alerting."""
+    own, and a category keeps the change alerting. Entries only dropped or only added: a
+    link line replaced by another may be a card leading somewhere else now."""
     before = Counter(line.strip() for line in old.splitlines() if line.strip())
     after = Counter(line.strip() for line in new.splitlines() if line.strip())
-    changed = list(((before - after) + (after - before)).elements())
+    gone, came = before - after, after - before
+    if gone and came:
+        return False
+    changed = list((gone + came).elements())
     return bool(changed) and all(_LINKS_ONLY.fullmatch(line) for line in changed)
 
 
