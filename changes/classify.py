@@ -276,6 +276,8 @@ _TITLE_WORDS = 20  # a note's heading is short
 _MIN_NUMBERED = 3  # headings numbered at once: a render's choice, not one heading edited
 # "see our [Terms](...) ." rendered "see our Terms ." one day and "see our Terms." the next
 _SPACE_BEFORE_STOP = re.compile(r"\s+([.,;:!?])")
+# An entry of a bulleted list of links: a list marker, then only links.
+_LINK_ENTRY = re.compile(rf"[*+-]\s+(?:(?:{MD_LINK.pattern})\s*)+")
 # A line made only of links (a list marker allowed): a card pointing to another page.
 _LINKS_ONLY = re.compile(rf"\s*(?:[*+-]\s+)?(?:(?:{MD_LINK.pattern})\s*)+")
 
@@ -311,19 +313,26 @@ def _cards(text: str) -> list[str]:
 
 
 def _only_link_lines(old: str, new: str) -> bool:
-    """Are the lines only one text has (counted) all lines made only of links: an entry
-    added to or dropped from a list of other pages ("* [Chrome & the Chrome Operating
-    System](...)" under "The following privacy notices provide additional information")?
+    """Are the lines only one text has (counted) all entries of a bulleted list of links,
+    each beside another entry: an entry added to or dropped from a list of other pages
+    ("* [Chrome & the Chrome Operating System](...)" under "The following privacy notices
+    provide additional information")?
     A link that matters (an objection or opt-out link, an AI page) is a category of its
     own, and a category keeps the change alerting. Entries only dropped or only added: a
     link line replaced by another may be a card leading somewhere else now."""
     before = Counter(line.strip() for line in old.splitlines() if line.strip())
     after = Counter(line.strip() for line in new.splitlines() if line.strip())
     gone, came = before - after, after - before
-    if gone and came:
+    if gone and came or not (gone or came):
         return False
-    changed = list((gone + came).elements())
-    return bool(changed) and all(_LINKS_ONLY.fullmatch(line) for line in changed)
+    text, changed = (old, gone) if gone else (new, came)
+    if not all(_LINK_ENTRY.fullmatch(line) for line in changed):
+        return False
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    entries = {i for i, line in enumerate(lines) if _LINK_ENTRY.fullmatch(line)}
+    return all(  # each one beside another entry of its list
+        i - 1 in entries or i + 1 in entries for i, line in enumerate(lines) if line in changed
+    )
 
 
 def _titles_numbered(old: str, new: str) -> bool:

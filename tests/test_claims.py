@@ -578,7 +578,7 @@ def test_steps_repeated_further_down_are_no_table_of_contents() -> None:
     assert "Sharing content\nMessaging" not in without_chrome(contents + headings)
 
 
-_NOTICES = (
+_NOTICES = (  # a list of links to other notices, then a sentence
     "Other notices\n\nThe following notices tell more about some services:\n\n"
     "* [Browser](https://example.com/browser/privacy)\n"
     "* [Payments](https://example.com/payments/privacy)\n"
@@ -603,3 +603,9 @@ def test_an_objection_link_dropped_from_a_list_still_alerts() -> None:
     )
     c = classify(old, _NOTICES, document="P")
     assert c.alert and "opt-out" in c.categories, (c.title, c.categories)
+
+
+def test_a_link_line_that_is_no_list_entry_still_alerts() -> None:
+    old = "Privacy\n\nWe keep your data.\n\n[Learn more](https://example.com/a)\n"
+    new = old + "\n[Learn more about how we sell your data](https://example.com/b)\n"
+    assert classify(old, new, document="P").alert
