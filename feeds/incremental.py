@@ -123,6 +123,7 @@ class Output:
         self._dirs: set[str] = set()
         self._fresh: set[str] = set()  # buckets this build has its own folder for
         self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
+        self._pages: set[str] | None = None  # its pages of buckets (_previous_pages)
         self._written: set[str] = set()
         self.records: dict[str, str] | None = None  # RECORDS of this build, if renewed
         self._log: list[str] | None = None  # files written since start_log (in a worker)
@@ -194,6 +195,23 @@ class Output:
             self._listed[bucket] = names
         return rel.rpartition("/")[2] in self._listed[bucket]
 
+    def _previous_pages(self) -> set[str]:
+        """Every page of a bucket the previous generation has (``changes/12.html``), from
+        one listing of each of its bucket folders, made once."""
+        if self._pages is None:
+            self._pages = set()
+            folder = os.path.join(self.previous or "", PAGES)
+            with suppress(OSError):
+                for bucket in os.listdir(folder):
+                    top = bucket.rpartition("-")[0]
+                    try:
+                        names = os.listdir(os.path.join(folder, bucket))
+                    except OSError:
+                        continue
+                    self._listed[bucket] = set(names)
+                    self._pages.update(f"{top}/{name}" for name in names)
+        return self._pages
+
     def keep(self, rel: str, key: str) -> bool:
         """Reuse ``rel`` from the previous build if it was made of the same inputs (and
         still has the size it was written with: a file edited by hand is rendered again)."""
@@ -215,12 +233,13 @@ class Output:
         self.groups[group] = key
         if self.previous is None or self._old_groups.get(group) != key:
             return False
+        old = self._old
         try:
-            entries = [(rel, self._old[rel]) for rel in rels]
+            entries = [(rel, old[rel]) for rel in rels]
         except KeyError:  # not in the previous build
             return False
-        present = self._old_present
-        if not all(entry and present(rel, entry[1]) for rel, entry in entries):
+        missing = set(rels).difference(self._previous_pages())  # by C, not one call a page
+        if not all(self._old_present(rel, old[rel][1]) for rel in missing):
             return False
         self.files.update(entries)  # the previous build's [key, size], never changed
         self.reused += len(entries)

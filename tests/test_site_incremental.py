@@ -103,6 +103,22 @@ def test_new_code_or_a_damaged_file_means_rendering_again(
     assert result.reused == 0 and result.written == len(inodes(out))
 
 
+def test_a_missing_page_of_a_document_kept_wholesale_is_rendered_again(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    """A document's pages are reused as a group only if each is still there: one removed
+    from its bucket folder (by hand, a disk error) is rendered again, the same bytes."""
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    page = out / "changes" / f"{changes[0].id}.html"
+    before = page.read_bytes()
+    page.resolve().unlink()  # the file itself, in the bucket folder the site shares
+    assert not page.exists()
+    result = publish(session, out, BASE)
+    assert result.outcome == "published" and result.written >= 1
+    assert page.read_bytes() == before
+
+
 def test_keys_cover_what_pages_show() -> None:
     salt = incremental.code_salt()
     assert len(salt) == 64 and incremental.code_salt() == salt
