@@ -223,21 +223,17 @@ def _publish(
         data = load_site(session, site_title, limit, attribution)
     gc.freeze()  # the views, read once and kept to the end
     stored = StoredData(session)
-    entries: dict[int, feed.Entry] = {}
-
-    def entry(change: ChangeView) -> feed.Entry:
-        if change.id not in entries:
-            entries[change.id] = feed.build_entry(change, stored.hunks(change), base, tag_base)
-        return entries[change.id]
 
     with generation(final, stamp) as build, Output(build.path, build.previous, build.token) as out:
         pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
         specs = feed.feed_specs(
             site_title, data.documents, data.categories, tag_base, rights=attribution
         )
-        written = feed.write_feeds(out, base, specs, data.changes, entry, limit, stored.prepare)
-        publication = Publication(out, data, base, specs, entry, stored.prepare, limit)
+        entry = feed.Entries(out, base, tag_base, stored.hunks, stored.prepare)
+        written = feed.write_feeds(out, base, specs, data.changes, entry, limit, entry.prepare)
+        publication = Publication(out, data, base, specs, entry, entry.prepare, limit)
         extra = {name: write(publication) for name, write in outputs.registered().items()}
+        entry.keep(specs, data.changes, limit)
         if out.same_as_previous:
             build.unchanged = True  # nothing new: the site in place stays, no tree is built
         else:

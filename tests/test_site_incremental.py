@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from feeds import atomic, incremental, parallel, site
+from changes.diff import Hunk
+from feeds import atomic, feed, incremental, parallel, site
 from feeds.publish import publish
+from feeds.views import ChangeView
 from storage.models import Change
 from tests import factories, site_helpers
 from tests.factories import T1, T2, T3, add_change, add_document, add_version
@@ -20,7 +22,14 @@ session = factories.session  # the same fixtures: a real SQLite file, two change
 changes = site_helpers.changes
 
 
-META = (incremental.MANIFEST, incremental.RECORDS, atomic.MARKER, atomic.STAMP, atomic.PREVIOUS)
+META = (
+    incremental.MANIFEST,
+    incremental.RECORDS,
+    incremental.ENTRIES,
+    atomic.MARKER,
+    atomic.STAMP,
+    atomic.PREVIOUS,
+)
 
 
 def inodes(out: Path) -> dict[str, int]:
@@ -117,6 +126,36 @@ def test_a_missing_page_of_a_document_kept_wholesale_is_rendered_again(
     result = publish(session, out, BASE)
     assert result.outcome == "published" and result.written >= 1
     assert page.read_bytes() == before
+
+
+def test_a_feed_rendered_again_renders_only_its_new_entry(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The content of the entries an earlier build made is kept (incremental.ENTRIES) and
+    reused for the same change on the same base URL; another base URL renders them all."""
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    made: list[int] = []
+    real = feed.entry_content
+
+    def counted(change: ChangeView, folded: list[Hunk], base_url: str) -> str:
+        made.append(change.id)
+        return real(change, folded, base_url)
+
+    monkeypatch.setattr(feed, "entry_content", counted)
+    third = add_third_change(session, changes[1])
+    publish(session, out, BASE)
+    assert made == [third.id]
+    atom = (out / "feed.atom").read_text()
+    assert all(f"changes/{c.id}.html" in atom for c in (*changes, third))
+
+    made.clear()
+    publish(session, out, "https://elsewhere.example/")
+    assert sorted(made) == sorted(c.id for c in (*changes, third))
+    assert "https://elsewhere.example/changes/" in (out / "feed.atom").read_text()
 
 
 def test_keys_cover_what_pages_show() -> None:
