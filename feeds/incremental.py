@@ -70,6 +70,20 @@ def digest(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def quick_digest(*parts: Any) -> str:
+    """:func:`digest` for the fingerprints of 20,000 views a publish: the values encoded by
+    orjson (strings, numbers, booleans, None, lists, dicts with string keys, datetimes
+    with their offsets: exact, and several times faster than ``repr``, which was a sixth
+    of a publish of one new change; only a float NaN or infinity reads as None). Values
+    orjson refuses (a lone surrogate, an integer over 64 bits, another type) are digested
+    by :func:`digest` instead."""
+    try:
+        raw = orjson.dumps(parts)
+    except TypeError:
+        return digest(*parts)
+    return hashlib.sha256(b"json:" + raw).hexdigest()
+
+
 @cache
 def code_salt() -> str:
     """A digest of the code that renders the site: feeds/ (modules, templates, static files)

@@ -221,7 +221,9 @@ def _publish(
     stamp = data_stamp(session)
     with collector_paused():  # 40,000 rows and views, all kept: nothing to collect
         data = load_site(session, site_title, limit, attribution)
-    gc.freeze()  # the views, read once and kept to the end
+        # the views, read once and kept to the end; frozen before the collector is back
+        # on, or its first run goes over all of them (10% of a publish of one change)
+        gc.freeze()
     stored = StoredData(session)
 
     with generation(final, stamp) as build, Output(build.path, build.previous, build.token) as out:

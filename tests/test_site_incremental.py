@@ -163,6 +163,12 @@ def test_keys_cover_what_pages_show() -> None:
     assert len(salt) == 64 and incremental.code_salt() == salt
     assert incremental.digest({"a": 1}, [T1]) == incremental.digest({"a": 1}, [T1])
     assert incremental.digest({"a": 1}) != incremental.digest({"a": 2})
+    quick = incremental.quick_digest
+    assert quick({"a": [1, None]}, T1) == quick({"a": [1, None]}, T1)
+    assert quick({"a": 1}) != quick({"a": 2}) and quick(T1) != quick(T1.replace(microsecond=1))
+    assert quick(T1) != quick(T1.replace(tzinfo=None)) and quick("1") != quick(1)
+    assert quick("\ud800") == quick("\ud800") != quick("\ud801")  # by repr: orjson refuses
+    assert quick(2**70) != quick(2**70 + 1)
 
 
 def tree(out: Path) -> dict[str, bytes]:
