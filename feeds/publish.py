@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import gc
 import time
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -117,14 +117,14 @@ def data_stamp(session: Session) -> Stamp:
     return Stamp(source, marks, read_at)
 
 
-def plain(rows: Sequence[Row[Any]]) -> list[SimpleNamespace]:
-    """Rows as plain objects: reading a column of a SQLAlchemy ``Row`` by name runs Python
-    code (about 6 us under load, 0.4 s for seven columns of 10,000 changes); one of a
-    namespace is a dict lookup."""
+def plain(rows: Sequence[Row[Any]]) -> list[Any]:
+    """Rows as plain named tuples: reading a column of a SQLAlchemy ``Row`` by name runs
+    Python code (about 6 us under load, 0.4 s for seven columns of 10,000 changes); one
+    of a named tuple is done in C, and making one costs a quarter of a namespace."""
     if not rows:
         return []
-    keys = list(rows[0]._fields)
-    return [SimpleNamespace(**dict(zip(keys, row._t, strict=True))) for row in rows]
+    make = namedtuple("PlainRow", rows[0]._fields)._make
+    return [make(row._t) for row in rows]
 
 
 def load_site(session: Session, site_title: str, limit: int, attribution: str | None) -> site.Site:
