@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -16,7 +17,7 @@ from feeds.views import ChangeView
 from storage.models import Change
 from tests import factories, site_helpers
 from tests.factories import T1, T2, T3, add_change, add_document, add_version
-from tests.site_helpers import BASE, NEWER, add_third_change
+from tests.site_helpers import BASE, HOSTILE, NEWER, add_third_change
 
 session = factories.session  # the same fixtures: a real SQLite file, two changes
 changes = site_helpers.changes
@@ -309,6 +310,12 @@ def test_index_json_from_records_encoded_one_by_one_is_the_whole_encoded_at_once
     assert site.index_json(title, [site.safe_json(r) for r in records]) == whole
     assert "<" not in whole and ">" not in whole and "&" not in whole
     assert site.index_json(title, []) == site.safe_json({"title": title, "changes": []})
+    # orjson writes what the standard library's compact encoder wrote, escapes and all
+    for value in ({"title": title, "changes": records}, [HOSTILE, "\x7f\x1f\ufeff", -3]):
+        stdlib = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        assert site.safe_json(value) == stdlib.replace("<", "\\u003c").replace(
+            ">", "\\u003e"
+        ).replace("&", "\\u0026")
 
 
 def test_pages_rendered_by_forked_workers_equal_those_rendered_in_one_process(
