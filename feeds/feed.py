@@ -130,6 +130,7 @@ class Entries:
         self.hunks, self.load = hunks, load
         self.known = out.previous_entries(base_url)
         self.made: dict[int, Entry] = {}
+        self.rendered = False  # a feed was rendered (write_feeds prepared its changes)
 
     def __call__(self, change: ChangeView) -> Entry:
         made = self.made.get(change.id)
@@ -142,13 +143,14 @@ class Entries:
 
     def prepare(self, changes: list[ChangeView]) -> None:
         """Load at once the diffs of the ``changes`` whose entries must be rendered."""
+        self.rendered = True
         self.load([c for c in changes if c.fingerprint not in self.known])
 
     def keep(self, specs: Sequence[FeedSpec], changes: Sequence[ChangeView], limit: int) -> None:
         """Give ``out`` the content of every entry a feed lists, for the next build: when
         a feed was rendered by this build (otherwise the previous build's are kept as they
         are). Sorted by fingerprint: the same bytes however the site was built."""
-        if not self.made:
+        if not self.rendered:
             return
         kept: dict[str, str] = {}
         for chosen in listed(specs, changes, limit):
