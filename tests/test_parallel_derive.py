@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from prefect import flow
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from sqlalchemy import select
 
 from config.run import RunConfig, tracked_documents
@@ -333,3 +333,31 @@ def test_batches_are_of_twenty_documents_at_least_and_ninety_at_most() -> None:
     assert batch_size(10, 4) == MIN_BATCH  # a small run is one batch
     assert batch_size(1000, 4) == MAX_BATCH == 90  # not 125
     assert batch_size(400, 4) == 50
+
+
+@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
+def derive_in_processes(cfg: RunConfig) -> dict[str, int]:
+    return derive_all(cfg, None, workers=2, min_batch=1)
+
+
+@pytest.mark.usefixtures("prefect")
+def test_a_process_pool_derive_stores_what_a_serial_derive_stores(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Prefect's process pool (the runner that uses more than one core for the classifier,
+    decision 0019) derives the batches in other processes, each with its own connection."""
+    sources = write_sources(
+        tmp_path / "sources.toml",
+        [{"id": d, "url": f"https://www.facebook.com/{d}"} for d in DOCUMENTS],
+    )
+    cfg = store_fetches(db_url, sources)
+
+    counts = derive_in_processes(cfg)
+
+    serial_url = rederive_copy(db_url, str(sources), tmp_path / "serial.db")
+    try:
+        in_processes, serial = history(db_url), history(serial_url)
+        assert in_processes == serial and len(in_processes["changes"]) == 15
+        assert counts["changes"] == 15 and counts["deferred"] == 0
+    finally:
+        close_db(serial_url)
