@@ -19,7 +19,7 @@ PG_TESTS := tests/test_storage.py tests/test_pipeline.py tests/test_concurrency.
 	tests/test_faults_kill.py::test_a_crawl_and_a_replay_at_once \
 	tests/test_rederive.py::test_rederive_with_the_same_extractor_changes_nothing \
 	tests/test_rederive.py::test_an_upgraded_extractor_gives_technical_changes_never_alerts \
-	tests/test_parallel_derive.py tests/test_feed_validity.py
+	tests/test_parallel_derive.py tests/test_prepared.py tests/test_feed_validity.py
 
 # Two worker processes (pytest-xdist), each file on one worker: most tests wait on processes,
 # servers and Chromium, so two at a time fit two cores. TEST_WORKERS=0 runs them in one process.

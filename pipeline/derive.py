@@ -36,6 +36,7 @@ from changes.quality import page_failure
 from config.run import RunConfig, sources_of
 from config.sources import Sources
 from pipeline.detect import record_change
+from pipeline.prepared import Prepared, prepare
 from pipeline.reextract import Reextracted, apply_reextracted, body_fetch, stale
 from pipeline.unchanged import check_region, commit_unchanged
 from pipeline.versions import Transition, apply_text, new_post
@@ -143,9 +144,11 @@ def apply_fetch(
     sources: Sources,
     window: timedelta,
     run_id: int | None,
+    prepared: Prepared | None = None,
 ) -> tuple[str, int | None]:
     """Apply a fetch's text (``apply_text``) and store the change it causes, if any, in the
-    caller's locked transaction; the outcome and the change's id."""
+    caller's locked transaction; the outcome and the change's id. ``prepared``: the diff and
+    verdict worked out before the lock (pipeline/prepared.py)."""
     at = seen_at(fetch)
     text, text_hash = _text_of(session, doc, page)
     outcome, version, transition = apply_text(
@@ -166,7 +169,7 @@ def apply_fetch(
         transition = Transition(doc.id, None, version.id, at.isoformat())
     if transition is None:
         return outcome, None
-    change = record_change(session, transition, run_id, fetch_id=fetch.id)
+    change = record_change(session, transition, run_id, fetch_id=fetch.id, prepared=prepared)
     return outcome, change.id if change is not None else None
 
 
@@ -259,10 +262,23 @@ def derive_document(
                     page = replace(page, region=region.hash)
             if not isinstance(page, (PageText, SameRegion)):
                 baseline = None
+            prepared = None
+            if isinstance(page, PageText) and current is not None and baseline is None:
+                # The diff and verdict, worked out here so the locked side mostly stores:
+                # on SQLite its lock is the database's (pipeline/prepared.py).
+                prepared = prepare(session, doc, current, page.text, seen_at(fetch), window)
             fetch_id = fetch.id
         try:
             outcome, change_id, technical_id = _commit(
-                sessions, document_id, fetch_id, page, sources, window, run_id, baseline
+                sessions,
+                document_id,
+                fetch_id,
+                page,
+                sources,
+                window,
+                run_id,
+                baseline,
+                prepared,
             )
         except (OperationalError, IntegrityError) as exc:  # locked, disk full, a race lost twice
             counts["deferred"] = counts.get("deferred", 0) + 1
@@ -303,6 +319,7 @@ def _commit(
     window: timedelta,
     run_id: int | None,
     baseline: Reextracted | None = None,
+    prepared: Prepared | None = None,
 ) -> tuple[str, int | None, int | None]:
     """Apply one fetch in one locked transaction (after ``baseline``, the current text
     re-extracted, as a technical change); retried once if another writer stored the same
@@ -337,7 +354,7 @@ def _commit(
                         if baseline is not None:
                             _, technical_id = apply_reextracted(session, doc, baseline, run_id)
                         outcome, change_id = apply_fetch(
-                            session, doc, fetch, page, sources, window, run_id
+                            session, doc, fetch, page, sources, window, run_id, prepared
                         )
                 except (OperationalError, IntegrityError):
                     raise

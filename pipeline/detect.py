@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from changes.additions import additions_only, with_additions
-from changes.classify import Classification, Earlier, classify
-from changes.diff import diff_stats, ops_to_json, word_diff
-from changes.newsroom import new_post_title, post_name
+from changes.classify import Classification, Earlier
+from changes.newsroom import new_post_title
+from pipeline.prepared import Prepared, classifier_options
 from pipeline.versions import Transition
 from storage.blobs import get_text
 from storage.history import add_change, change_between
@@ -19,7 +19,11 @@ from storage.models import Change, Document, Version
 
 
 def record_change(
-    session: Any, t: Transition, run_id: int | None, fetch_id: int | None = None
+    session: Any,
+    t: Transition,
+    run_id: int | None,
+    fetch_id: int | None = None,
+    prepared: Prepared | None = None,
 ) -> Change | None:
     """Diff a transition once, classify it (changes.classify) and store it as a Change, in
     the caller's transaction: the one that stored the version (``pipeline.derive``).
@@ -32,7 +36,11 @@ def record_change(
     unless it also carries news the old extraction never had: then only that is told. When
     a held text whose additions were told is confirmed, what is left is told: the old text
     with those additions against the new one.
+
+    ``prepared``: the diff and verdict worked out before the lock (pipeline/prepared.py),
+    used only where their inputs are exactly the ones found here.
     """
+    prepared = prepared or Prepared()
     old = session.get(Version, t.from_version_id) if t.from_version_id else None
     new = session.get(Version, t.to_version_id)
     doc = session.get(Document, t.document_id)
@@ -47,23 +55,13 @@ def record_change(
         diff_json = get_text(session, earlier.diff_blob)
         added, removed = earlier.words_added, earlier.words_removed
     else:
-        ops = word_diff(old_text, new_text)
-        stats = diff_stats(ops)
-        diff_json, added, removed = ops_to_json(ops), stats.words_added, stats.words_removed
+        diff_json, added, removed = prepared.diff(old_text, new_text)
     recent = []
     for version_id, last_seen in t.recent:
         version = session.get(Version, version_id)
         if version is not None:
             recent.append(Earlier(get_text(session, version.text_blob), last_seen[:10]))
-    options: dict[str, Any] = {
-        "document": post_name(doc.service, doc.title) if post else doc.title,
-        "lang": doc.locale,
-        "words_added": added,
-        "words_removed": removed,
-        "recent": recent,
-        "profile": doc.profile,
-        "seen": t.at[:10],
-    }
+    options = classifier_options(doc, added, removed, recent, t.at)
     technical = t.technical
     verdict: Classification | None = None
     if t.held or (technical and not t.same_body):
@@ -75,7 +73,7 @@ def record_change(
         base = old_text
         if told and old is not None:  # the held text's additions were told: the rest
             base = with_additions(old_text, new_text) or old_text
-        verdict = classify(base, new_text, **options)
+        verdict = prepared.classify(base, new_text, **options)
     summary, title, categories = dict(verdict.summary), verdict.title, list(verdict.categories)
     if post:
         if old is None:
