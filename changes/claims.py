@@ -45,6 +45,7 @@ REORGANISED_AT = 3
 _PRESENT = 0.85  # share of a purpose's content words on one line for it to be "still there"
 _FOLDED = 0.6  # share of a vanished purpose's words in a purpose under another basis
 _REWORDED = 0.8  # share of a step's words in the steps its purpose lost (or gained)
+_NEW_WORDS = 4  # content words of a step not in those steps from which it says something new
 _REPEAT = 0.5  # share of the shorter purpose's words that makes a prose claim a repeat
 
 
@@ -190,6 +191,14 @@ def _words_of(items: list[str]) -> frozenset[str]:
     return frozenset().union(*(content_words(i) for i in items)) if items else frozenset()
 
 
+def _reworded(step: frozenset[str], others: frozenset[str]) -> bool:
+    """Are most of a step's words in the steps on the other side, and too few new ones
+    to say something new? "Provide and curate AI at Meta ..., enabling the creation of
+    content" made "Provide our features that are part of AI at Meta that do things like
+    create and understand content ... and perform actions" is a step that changed."""
+    return _overlap(step, others) >= _REWORDED and len(step - others) < _NEW_WORDS
+
+
 def check_steps(
     entries: list[dict[str, Any]], old_text: str, new_text: str
 ) -> tuple[list[dict[str, Any]], int]:
@@ -204,7 +213,7 @@ def check_steps(
         gained_words, lost_words = _words_of(gained), _words_of(lost)
         added, removed = [], []
         for step in gained:
-            if _overlap(content_words(step), lost_words) >= _REWORDED:
+            if _reworded(content_words(step), lost_words):
                 continue  # a rewording, a merge or a split of steps it lost
             old_lines = old_lines if old_lines is not None else _line_words(old_text)
             if _present(old_lines, step):
@@ -212,7 +221,7 @@ def check_steps(
             else:
                 added.append(step)
         for step in lost:
-            if _overlap(content_words(step), gained_words) >= _REWORDED:
+            if _reworded(content_words(step), gained_words):
                 continue
             new_lines = new_lines if new_lines is not None else _line_words(new_text)
             if _present(new_lines, step):

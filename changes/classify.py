@@ -224,6 +224,7 @@ _REORDERED = "the same sentences, reordered or repeated"
 _LOOSELY_SAME = "the same sentences once final stops, doubled lines and chrome are set aside"
 _NUMBERED = "only the headings of notes changed: numbered instead of titled, or back"
 _LABELS_ONLY = "only the labels of links to other pages changed; the same links, the same text"
+_LINK_LINES = "only lines that are links to other pages were added or removed; no sentence"
 
 
 def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -> str | None:
@@ -244,6 +245,8 @@ def _quiet_shape(old: str, new: str, old_eff: str, new_eff: str, profile: str) -
         return _LOOSELY_SAME
     if _cards(old_eff) == _cards(new_eff):
         return _LABELS_ONLY
+    if _only_link_lines(old_eff, new_eff):
+        return _LINK_LINES
     if _titles_numbered(old_eff, new_eff):
         return _NUMBERED
     return None
@@ -259,7 +262,7 @@ def _shape_silences(shape: str, categories: Sequence[str]) -> bool:
     in the same order mean nothing of substance moved (only an opt-out link's target
     can); reordered sentences may move a purpose under another basis, so only a plain
     text change is silenced then; numbering aside, the digits of a date are too."""
-    if shape in (_REORDERED, _LOOSELY_SAME, _LABELS_ONLY, _NUMBERED):
+    if shape in (_REORDERED, _LOOSELY_SAME, _LABELS_ONLY, _NUMBERED, _LINK_LINES):
         return set(categories) <= {"text"}
     if shape == _LAYOUT_ONLY:  # digits aside: a date's day or year may be what moved
         return not {"opt-out", "dates"} & set(categories)
@@ -273,6 +276,8 @@ _TITLE_WORDS = 20  # a note's heading is short
 _MIN_NUMBERED = 3  # headings numbered at once: a render's choice, not one heading edited
 # "see our [Terms](...) ." rendered "see our Terms ." one day and "see our Terms." the next
 _SPACE_BEFORE_STOP = re.compile(r"\s+([.,;:!?])")
+# An entry of a bulleted list of links: a list marker, then only links.
+_LINK_ENTRY = re.compile(rf"[*+-]\s+(?:(?:{MD_LINK.pattern})\s*)+")
 # A line made only of links (a list marker allowed): a card pointing to another page.
 _LINKS_ONLY = re.compile(rf"\s*(?:[*+-]\s+)?(?:(?:{MD_LINK.pattern})\s*)+")
 
@@ -305,6 +310,29 @@ def _cards(text: str) -> list[str]:
         else:
             out.append(line)
     return out
+
+
+def _only_link_lines(old: str, new: str) -> bool:
+    """Are the lines only one text has (counted) all entries of a bulleted list of links,
+    each beside another entry: an entry added to or dropped from a list of other pages
+    ("* [Chrome & the Chrome Operating System](...)" under "The following privacy notices
+    provide additional information")?
+    A link that matters (an objection or opt-out link, an AI page) is a category of its
+    own, and a category keeps the change alerting. Entries only dropped or only added: a
+    link line replaced by another may be a card leading somewhere else now."""
+    before = Counter(line.strip() for line in old.splitlines() if line.strip())
+    after = Counter(line.strip() for line in new.splitlines() if line.strip())
+    gone, came = before - after, after - before
+    if gone and came or not (gone or came):
+        return False
+    text, changed = (old, gone) if gone else (new, came)
+    if not all(_LINK_ENTRY.fullmatch(line) for line in changed):
+        return False
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    entries = {i for i, line in enumerate(lines) if _LINK_ENTRY.fullmatch(line)}
+    return all(  # each one beside another entry of its list
+        i - 1 in entries or i + 1 in entries for i, line in enumerate(lines) if line in changed
+    )
 
 
 def _titles_numbered(old: str, new: str) -> bool:

@@ -50,6 +50,8 @@ _BOLD_LINE = re.compile(r"^\s*\*\*([^*].*?)\*\*\s*:?\s*$")
 _TABLE_SEP = re.compile(r"^\s*:?-{3,}:?\s*$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _BULLET = re.compile(r"^\s*(?:[*+•-])\s+")
+# A list item, bulleted or numbered ("* ", "1. ", "2) ", "a. "): a list of bases may be either.
+_LIST_ITEM = re.compile(r"^\s*(?:[*+•-]|\d{1,2}[.)]|[a-z][.)])\s+")
 _INFO_MARK = "ⓘ"
 _MATCH = 0.5  # purposes at least this similar are the same purpose, reworded
 _SAME_ITEM = 0.8  # processing steps at least this similar are the same step, reworded
@@ -177,15 +179,18 @@ def legal_bases(markdown: str, lang: str = "en") -> LegalBases:
         relied = _relied_basis(label, lang) if label and under is None else None
         if relied is not None:  # "Legitimate interests relied on" after a purpose's steps
             stated.add(relied)
-            if titled is not None:
+            # Pinterest's layout; in Facebook's list layout the label sits in a purpose's
+            # "why and how" text, already read, far below the last heading
+            if titled is not None and not in_body:
                 _add(found, relied, _titled_purpose(lines, titled, i, heads))
             setext = i in heads and _SETEXT.match(lines[i + 1] if i + 1 < len(lines) else "")
             i += 2 if setext else 1
             continue
         if i in heads:
             level, title = heads[i]
-            if not _is_label(title, langs):
-                titled = i
+            opens_section = section is not None and section.search(fold(title))
+            if not _is_label(title, langs) and not opens_section:
+                titled = i  # a legal-basis section's own heading titles no purpose
             basis = heading_basis(title, lang) if len(title) < 120 else None
             if basis is not None:
                 under = (basis, level)
@@ -219,6 +224,13 @@ def legal_bases(markdown: str, lang: str = "en") -> LegalBases:
             i = end
             continue
         bold = _BOLD_LINE.match(line)
+        titles = _BOLD_TITLE.match(line) if under is not None and not in_body else None
+        if titles and not _is_label(plain(titles.group(1)), langs):
+            steps = _titled_steps(lines, i)  # "**Suggest your account to other users.**"
+            if steps is not None:
+                _add(found, under[0], steps)
+                i += 1
+                continue
         if bold:
             in_body = bool(marker and marker.search(fold(plain(bold.group(1)))))
             basis = under[0] if under else (prose_basis if in_section is not None else None)
@@ -257,13 +269,14 @@ def _titled_purpose(
 
 
 def _listed_bases(lines: Sequence[str], langs: tuple[str, ...]) -> set[str]:
-    """Bases stated as a bullet list ("* en respectant votre consentement ;"): a run of
-    bullets of which at least three name a basis, naming at least three different ones.
-    Some renders of the 2022 French policy have the list but not its heading."""
+    """Bases stated as a list ("* en respectant votre consentement ;", "2. **Legitimate
+    Interest:** ..."): a run of bulleted or numbered items of which at least three name a
+    basis, naming at least three different ones. Some renders of the 2022 French policy
+    have the list but not its heading; a policy may number a list it bulleted before."""
     found: set[str] = set()
     run: list[str] = []
-    for line in [*lines, ""]:
-        if _BULLET.match(line):
+    for line in [*lines, "."]:  # a last line that ends the last run
+        if _LIST_ITEM.match(line):
             basis = _first_basis(line, langs)
             run.append(basis or "")
             continue
@@ -442,6 +455,36 @@ def _list_purposes(
         if after.strip():
             body.append(after)
     return [_purpose(body, title=title, audience=audience)]
+
+
+# A purpose title in bold on a line of its own under a basis heading, its stop inside or
+# outside the bold ("**Suggest your account to other users.**", "**Marketing**.").
+_BOLD_TITLE = re.compile(r"^\*\*([^*][^*]*?)\*\*\s*\.?\s*$")
+# A bullet opening with a bold label ("* **Information used**: ...").
+_LABELLED = re.compile(r"^\s*(?:[*+•-])\s+\*\*[^*]+?(?::\*\*|\*\*\s*:)")
+
+
+def _titled_steps(lines: Sequence[str], i: int) -> Purpose | None:
+    """TikTok's layout under a basis heading: a bold purpose title, then its bullets (what
+    is done, then labelled ones: "**Legitimate Interest relied upon**: To ...",
+    "**Information used**: ..."). None when no bullet follows the title or the title is
+    long (a bold paragraph is no title)."""
+    title = _BOLD_TITLE.match(lines[i])
+    if title is None or len(words(title.group(1))) >= 20:
+        return None
+    body = []
+    for after in lines[i + 1 :]:
+        if not after.strip():
+            continue
+        if not _BULLET.match(after):
+            break
+        body.append(after)
+    if not body:
+        return None
+    steps = tuple(_item(plain(b)) for b in body if not _LABELLED.match(b))
+    text = " ".join(plain(b.strip()) for b in body)
+    label = plain(title.group(1)).rstrip(" .")
+    return Purpose(_ANNOTATION.sub("", label).strip(), text, steps)
 
 
 def _is_title(line: str) -> bool:

@@ -154,12 +154,13 @@ def _mark_between(lines: list[str], chrome: list[bool]) -> None:
 
 def _mark_contents(lines: list[str], chrome: list[bool]) -> None:
     """Runs of ``MIN_CONTENTS`` or more short lines, each found again as a line further
-    down (a heading), are a table of contents."""
+    down that is not a bulleted item (a heading), are a table of contents. A list of
+    processing steps repeated further down (a purpose listed for two audiences) is not."""
     keys = [_key(line) for line in lines]
     seen_after: dict[str, int] = {}
     for i, key in enumerate(keys):
-        if key:
-            seen_after[key] = i  # the last line with these words
+        if key and not _BULLETED.match(lines[i]):
+            seen_after[key] = i  # the last heading-like line with these words
     streak: list[int] = []
     for i, line in enumerate(lines + [""]):
         if i < len(lines) and not line.strip():
@@ -177,6 +178,9 @@ def _mark_contents(lines: list[str], chrome: list[bool]) -> None:
             for j in streak:
                 chrome[j] = True
         streak = []
+
+
+_BULLETED = re.compile(r"^\s*[*+•-]\s+")
 
 
 def _key(line: str) -> str:

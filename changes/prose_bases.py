@@ -164,23 +164,56 @@ def _main_clause(text: str, tie: re.Match[str] | None, langs: tuple[str, ...]) -
 
 
 def prose_mentions(added: Sequence[str], removed: Sequence[str], lang: str = "en") -> bool:
-    """Does a changed sentence tie something to a basis (even without a clear purpose)?"""
+    """Does a changed sentence tie something to a basis (even without a clear purpose)?
+
+    Not when it speaks of a right or a condition (``[not]``: "When consent is used as a
+    legal basis ..., you have the right to ..."), when the purpose an implied tie names is
+    vague ("Applicable laws also require us to process certain Personal Data about you"),
+    nor when it rewords a sentence of the other side that names the same basis (a heading
+    losing its stop, quotes straightened, "such as" made "like").
+    """
     langs = lang_of(lang)
-    tie = patterns("prose_bases", "tie", None, langs)
-    for sentence in (*added, *removed):
-        text = fold(plain(sentence))
-        if (
-            tie is not None
-            and tie.search(text)
-            and any(
-                (p := patterns("legal_bases", "mention", b, langs)) and p.search(text)
-                for b in BASES
-            )
-        ):
-            return True
-        if _implied(text, langs):
-            return True
+    for these, others in ((added, removed), (removed, added)):
+        theirs = [(_content(o), _mentioned(fold(plain(o)), langs)) for o in others]
+        for sentence in these:
+            named = _mentioned(fold(plain(sentence)), langs)
+            if not named:
+                continue
+            mine = _content(sentence)
+            if not any(
+                named & bases and len(mine & words) >= _SAME * len(mine) for words, bases in theirs
+            ):
+                return True
     return _outside(added, removed, langs) or _outside(removed, added, langs)
+
+
+def _mentioned(text: str, langs: tuple[str, ...]) -> frozenset[str]:
+    """The bases a (folded, plain) sentence ties something to: a tie near a basis, or a
+    tie naming its basis itself with a purpose that is not vague; none when the sentence
+    speaks of a right or a condition. A tie ties something only when its clause holds
+    other words than the tie and the basis ("(4) with your consent;" in a list of purposes,
+    a heading "With Your Consent")."""
+    not_a_claim = patterns("prose_bases", "not", None, langs)
+    if not_a_claim is not None and not_a_claim.search(text):
+        return frozenset()
+    found: set[str] = set()
+    tie = patterns("prose_bases", "tie", None, langs)
+    for m in tie.finditer(text) if tie is not None else ():
+        start = max((b.end() for b in _CLAUSE_BREAK.finditer(text, 0, m.start())), default=0)
+        stop = _CLAUSE_BREAK.search(text, m.end())
+        clause = text[start : stop.start() if stop else len(text)]
+        rest = clause.replace(m.group(0), " ")
+        for basis in BASES:
+            mention = patterns("legal_bases", "mention", basis, langs)
+            if mention is not None and mention.search(clause):
+                # "(4) with your consent;" or a heading "With Your Consent": nothing tied
+                if len(_content(mention.sub(" ", rest))) >= 2:
+                    found.add(basis)
+    for end, basis in _implied(text, langs):
+        purpose = _implied_purpose(text, end, langs)
+        if purpose and not _vague(purpose, langs):
+            found.add(basis)
+    return frozenset(found)
 
 
 def _outside(these: Sequence[str], others: Sequence[str], langs: tuple[str, ...]) -> bool:

@@ -390,3 +390,222 @@ def test_a_choice_over_ads_is_an_opt_out_link_and_an_unlinked_one_is_quiet() -> 
     c = classify(new, unlinked, document="Policy")
     assert c.summary["links"]["removed"][0]["kind"] == "choice"
     assert "opt-out" not in c.categories
+
+
+# --- Say less when the words did not change (issue #8, precision pass) ----------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "before", "after"),
+    [
+        # a comma or a stop dropped, quotes straightened, "such as" made "like"
+        (
+            "en",
+            "With your consent, we share your email address with sellers.",
+            "With your consent we share your email address with sellers",
+        ),
+        (
+            "en",
+            "We rely on legitimate interests such as fraud prevention to secure the service.",
+            "We rely on legitimate interests like fraud prevention to secure the service.",
+        ),
+        (
+            "fr",
+            "Nous nous fondons sur nos intérêts légitimes pour protéger le « service ».",
+            'Nous nous fondons sur nos intérêts légitimes pour protéger le "service".',
+        ),
+        (
+            "de",
+            "Wir stützen uns dabei auf unsere berechtigten Interessen, um den Dienst zu schützen.",
+            "Wir stützen uns auf unsere berechtigten Interessen, um den Dienst zu schützen.",
+        ),
+    ],
+)
+def test_a_reworded_basis_sentence_is_no_legal_basis_mention(
+    lang: str, before: str, after: str
+) -> None:
+    assert not prose_mentions([after], [before], lang)
+    assert prose_mentions([after], [], lang)  # the same sentence, new: a mention
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        # a list of purposes with one item "with your consent": nothing tied to it
+        ("en", "We may use your data: (1) to run the app; (2) for ads; (3) with your consent."),
+        ("en", "With Your Consent"),
+        # a right or a condition, not a statement of a basis
+        (
+            "en",
+            "When consent is used as a legal basis for processing, you have the right to be told "
+            "what happens if you refuse.",
+        ),
+        ("fr", "Lorsque nous nous fondons sur votre consentement, vous pouvez le retirer."),
+        ("de", "Soweit wir uns auf Ihre Einwilligung stützen, können Sie diese widerrufen."),
+        # an implied tie whose purpose is only words any processing has
+        ("en", "Applicable laws also require us to process certain personal data about you."),
+    ],
+)
+def test_sentences_that_tie_nothing_are_no_legal_basis_mention(lang: str, sentence: str) -> None:
+    assert not prose_mentions([sentence], [], lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("en", "Certain laws require us to share account details with tax authorities."),
+        ("fr", "Nous nous fondons sur votre consentement pour afficher des publicités ciblées."),
+        ("de", "Mit Ihrer Einwilligung zeigen wir Ihnen personalisierte Werbung an."),
+    ],
+)
+def test_sentences_that_tie_a_purpose_are_legal_basis_mentions(lang: str, sentence: str) -> None:
+    assert prose_mentions([sentence], [], lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "bulleted", "numbered"),
+    [
+        (
+            "en",
+            "* **Performance of a contract**: to run the service.\n* **Legitimate interest**: "
+            "to keep it safe.\n* **Consent**: where you agreed.\n",
+            "1. **Performance of a contract:** to run the service.\n2. **Legitimate interest:** "
+            "to keep it safe.\n3. **Consent:** where you agreed.\n",
+        ),
+        (
+            "fr",
+            "* l'exécution d'un contrat ;\n* nos intérêts légitimes ;\n* votre consentement ;\n",
+            "1. l'exécution d'un contrat ;\n2. nos intérêts légitimes ;\n3. votre consentement ;\n",
+        ),
+        (
+            "de",
+            "* Vertragserfüllung;\n* berechtigte Interessen;\n* Ihre Einwilligung;\n",
+            "1) Vertragserfüllung;\n2) berechtigte Interessen;\n3) Ihre Einwilligung;\n",
+        ),
+    ],
+)
+def test_bases_listed_bulleted_or_numbered_are_the_same_bases(
+    lang: str, bulleted: str, numbered: str
+) -> None:
+    before, after = legal_bases(bulleted, lang).stated, legal_bases(numbered, lang).stated
+    assert len(before) >= 3 and before == after
+    assert "legal-basis" not in classify(bulleted, numbered, document="P", lang=lang).categories
+
+
+_STEPS_LAYOUT = """### **Legitimate Interests**
+
+We use your information where this is necessary for our legitimate interests:
+
+**Suggest your account to other people{stop}
+
+* We may suggest your account to other people{extra}.
+* **Legitimate interest relied upon**: To help people find each other.
+* **Information used**: Information you provide.
+
+**Keep the service secure{stop}
+
+* We use your information to detect spam and abuse.
+* **Legitimate interest relied upon**: To keep the service available.
+"""
+
+
+def test_bold_purpose_titles_with_their_steps_under_a_basis_heading() -> None:
+    """TikTok's layout: a bold title, what is done, then labelled bullets."""
+    text = _STEPS_LAYOUT.format(stop=".**", extra="")
+    purposes = legal_bases(text).purposes["legitimate-interests"]
+    assert [p.label for p in purposes] == [
+        "Suggest your account to other people",
+        "Keep the service secure",
+    ]
+    assert purposes[0].items == ("We may suggest your account to other people",)
+    # the stop moved outside the bold and a step changed: that step, nothing else
+    new = _STEPS_LAYOUT.format(stop="**.", extra=" who sync their contacts with the service")
+    c = classify(text, new, document="P")
+    assert "legal-basis" in c.categories
+    assert [p["purpose"] for p in c.summary["processing"]] == [
+        "Suggest your account to other people"
+    ]
+    assert "bases" not in c.summary
+
+
+def test_a_legal_basis_section_heading_titles_no_purpose() -> None:
+    """Facebook's list layout: "Legitimate interests relied on:" inside a purpose's "why
+    and how" text is not Pinterest's label closing a purpose titled by the last heading."""
+    text = (
+        "Legal basis information\n=======================\n\n"
+        "We process information when you have given us your consent.\n\n"
+        "Processing information with special protections\n\n"
+        "**Why and how we process your information:**\n\n"
+        "To share it with those you choose.\n\n"
+        "Promoting safety and integrity\n\n"
+        "**Why and how we process your information:**\n\n"
+        "To find and remove harmful content.\n\n"
+        "**Legitimate interests relied on:**\n\n"
+        "To keep people safe.\n"
+    )
+    labels = [p.label for ps in legal_bases(text).purposes.values() for p in ps]
+    assert "Legal basis information" not in labels
+
+
+def test_a_reworded_step_that_says_something_new_is_a_change() -> None:
+    from changes.claims import check_steps
+
+    entry = {
+        "purpose": "Providing the service",
+        "bases": ["performance of a contract"],
+        "added": [
+            "Provide our assistant features that create and understand content and perform "
+            "actions for you"
+        ],
+        "removed": ["Provide our assistant features that create content for you"],
+    }
+    steps, _ = check_steps([entry], "", "")
+    assert steps and steps[0]["added"] == entry["added"]
+    small = {**entry, "added": ["Provide our assistant features which create content for you"]}
+    assert check_steps([small], "", "") == ([], 0)
+
+
+def test_steps_repeated_further_down_are_no_table_of_contents() -> None:
+    """A purpose's steps listed again for other people are steps, not a table of contents
+    (a table of contents names headings: lines found again further down, not bullets)."""
+    from changes.noise import without_chrome
+
+    steps = "* Create your account\n* Share content and status\n* Provide messaging\n"
+    text = f"Providing the service\n\n{steps}\nFor people under 18\n\n{steps}"
+    assert without_chrome(text).count("Share content and status") == 2
+    contents = "Your account\nSharing content\nMessaging\n\n"
+    headings = "## Your account\n\nText.\n\n## Sharing content\n\nText.\n\n## Messaging\n\nText.\n"
+    assert "Sharing content\nMessaging" not in without_chrome(contents + headings)
+
+
+_NOTICES = (  # a list of links to other notices, then a sentence
+    "Other notices\n\nThe following notices tell more about some services:\n\n"
+    "* [Browser](https://example.com/browser/privacy)\n"
+    "* [Payments](https://example.com/payments/privacy)\n"
+    "* [Phone service](https://example.com/phone/privacy)\n\n"
+    "We keep your information as long as you have an account.\n"
+)
+
+
+def test_an_entry_dropped_from_a_list_of_links_is_no_news() -> None:
+    new = _NOTICES.replace("* [Browser](https://example.com/browser/privacy)\n", "")
+    c = classify(_NOTICES, new, document="P")
+    assert not c.alert and "links to other pages" in c.summary["no_alert"]
+    # with a sentence changed too, it alerts
+    worded = new.replace("as long as you have an account", "for ten years")
+    assert classify(_NOTICES, worded, document="P").alert
+
+
+def test_an_objection_link_dropped_from_a_list_still_alerts() -> None:
+    old = _NOTICES.replace(
+        "* [Phone service]",
+        "* [Object to processing](https://example.com/help/contact/123)\n* [Phone service]",
+    )
+    c = classify(old, _NOTICES, document="P")
+    assert c.alert and "opt-out" in c.categories, (c.title, c.categories)
+
+
+def test_a_link_line_that_is_no_list_entry_still_alerts() -> None:
+    old = "Privacy\n\nWe keep your data.\n\n[Learn more](https://example.com/a)\n"
+    new = old + "\n[Learn more about how we sell your data](https://example.com/b)\n"
+    assert classify(old, new, document="P").alert

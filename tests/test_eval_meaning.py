@@ -56,8 +56,9 @@ def test_optout_as_measured(scores: list[DocumentScore]) -> None:
 # What the rules reach on the corpus (docs/decisions/0013, "Measured"): raise these as
 # they improve, never lower them.
 RECALL_FLOORS = {"legal-basis": 1.0, "opt-out": 1.0, "dates": 1.0, "ai": 1.0}
-PRECISION_FLOORS = {"legal-basis": 0.84, "opt-out": 0.96, "dates": 1.0, "ai": 0.89}
-NOISE_CEILING = 0.05  # 6 noise alerts of 132 (docs/decisions/0013 §15)
+PRECISION_FLOORS = {"legal-basis": 1.0, "opt-out": 0.96, "dates": 1.0, "ai": 0.89}
+NOISE_CEILING = 0.035  # 4 noise alerts of 129 (docs/decisions/0013 §16)
+CLAIMS_FOUND_FLOOR = 20  # of 75 labelled (docs/decisions/0013 §16; 18 before)
 
 
 def test_recall_as_measured(scores: list[DocumentScore]) -> None:
@@ -81,6 +82,11 @@ def test_precision_as_measured(scores: list[DocumentScore]) -> None:
 def test_noise_as_measured(scores: list[DocumentScore]) -> None:
     t = total(scores)
     assert t.noise_share <= NOISE_CEILING, t.noise_alerts
+
+
+def test_claims_found_as_measured(scores: list[DocumentScore]) -> None:
+    t = total(scores)
+    assert t.found_claims >= CLAIMS_FOUND_FLOOR, (t.found_claims, t.gold_claims)
 
 
 def test_noise_stays_quiet(scores: list[DocumentScore]) -> None:

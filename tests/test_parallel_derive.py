@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from prefect import flow
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from sqlalchemy import select
 
 from config.run import RunConfig, tracked_documents
@@ -113,15 +113,25 @@ def derive_in_parallel(cfg: RunConfig) -> dict[str, int]:
     return derive_all(cfg, None, workers=2, min_batch=1)  # 4 batches of 2 documents
 
 
+@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
+def derive_in_processes(cfg: RunConfig) -> dict[str, int]:
+    return derive_all(cfg, None, workers=2, min_batch=1)
+
+
 @pytest.mark.usefixtures("prefect")
-def test_parallel_derive_stores_what_a_serial_derive_stores(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("parallel_flow", [derive_in_parallel, derive_in_processes])
+def test_parallel_derive_stores_what_a_serial_derive_stores(
+    db_url: str, tmp_path: Path, parallel_flow: Any
+) -> None:
+    """On Prefect's thread pool, and on its process pool (the runner that gives the
+    classifier more than one core, decision 0019: each process its own connection)."""
     sources = write_sources(
         tmp_path / "sources.toml",
         [{"id": d, "url": f"https://www.facebook.com/{d}"} for d in DOCUMENTS],
     )
     cfg = store_fetches(db_url, sources)
 
-    counts = derive_in_parallel(cfg)
+    counts = parallel_flow(cfg)
 
     serial_url = rederive_copy(db_url, str(sources), tmp_path / "serial.db")
     try:
