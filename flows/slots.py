@@ -23,10 +23,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from uuid import UUID
 
 import httpx
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.client.schemas.responses import ConcurrencyLimitWithLeaseResponse
@@ -48,6 +49,13 @@ LEASE_SECONDS = 300.0
 RENEW_SECONDS = LEASE_SECONDS * 0.75
 #: Limits listed per call by :func:`ensure_limits` (a Prefect server's default page limit).
 PAGE = 200
+#: Seconds before asking again after a Prefect server on SQLite answered 503 (its database
+#: was locked for a moment), doubled on each further 503 up to :data:`BUSY_MAX_SECONDS`.
+#: A server still busy (or unreachable) after :data:`BUSY_GIVE_UP_SECONDS` fails the call, as
+#: Prefect's client's own five retries (2 + 4 + ... + 32 s) did.
+BUSY_FIRST_SECONDS = 0.05
+BUSY_MAX_SECONDS = 1.0
+BUSY_GIVE_UP_SECONDS = 60.0
 
 
 def limit_name(document_id: str) -> str:
@@ -188,21 +196,34 @@ def _holder() -> ConcurrencyLeaseHolder | None:
 def _take(names: list[str], wait_seconds: float) -> UUID | None:
     """The lease of one slot of each limit, or None if some stayed taken ``wait_seconds``."""
     deadline = time.monotonic() + wait_seconds
+    give_up = time.monotonic() + BUSY_GIVE_UP_SECONDS
     holder = _holder()
     with get_client(sync_client=True) as client:
+        busy = BUSY_FIRST_SECONDS
         while True:
             try:
-                response = client.increment_concurrency_slots_with_lease(
-                    names=names,
-                    slots=1,
-                    mode="concurrency",
-                    lease_duration=LEASE_SECONDS,
-                    holder=holder,
+                response = _post_once(
+                    client,
+                    "/v2/concurrency_limits/increment-with-lease",
+                    {
+                        "names": names,
+                        "slots": 1,
+                        "mode": "concurrency",
+                        "lease_duration": LEASE_SECONDS,
+                        "holder": holder.model_dump(mode="json") if holder else None,
+                    },
                 )
-            except httpx.HTTPStatusError as exc:
-                if exc.response.status_code != httpx.codes.LOCKED:
-                    raise
+            except (httpx.HTTPStatusError, httpx.TransportError) as exc:
                 left = deadline - time.monotonic()
+                status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else 0
+                if status in (0, httpx.codes.SERVICE_UNAVAILABLE):  # busy, or a lost connection
+                    if time.monotonic() + busy > give_up:
+                        raise
+                    time.sleep(busy)
+                    busy = min(busy * 2, BUSY_MAX_SECONDS)
+                    continue
+                if status != httpx.codes.LOCKED:
+                    raise
                 if left <= 0:
                     return None
                 retry_after = float(exc.response.headers.get("Retry-After", 1.0))
@@ -214,6 +235,24 @@ def _take(names: list[str], wait_seconds: float) -> UUID | None:
                 missing = sorted(set(names) - {limit.name for limit in lease.limits})
                 raise RuntimeError(f"Prefect has no concurrency limit {', '.join(missing)}")
             return lease.lease_id
+
+
+def _post_once(client: SyncPrefectClient, path: str, body: dict[str, Any]) -> httpx.Response:
+    """POST ``body`` to the Prefect API once, through Prefect's own HTTP client (its base
+    URL, authentication and TLS settings) but without its retry loop
+    (``PrefectHttpxSyncClient.send``), which waits 2 s after a 503, then 4, 8..., even with
+    PREFECT_CLIENT_MAX_RETRIES=0. A Prefect server on SQLite answers 503 when a write finds
+    its database locked; that happened to the first slot call of nearly every run (the
+    server was recording the run's task states at that moment) and cost it 2 s, where asked
+    again 50 ms later it succeeds. :func:`_take` retries a 503 or a lost connection itself,
+    from 50 ms up, for a minute at most (docs/decisions/0018)."""
+    http = client._client
+    request = http.build_request("POST", path, json=body)
+    if http.enable_csrf_support:
+        http._add_csrf_headers(request)
+    response = httpx.Client.send(http, request)
+    response.raise_for_status()
+    return response
 
 
 def _renew_until(lease: UUID, stop: threading.Event) -> None:

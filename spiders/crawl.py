@@ -52,6 +52,9 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> di
         "RETRY_ENABLED": False,  # a failed attempt is recorded; the next run tries again
         "REDIRECT_ENABLED": False,  # the spider follows redirects itself, host by host
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's local HTTP server that runs the Python code sent to it (guarded by a
+        # token written to the user's profile folder): nothing here uses it
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "LOG_INSTALL_ROOT_HANDLER": True,
         "ITEM_PIPELINES": {"spiders.pipelines.StoragePipeline": 100},
@@ -132,8 +135,38 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def import_components() -> None:
+    """Import every class Scrapy's settings name for a crawl: a crawl's start imports each
+    of them, even a disabled one (its settings are keyed by the class), about 0.5-1 s of
+    CPU (aiohttp for Scrapy's remote control, the HTTP handler's deprecation shims walking
+    the stack...). Done by the ``--wait`` mode before its arguments come, while the caller
+    prepares the run, so that a prewarmed crawl starts fetching at once. A class that does
+    not import is left to the crawl, which reports it as it did."""
+    from scrapy.settings import default_settings
+    from scrapy.utils.misc import load_object
+
+    ours = scrapy_settings(CrawlSettings(), "sqlite://", None)
+    paths: set[str] = set()
+    for name in dir(default_settings):
+        value = getattr(default_settings, name)
+        if name.endswith("_BASE") and isinstance(value, dict):  # classes, by key or by value
+            paths.update(x for x in (*value, *value.values()) if isinstance(x, str))
+        elif isinstance(value, str) and value.startswith("scrapy.") and value[-1:].isalnum():
+            paths.add(value)
+    for key in ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES"):
+        paths.update(ours[key])  # type: ignore[call-overload]
+    for path in sorted(paths):
+        if "." not in path or path.rsplit(".", 1)[1][:1].islower():
+            continue  # a module or a value, not a class
+        try:
+            load_object(path)
+        except Exception:  # an optional dependency missing: the crawl says so, if it is used
+            continue
+
+
 def wait_for_arguments() -> int:
     """The ``--wait`` mode: the crawl's arguments come on stdin when the caller is ready."""
+    import_components()
     line = sys.stdin.readline().strip()
     if not line:
         return 0
