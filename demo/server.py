@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
+#: Seconds a request held by a :class:`Reply`'s barrier waits for the others (tests only):
+#: long, since the other side may be a Prefect task on a loaded machine.
+BARRIER_SECONDS = 240.0
+
 
 @dataclass
 class Reply:
@@ -20,6 +24,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html"})
     delay: float = 0.0
     barrier: threading.Barrier | None = None  # wait for this many requests, then all answer
+    # (or, after BARRIER_SECONDS, answer anyway: the barrier is broken)
 
 
 class FakeMeta:
@@ -47,7 +52,7 @@ class FakeMeta:
                     owner.headers[self.path] = dict(self.headers.items())
                 if reply.barrier is not None:
                     try:
-                        reply.barrier.wait(timeout=60)
+                        reply.barrier.wait(timeout=BARRIER_SECONDS)
                     except threading.BrokenBarrierError:
                         pass
                 if reply.delay:

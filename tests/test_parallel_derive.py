@@ -21,7 +21,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from sqlalchemy import select
 
 from config.run import RunConfig, tracked_documents
-from demo.server import FakeMeta, Reply
+from demo.server import BARRIER_SECONDS, FakeMeta, Reply
 from flows import slots
 from flows.monitor import DeriveFailed, batches, crawl_and_derive, derive_all
 from pipeline import derive, runs
@@ -301,7 +301,7 @@ def test_documents_are_derived_while_the_crawl_goes_on_as_a_serial_derive_would(
     sources = write_sources(
         tmp_path / "sources.toml",
         [{"id": d, "url": site.url(f"/{d}")} for d in DOCUMENTS],
-        timeout=120.0,
+        timeout=BARRIER_SECONDS + 60,  # the last page may wait that long for the derive
     )
     cfg = RunConfig(db_url=db_url, sources_path=str(sources))
     last = DOCUMENTS[-1]
@@ -311,7 +311,7 @@ def test_documents_are_derived_while_the_crawl_goes_on_as_a_serial_derive_would(
 
     def derive_one(cfg: RunConfig, run_id: int | None, document_id: str) -> dict[str, int]:
         if barrier is not None and first.acquire(blocking=False):
-            barrier.wait(timeout=90)  # the last page's request has arrived, unanswered
+            barrier.wait(BARRIER_SECONDS)  # the last page's request has arrived, unanswered
             with open_db(db_url)() as session:
                 stmt = select(Fetch.id).where(Fetch.document_id == last, Fetch.run_id == run_id)
                 seen_when_deriving.append(len(session.scalars(stmt).all()))
