@@ -299,6 +299,21 @@ def published_claims(summary: dict[str, Any]) -> list[Claim]:
     return claims
 
 
+def published_steps(summary: dict[str, Any]) -> list[Claim]:
+    """The processing steps a change's summary says a purpose gained or lost under its
+    bases ("'Conduct age verification ...' added to 'To make and keep Pinterest safe'
+    (legitimate interests)"): each one a (step, basis, added/removed) statement. They count
+    towards the labelled claims a change states, never as claims of their own (the false
+    claims are those of ``bases``)."""
+    out = []
+    for entry in summary.get("processing", []) or []:
+        for action in ("added", "removed"):
+            for step in entry.get(action, []) or []:
+                for basis in entry.get("bases", []) or []:
+                    out.append(Claim(str(step), basis_id(str(basis)), action))
+    return out
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
@@ -386,8 +401,9 @@ def score_changes(stem: str, changes: Iterable[Change], gold: list[GoldChange]) 
                 score.false_claims.append(
                     f"{stem} {day}: {claim.kind} {claim.basis} for '{claim.purpose[:80]}'"
                 )
+        stated = published + [s for change in alerts for s in published_steps(change.summary)]
         score.found_claims += sum(
-            1 for g in gold_claims if any(supports(g, claim) for claim in published)
+            1 for g in gold_claims if any(supports(g, claim) for claim in stated)
         )
         score.vague_titles += [f"{stem} {day}: {c.title}" for c in alerts if is_vague(c.title)]
     return score

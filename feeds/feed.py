@@ -67,19 +67,22 @@ def normalize_base_url(base_url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def build_entry(change: ChangeView, folded: list[Hunk], base_url: str, tag_base: str) -> Entry:
+def build_entry(
+    change: ChangeView,
+    folded: list[Hunk],
+    base_url: str,
+    tag_base: str,
+    content: str | None = None,
+) -> Entry:
     """The feed entry of ``change``: a short summary then the first hunks of its diff.
 
     ``tag_base`` (``tag:host,date:prefix``) is the installation's own: entry ids are unique
     to it and never change. Insertions and deletions are marked in the text too
-    (``{+new+}``, ``[-old-]``) for readers that drop <ins> and <del>.
+    (``{+new+}``, ``[-old-]``) for readers that drop <ins> and <del>. ``content``: the
+    :func:`entry_content` of the same change on the same ``base_url``, kept from an
+    earlier build (``folded`` is then not read).
     """
     link = base_url + change.path
-    shown, more = render.excerpt(folded)
-    sentence = story.sentence(change, len(folded))
-    content = render.render(
-        "entry.html", change=change, hunks=shown, more=more, link=link, sentence=sentence
-    )
     return Entry(
         change_id=change.id,
         document_id=change.document.id,
@@ -88,8 +91,75 @@ def build_entry(change: ChangeView, folded: list[Hunk], base_url: str, tag_base:
         link=link,
         updated=change.detected_at,
         categories=tuple(change.categories),
-        content=text.clean(content),
+        content=entry_content(change, folded, base_url) if content is None else content,
     )
+
+
+def entry_content(change: ChangeView, folded: list[Hunk], base_url: str) -> str:
+    """The HTML of ``change``'s entry (every crawled character escaped): made of the
+    change's view, its folded diff and ``base_url`` only."""
+    shown, more = render.excerpt(folded)
+    sentence = story.sentence(change, len(folded))
+    html = render.render(
+        "entry.html",
+        change=change,
+        hunks=shown,
+        more=more,
+        link=base_url + change.path,
+        sentence=sentence,
+    )
+    return text.clean(html)
+
+
+class Entries:
+    """The feed entries of one publish, each made once and shared by every feed listing
+    it. The HTML content of an entry an earlier build made for the same change (same
+    fingerprint) and base URL is taken from ``out`` (incremental.ENTRIES) instead of
+    folding its diff and rendering it again: a feed rendered again because one change is
+    new renders one entry, not 200."""
+
+    def __init__(
+        self,
+        out: Output,
+        base_url: str,
+        tag_base: str,
+        hunks: Callable[[ChangeView], list[Hunk]],
+        load: Callable[[list[ChangeView]], None],
+    ) -> None:
+        self.out, self.base_url, self.tag_base = out, base_url, tag_base
+        self.hunks, self.load = hunks, load
+        self.known = out.previous_entries(base_url)
+        self.made: dict[int, Entry] = {}
+        self.rendered = False  # a feed was rendered (write_feeds prepared its changes)
+
+    def __call__(self, change: ChangeView) -> Entry:
+        made = self.made.get(change.id)
+        if made is None:
+            content = self.known.get(change.fingerprint)
+            folded = [] if content is not None else self.hunks(change)
+            made = build_entry(change, folded, self.base_url, self.tag_base, content)
+            self.made[change.id] = made
+        return made
+
+    def prepare(self, changes: list[ChangeView]) -> None:
+        """Load at once the diffs of the ``changes`` whose entries must be rendered."""
+        self.rendered = True
+        self.load([c for c in changes if c.fingerprint not in self.known])
+
+    def keep(self, specs: Sequence[FeedSpec], changes: Sequence[ChangeView], limit: int) -> None:
+        """Give ``out`` the content of every entry a feed lists, for the next build: when
+        a feed was rendered by this build (otherwise the previous build's are kept as they
+        are). Sorted by fingerprint: the same bytes however the site was built."""
+        if not self.rendered:
+            return
+        kept: dict[str, str] = {}
+        for chosen in listed(specs, changes, limit):
+            for c in chosen:
+                made = self.made.get(c.id)
+                content = made.content if made is not None else self.known.get(c.fingerprint)
+                if content is not None:
+                    kept[c.fingerprint] = content
+        self.out.entries = {"base": self.base_url, "entries": dict(sorted(kept.items()))}
 
 
 def _generator(spec: FeedSpec, entries: Sequence[Entry], base_url: str, ext: str) -> FeedGenerator:
@@ -184,7 +254,7 @@ def feed_specs(
     return specs
 
 
-def _listed(
+def listed(
     specs: Sequence[FeedSpec], changes: Sequence[ChangeView], limit: int
 ) -> list[list[ChangeView]]:
     """The ``limit`` first of ``changes`` each spec wants, in the order of ``specs``: in
@@ -232,7 +302,7 @@ def write_feeds(
     """
     written: list[str] = []
     todo: list[tuple[str, str, FeedSpec, list[ChangeView], Callable[..., bytes]]] = []
-    for spec, chosen in zip(specs, _listed(specs, changes, limit), strict=True):
+    for spec, chosen in zip(specs, listed(specs, changes, limit), strict=True):
         for ext, make in (formats or FORMATS).items():
             rel = f"{spec.path}.{ext}"
             key = out.key("feed", ext, spec, base_url, [c.fingerprint for c in chosen])

@@ -7,7 +7,6 @@ so an unchanged page is reused from the previous build instead of rendered again
 
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from typing import Any, Protocol
+
+import orjson
 
 from changes.diff import Hunk
 from feeds import parallel as feeds_parallel
@@ -124,9 +125,10 @@ def index_record(c: ChangeView) -> dict[str, Any]:
 
 def safe_json(data: Any) -> str:
     """JSON with ``<``, ``>`` and ``&`` as \\u escapes: inert even if served as HTML.
-    Compact, so that the C encoder writes it (``indent`` takes the slow Python one: 10,000
-    records of index.json cost 0.3 s a publish)."""
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    Compact, by orjson: the bytes of ``json.dumps(data, ensure_ascii=False,
+    separators=(",", ":"))`` for strings, integers, lists and dicts (the records of
+    index.json and the JSON Feeds hold nothing else), several times faster."""
+    raw = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from feeds import summary as summaries
 from feeds import text
-from feeds.incremental import digest
+from feeds.incremental import digest, quick_digest
 from storage.models import Change, Document, Version
 
 V = TypeVar("V")
@@ -153,7 +153,7 @@ class VersionView:
     def fingerprint(self) -> str:
         """Its fields as a tuple: a dataclass's own ``repr`` runs in Python, 10,000 times a
         publish."""
-        return digest("version", *(getattr(self, name) for name in _VERSION_FIELDS))
+        return quick_digest("version", *(getattr(self, name) for name in _VERSION_FIELDS))
 
 
 _VERSION_FIELDS = tuple(f.name for f in fields(VersionView))
@@ -231,7 +231,7 @@ class ChangeView:
     def fingerprint(self) -> str:
         """Changes whenever anything a page shows of this change changes."""
         shown = [getattr(self, name) for name in _CHANGE_FIELDS]
-        return digest("change", self.document.fingerprint, shown)
+        return quick_digest("change", self.document.fingerprint, shown)
 
 
 _CHANGE_FIELDS = tuple(f.name for f in fields(ChangeView) if f.name != "document")

@@ -27,8 +27,8 @@ def test_each_feed_lists_the_changes_its_filter_wants_up_to_the_limit() -> None:
         feed.FeedSpec("both", "i", "t", "s", "index.html", document_id="d1", category="ai")
     )
     for limit in (1, 7, 200):
-        listed = feed._listed(specs, changes, limit)
+        listed = feed.listed(specs, changes, limit)
         for spec, chosen in zip(specs, listed, strict=True):
             wanted = [c for c in changes if spec.wants(c)][:limit]
             assert [c.id for c in chosen] == [c.id for c in wanted], (spec.path, limit)
-    assert any(len(chosen) == 7 for chosen in feed._listed(specs, changes, 7))
+    assert any(len(chosen) == 7 for chosen in feed.listed(specs, changes, 7))

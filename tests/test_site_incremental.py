@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -9,18 +10,27 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from feeds import atomic, incremental, parallel, site
+from changes.diff import Hunk
+from feeds import atomic, feed, incremental, parallel, site
 from feeds.publish import publish
+from feeds.views import ChangeView
 from storage.models import Change
 from tests import factories, site_helpers
 from tests.factories import T1, T2, T3, add_change, add_document, add_version
-from tests.site_helpers import BASE, NEWER, add_third_change
+from tests.site_helpers import BASE, HOSTILE, NEWER, add_third_change
 
 session = factories.session  # the same fixtures: a real SQLite file, two changes
 changes = site_helpers.changes
 
 
-META = (incremental.MANIFEST, incremental.RECORDS, atomic.MARKER, atomic.STAMP, atomic.PREVIOUS)
+META = (
+    incremental.MANIFEST,
+    incremental.RECORDS,
+    incremental.ENTRIES,
+    atomic.MARKER,
+    atomic.STAMP,
+    atomic.PREVIOUS,
+)
 
 
 def inodes(out: Path) -> dict[str, int]:
@@ -103,11 +113,63 @@ def test_new_code_or_a_damaged_file_means_rendering_again(
     assert result.reused == 0 and result.written == len(inodes(out))
 
 
+def test_a_missing_page_of_a_document_kept_wholesale_is_rendered_again(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    """A document's pages are reused as a group only if each is still there: one removed
+    from its bucket folder (by hand, a disk error) is rendered again, the same bytes."""
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    page = out / "changes" / f"{changes[0].id}.html"
+    before = page.read_bytes()
+    page.resolve().unlink()  # the file itself, in the bucket folder the site shares
+    assert not page.exists()
+    result = publish(session, out, BASE)
+    assert result.outcome == "published" and result.written >= 1
+    assert page.read_bytes() == before
+
+
+def test_a_feed_rendered_again_renders_only_its_new_entry(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The content of the entries an earlier build made is kept (incremental.ENTRIES) and
+    reused for the same change on the same base URL; another base URL renders them all."""
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    made: list[int] = []
+    real = feed.entry_content
+
+    def counted(change: ChangeView, folded: list[Hunk], base_url: str) -> str:
+        made.append(change.id)
+        return real(change, folded, base_url)
+
+    monkeypatch.setattr(feed, "entry_content", counted)
+    third = add_third_change(session, changes[1])
+    publish(session, out, BASE)
+    assert made == [third.id]
+    atom = (out / "feed.atom").read_text()
+    assert all(f"changes/{c.id}.html" in atom for c in (*changes, third))
+
+    made.clear()
+    publish(session, out, "https://elsewhere.example/")
+    assert sorted(made) == sorted(c.id for c in (*changes, third))
+    assert "https://elsewhere.example/changes/" in (out / "feed.atom").read_text()
+
+
 def test_keys_cover_what_pages_show() -> None:
     salt = incremental.code_salt()
     assert len(salt) == 64 and incremental.code_salt() == salt
     assert incremental.digest({"a": 1}, [T1]) == incremental.digest({"a": 1}, [T1])
     assert incremental.digest({"a": 1}) != incremental.digest({"a": 2})
+    quick = incremental.quick_digest
+    assert quick({"a": [1, None]}, T1) == quick({"a": [1, None]}, T1)
+    assert quick({"a": 1}) != quick({"a": 2}) and quick(T1) != quick(T1.replace(microsecond=1))
+    assert quick(T1) != quick(T1.replace(tzinfo=None)) and quick("1") != quick(1)
+    assert quick("\ud800") == quick("\ud800") != quick("\ud801")  # by repr: orjson refuses
+    assert quick(2**70) != quick(2**70 + 1)
 
 
 def tree(out: Path) -> dict[str, bytes]:
@@ -248,6 +310,12 @@ def test_index_json_from_records_encoded_one_by_one_is_the_whole_encoded_at_once
     assert site.index_json(title, [site.safe_json(r) for r in records]) == whole
     assert "<" not in whole and ">" not in whole and "&" not in whole
     assert site.index_json(title, []) == site.safe_json({"title": title, "changes": []})
+    # orjson writes what the standard library's compact encoder wrote, escapes and all
+    for value in ({"title": title, "changes": records}, [HOSTILE, "\x7f\x1f\ufeff", -3]):
+        stdlib = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        assert site.safe_json(value) == stdlib.replace("<", "\\u003c").replace(
+            ">", "\\u003e"
+        ).replace("&", "\\u0026")
 
 
 def test_pages_rendered_by_forked_workers_equal_those_rendered_in_one_process(
