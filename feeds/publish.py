@@ -24,7 +24,7 @@ from feeds import feed, health, outputs, render, site, timeline
 from feeds.atomic import Stamp, generation
 from feeds.incremental import Output
 from feeds.outputs import Publication
-from feeds.views import ChangeView, DocumentView, VersionView
+from feeds.views import ChangeView, DocumentView, VersionView, change_views, version_views
 from storage import published, repo
 from storage.blobs import get_text, store_of
 from storage.blobstore import FolderStore
@@ -120,13 +120,13 @@ def load_site(session: Session, site_title: str, limit: int, attribution: str | 
     rows = repo.documents(session)
     docs = {d.id: DocumentView.of(d) for d in rows}
     accepted = published.accepted_version_rows(session)
-    versions = {d.id: [VersionView.of(v) for v in accepted.get(d.id, [])] for d in rows}
+    versions = {d.id: version_views(accepted.get(d.id, [])) for d in rows}
     archived = {v.id: v for vs in versions.values() for v in vs}
     change_rows = published.published_change_rows(session)
     wanted = {i for c in change_rows for i in (c.from_version_id, c.to_version_id) if i}
     for v in repo.versions_by_id(session, wanted - set(archived)):
         archived[v.id] = VersionView.of(v)
-    changes = [ChangeView.of(c, docs[c.document_id], archived) for c in change_rows]
+    changes = change_views(change_rows, docs, archived)
     outcomes = list(repo.fetch_outcomes(session))
     links = health.link_views(
         repo.links(session), repo.link_sightings(session), repo.link_checks(session), docs

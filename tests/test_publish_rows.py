@@ -10,7 +10,8 @@ from datetime import UTC
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import published
+from feeds.views import ChangeView, DocumentView, VersionView, change_views, version_views
+from storage import published, repo
 from storage.models import Change, Version
 from tests import factories
 from tests.factories import T1, T2, T3, add_change, add_document, add_version
@@ -68,3 +69,30 @@ def test_datetimes_are_aware_and_in_utc() -> None:
     assert published.utc("2024-06-10 11:00:00+02:00") == T1
     assert published.utc(T1.replace(tzinfo=None)) == T1
     assert published.utc(None) is None
+
+
+def test_views_made_in_one_loop_equal_those_made_one_by_one(session: Session) -> None:
+    """feeds/views.py: ``change_views`` and ``version_views`` (with fingerprints made at
+    once) give the views, and fingerprints, of ``ChangeView.of`` and ``VersionView.of``."""
+    add_document(session, "fb", "Facebook \x00Policy", "https://www.facebook.com/privacy")
+    v1 = add_version(session, "fb", "One.", T1, "May\x0c 1, 2024")
+    v2 = add_version(session, "fb", "Two.", T2, "June 26, 2024")
+    add_change(session, v1, v2, "One.", "Two.", T2, " Dates\x01 changed ", ["dates", " ai\x00"])
+    first = add_change(session, None, v1, "", "One.", T1, "", [], {"k": ["v", 1]})
+    first.kind, first.categories, first.summary = "link-health", None, None
+    session.commit()
+    docs = {d.id: DocumentView.of(d) for d in repo.documents(session)}
+    rows = published.accepted_version_rows(session)["fb"]
+    made = version_views(rows)
+    one_by_one = [VersionView.of(v) for v in (v1, v2)]
+    assert made == one_by_one and [repr(v) for v in made] == [repr(v) for v in one_by_one]
+    assert [v.fingerprint for v in made] == [v.fingerprint for v in one_by_one]
+    archived = {v.id: v for v in made}
+    changes = published.published_change_rows(session)
+    made_changes = change_views(changes, docs, archived)
+    orm = [session.get(Change, c.id) for c in changes]
+    each = [ChangeView.of(c, docs[c.document_id], archived) for c in orm if c is not None]
+    assert made_changes == each and [repr(c) for c in made_changes] == [repr(c) for c in each]
+    assert [c.fingerprint for c in made_changes] == [c.fingerprint for c in each]
+    assert made_changes[0].effective_date == "June 26, 2024"
+    assert made_changes[0].categories == ["dates", "ai"] and made_changes[1].kind == "link-health"
