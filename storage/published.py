@@ -54,11 +54,13 @@ class ChangeRow(NamedTuple):
 
 def utc(value: Any) -> Any:
     """A datetime column's value as ``storage.models.UTCDateTime`` gives it: aware, in UTC.
-    SQLite hands over the stored text (``2024-01-01 00:10:00.000000``), other databases a
-    datetime."""
+    SQLite hands over the stored text (``2024-01-01 00:10:00.000000``, read as UTC in one
+    call), other databases a datetime."""
     if value is None:
         return None
     if isinstance(value, str):
+        if len(value) == 26 and value[19] == ".":  # how SQLAlchemy stores one in SQLite
+            return datetime.fromisoformat(value + "+00:00")
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -116,7 +118,7 @@ def accepted_version_rows(session: Session) -> dict[str, list[VersionRow]]:
         .order_by(c.document_id, c.first_seen, c.id)
     )
     grouped: dict[str, list[VersionRow]] = {}
-    for i, doc, text_hash, blob, words, first, last, effective in session.execute(stmt):
+    for i, doc, text_hash, blob, words, first, last, effective in session.execute(stmt).all():
         row = VersionRow(i, doc, text_hash, blob, words, utc(first), utc(last), effective)
         grouped.setdefault(doc, []).append(row)
     return grouped
@@ -147,5 +149,5 @@ def published_change_rows(session: Session) -> Sequence[ChangeRow]:
     make, loads = ChangeRow._make, json_value
     return [
         make((*r[:4], utc(r[4]), *r[5:11], loads(r[11]), loads(r[12])))
-        for r in session.execute(stmt)
+        for r in session.execute(stmt).all()  # fetched at once, not row by row
     ]
