@@ -222,6 +222,33 @@ def test_incremental_and_full_builds_of_the_same_data_are_identical(
     assert f"changes/{third.id}.html" in built_stepwise
 
 
+def test_rows_changed_in_place_are_republished_as_a_full_build_shows_them(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    """No new row, no higher id: columns of a change and of a version edited in place
+    (categories, summary, word counts, an effective date; as a reclassification or a
+    re-derivation does) reach every page and feed showing them, byte for byte what a build
+    from scratch makes of the same rows."""
+    first, second = changes
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    before = inodes(out)
+    first.categories = ["opt-out-links"]  # a category no other change has: a new page
+    first.summary = {"links": {"added": [{"url": "https://example.org/o", "text": "Obj"}]}}
+    first.words_added, first.words_removed = 99, 98
+    second.to_version.effective_date = "July 4, 2024"  # shown by the second change's pages
+    session.commit()
+    step = publish(session, out, BASE)
+    assert step.outcome == "published" and step.written > 0
+    after = inodes(out)
+    for rel in (f"changes/{first.id}.html", f"changes/{second.id}.html", "index.json"):
+        assert after[rel] != before[rel], rel
+    assert "categories/opt-out-links.html" in after
+    assert "July 4, 2024" in (out / f"changes/{second.id}.html").read_text()
+    scratch = publish(session, tmp_path / "scratch", BASE)
+    assert scratch.reused == 0 and tree(out) == tree(tmp_path / "scratch")
+
+
 def test_files_rendered_again_never_write_through_a_link_into_the_previous_site(
     changes: tuple[Change, Change], session: Session, tmp_path: Path
 ) -> None:
