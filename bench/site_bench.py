@@ -429,19 +429,28 @@ def compare(args: argparse.Namespace) -> None:
     if args.db is not None:
         same.append(f"--db={args.db.resolve()}")
     results = {}
-    for side, code in (("old", checkout), ("new", ROOT)):
-        print(f"== {side} code: {code}", flush=True)
-        command = [sys.executable, str(Path(__file__).resolve()), *same, f"--code={code}"]
-        lines = []
-        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
-            assert child.stdout is not None
-            for line in child.stdout:
-                print(line, end="", flush=True)
-                lines.append(line)
-        if child.returncode:
-            sys.exit(child.returncode)
-        found = [ln for ln in lines if ln.startswith(RESULT_LINE)]
-        results[side] = json.loads(found[-1][len(RESULT_LINE) :]) if found else {}
+    # Each side's folders are removed after both ran, not between: on ext4 without a
+    # journal (these machines), a new inode skips those freed in the last ~35 s
+    # (``recently_deleted``), so files made right after tens of thousands were removed
+    # cost several times more, and the second side would pay for the first's clean-up.
+    kept = Path(tempfile.mkdtemp(prefix="policywatch-bench-compare-"))
+    try:
+        for side, code in (("old", checkout), ("new", ROOT)):
+            print(f"== {side} code: {code}", flush=True)
+            command = [sys.executable, str(Path(__file__).resolve()), *same, f"--code={code}"]
+            command.append(f"--keep={kept / side}")
+            lines = []
+            with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+                assert child.stdout is not None
+                for line in child.stdout:
+                    print(line, end="", flush=True)
+                    lines.append(line)
+            if child.returncode:
+                sys.exit(child.returncode)
+            found = [ln for ln in lines if ln.startswith(RESULT_LINE)]
+            results[side] = json.loads(found[-1][len(RESULT_LINE) :]) if found else {}
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
     print("== new / old (same machine, one after the other; wall and CPU seconds incl. workers)")
     for name, new in results["new"].items():
         old = results["old"].get(name, {})

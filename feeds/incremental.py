@@ -21,7 +21,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from functools import cache
 from importlib import resources
@@ -397,14 +397,20 @@ class Output:
         Only pages this build wrote can be new: a page reused from the previous generation
         got its name when it was first written, before that generation went live (a
         build without a previous generation names every page)."""
-        by_top: dict[str, list[tuple[str, str]]] = {}
         if self.previous is None or not self._old:
-            pages = [(rel, bucket) for bucket, rels in buckets.items() for rel in rels]
+            self.name_pages(rel for rels in buckets.values() for rel in rels)
         else:
-            pages = [(rel, b) for rel in self._written if (b := bucket_of(rel)) is not None]
-        for rel, bucket in pages:
-            top, _, name = rel.partition("/")
-            by_top.setdefault(top, []).append((name, bucket))
+            self.name_pages(self._written)
+
+    def name_pages(self, rels: Iterable[str]) -> None:
+        """Give the pages of buckets among ``rels`` their names (:meth:`_name_pages`), those
+        that have none yet; a worker of feeds/parallel.py names the pages it wrote."""
+        by_top: dict[str, list[tuple[str, str]]] = {}
+        for rel in rels:
+            bucket = bucket_of(rel)
+            if bucket is not None:
+                top, _, name = rel.partition("/")
+                by_top.setdefault(top, []).append((name, bucket))
         for top, named_here in by_top.items():
             folder = self.names / top
             folder.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -52,16 +53,35 @@ def run(
     *,
     allowed: bool = True,
 ) -> list[R]:
-    """``render`` every chunk of ``items``; the results in chunk order.
+    """``render`` every chunk of ``items``; the results in chunk order (:func:`started`,
+    waited for at once)."""
+    with started(items, render, start, allowed=allowed) as results:
+        return results()
+
+
+@contextmanager
+def started(
+    items: Sequence[T],
+    render: Callable[[Sequence[T]], R],
+    start: Callable[[], None] | None = None,
+    *,
+    allowed: bool = True,
+) -> Iterator[Callable[[], list[R]]]:
+    """``render`` every chunk of ``items``, in the background; yields a function that
+    waits for the results (in chunk order), so the caller can do other work meanwhile.
 
     In forked workers when there are enough items, more than one core and ``allowed``
     (the caller knows its resources survive a fork); ``start`` runs first in each worker
-    (to open its own database connection). Otherwise here, in one process, in order.
+    (to open its own database connection). Otherwise here, in one process, in order,
+    before anything is yielded. Leaving the block before the results were taken (an
+    error of the caller) cancels the chunks not started and waits for the others.
     """
     chunks = chunked(items)
     processes = min(workers(), len(chunks))
     if not allowed or len(items) < MIN_PAGES or processes < 2:
-        return [render(chunk) for chunk in chunks]
+        done = [render(chunk) for chunk in chunks]
+        yield lambda: done
+        return
     global _WORK
     _WORK = (render, chunks)
     try:
@@ -70,6 +90,11 @@ def run(
         with ProcessPoolExecutor(
             processes, mp_context=multiprocessing.get_context("fork"), initializer=start
         ) as pool:
-            return list(pool.map(_run_chunk, range(len(chunks))))
+            futures = [pool.submit(_run_chunk, i) for i in range(len(chunks))]  # forks now
+            try:
+                yield lambda: [f.result() for f in futures]
+            finally:
+                for f in futures:
+                    f.cancel()
     finally:
         _WORK = None

@@ -227,15 +227,24 @@ def _publish(
     stored = StoredData(session)
 
     with generation(final, stamp) as build, Output(build.path, build.previous, build.token) as out:
-        pages = site.write_site(out, data, stored)  # first: feeds reuse the diffs it folded
         specs = feed.feed_specs(
             site_title, data.documents, data.categories, tag_base, rights=attribution
         )
         entry = feed.Entries(out, base, tag_base, stored.hunks, stored.prepare)
-        written = feed.write_feeds(out, base, specs, data.changes, entry, limit, entry.prepare)
-        publication = Publication(out, data, base, specs, entry, entry.prepare, limit)
-        extra = {name: write(publication) for name, write in outputs.registered().items()}
-        entry.keep(specs, data.changes, limit)
+        written: list[str] = []
+        extra: dict[str, list[str]] = {}
+
+        def feeds() -> None:
+            written.extend(
+                feed.write_feeds(out, base, specs, data.changes, entry, limit, entry.prepare)
+            )
+            publication = Publication(out, data, base, specs, entry, entry.prepare, limit)
+            extra.update({name: write(publication) for name, write in outputs.registered().items()})
+            entry.keep(specs, data.changes, limit)
+
+        # the feeds after the pages rendered here (they reuse the diffs those folded), while
+        # the pages rendered by workers, if any, are still being rendered
+        pages = site.write_site(out, data, stored, meanwhile=feeds)
         if out.same_as_previous:
             build.unchanged = True  # nothing new: the site in place stays, no tree is built
         else:

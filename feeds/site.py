@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -157,6 +158,7 @@ class _Pages:
         self.pages = 0
         self.kept: set[str] = set()  # documents whose pages are reused wholesale
         self.todo: list[Job] = []  # pages of changes and versions to render
+        self.in_worker = False  # a forked worker of render_todo (feeds/parallel.py)
 
     def page(self, rel: str, key_parts: Sequence[Any], template: str, **context: Any) -> bool:
         """Keep or render one page; :class:`Lazy` values are computed only if it is rendered."""
@@ -353,26 +355,39 @@ class _Pages:
 
     def render_todo(self, parallel: bool = True) -> None:
         """Render the pages of changes and versions that :meth:`changes` and
+        :meth:`versions` could not reuse, and wait for them (:meth:`rendering`)."""
+        with self.rendering(parallel) as finish:
+            finish()
+
+    @contextmanager
+    def rendering(self, parallel: bool = True) -> Iterator[Callable[[], None]]:
+        """Render the pages of changes and versions that :meth:`changes` and
         :meth:`versions` could not reuse: on every core when there are many
-        (feeds/parallel.py), in this process otherwise. Same pages either way."""
+        (feeds/parallel.py), in the background, so this process can write other pages
+        meanwhile; in this process otherwise, before anything is yielded. Same pages
+        either way. Yields the function that waits for them and records them."""
         jobs, self.todo = self.todo, []
-        if not jobs:
-            return
-        allowed = parallel and self.load.can_fork()
+        allowed = parallel and bool(jobs) and self.load.can_fork()
         if allowed:
             render.warm(("change.html", "version.html"))  # compiled once, before forking
         here = os.getpid()
-        for pid, wrote, pages in feeds_parallel.run(
+        with feeds_parallel.started(
             jobs, self._render_chunk, self._forked, allowed=allowed
-        ):
-            if pid != here:  # rendered by a worker: record what it wrote
-                for rel, key, size in wrote:
-                    self.out.adopt(rel, key, size)
-                self.pages += pages
+        ) as results:
+
+            def finish() -> None:
+                for pid, wrote, pages in results():
+                    if pid != here:  # rendered by a worker: record what it wrote
+                        for rel, key, size in wrote:
+                            self.out.adopt(rel, key, size)
+                        self.pages += pages
+
+            yield finish
 
     def _forked(self) -> None:
         """In a worker: its own connection to the database."""
         self.load = self.load.forked()
+        self.in_worker = True
 
     def _render_chunk(self, jobs: Sequence[Job]) -> tuple[int, list[tuple[str, str, int]], int]:
         """Render ``jobs``; returns this process's id, the files written and the pages."""
@@ -388,6 +403,8 @@ class _Pages:
             else:
                 self._version(item, extra)
         self.out.stop_log()
+        if self.in_worker:  # name its pages here, on this core, not all in the parent
+            self.out.name_pages(wrote)
         return os.getpid(), [(rel, *self.out.files[rel]) for rel in wrote], self.pages - pages
 
     def _keep_markdown(self, version: VersionView) -> bool:
@@ -419,16 +436,24 @@ class _Pages:
         )
 
 
-def write_site(out: Output, site: Site, load: Loader) -> int:
-    """Write (or reuse) every page and static file of ``site``; returns the HTML page count."""
+def write_site(
+    out: Output, site: Site, load: Loader, meanwhile: Callable[[], object] | None = None
+) -> int:
+    """Write (or reuse) every page and static file of ``site``; returns the HTML page count.
+
+    ``meanwhile`` (the feeds) runs after the pages this process renders and before the
+    pages rendered by workers are waited for: on other cores, those go on meanwhile."""
     write_static(out)
     pages = _Pages(out, site, load)
     pages.kept_documents()
     pages.changes()
     pages.versions()
-    pages.render_todo()
-    pages.documents()
-    pages.categories()
-    pages.links()
-    pages.index()
+    with pages.rendering() as finish:  # on other cores while this process writes the rest
+        pages.documents()
+        pages.categories()
+        pages.links()
+        pages.index()
+        if meanwhile is not None:
+            meanwhile()
+        finish()
     return pages.pages
