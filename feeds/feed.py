@@ -259,18 +259,28 @@ def listed(
 ) -> list[list[ChangeView]]:
     """The ``limit`` first of ``changes`` each spec wants, in the order of ``specs``: in
     one pass over ``changes`` for the feeds of one document or one category (a spec's
-    ``wants`` for every change and every feed was 160,000 calls at 10,000 changes), as
-    ``wants`` chooses them otherwise."""
+    ``wants`` for every change and every feed was 160,000 calls at 10,000 changes; the
+    pass stops once each of their lists is full), as ``wants`` chooses them otherwise."""
     by_document: dict[str, list[ChangeView]] = {}
     by_category: dict[str, list[ChangeView]] = {}
+    documents = {s.document_id for s in specs if s.document_id is not None and s.category is None}
+    categories = {s.category for s in specs if s.category is not None and s.document_id is None}
+    unfilled = len(documents) + len(categories)  # the pass ends when every list is full
     for c in changes:
-        mine = by_document.setdefault(c.document.id, [])
-        if len(mine) < limit:
-            mine.append(c)
+        if not unfilled:
+            break
+        if c.document.id in documents:
+            mine = by_document.setdefault(c.document.id, [])
+            if len(mine) < limit:
+                mine.append(c)
+                unfilled -= len(mine) == limit
         for cat in c.categories:
+            if cat not in categories:
+                continue
             members = by_category.setdefault(cat, [])
             if len(members) < limit and (not members or members[-1] is not c):
                 members.append(c)
+                unfilled -= len(members) == limit
     listed = []
     for spec in specs:
         if spec.document_id is not None and spec.category is None:

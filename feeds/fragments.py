@@ -54,11 +54,12 @@ def time_tag(moment: datetime) -> Markup:
 
 def counts(change: Any) -> Markup:
     """Words added and removed, with their meaning for screen readers."""
+    added, removed = int(change.words_added), int(change.words_removed)  # nothing to escape
     return Markup(
-        '<span class="counts"><span class="added" title="words added">+{}</span> '
-        '<span class="removed" title="words removed">\u2212{}</span> '
+        f'<span class="counts"><span class="added" title="words added">+{added}</span> '
+        f'<span class="removed" title="words removed">\u2212{removed}</span> '
         '<span class="visually-hidden">words added / removed</span></span>'
-    ).format(int(change.words_added), int(change.words_removed))
+    )
 
 
 def badges(categories: Sequence[str]) -> Markup:

@@ -214,8 +214,12 @@ class _Pages:
         return sorted(found, key=lambda pair: (pair[1].since, pair[0].id))
 
     def categories(self) -> None:
+        grouped: dict[str, list[ChangeView]] = defaultdict(list)
+        for c in self.site.changes:  # one pass, not one per category
+            for cat in dict.fromkeys(c.categories):
+                grouped[cat].append(c)
         for cat in self.site.categories:
-            members = [c for c in self.site.changes if cat in c.categories]
+            members = grouped[cat]
             listed = members[: self.site.index_limit]
             self.page(
                 category_page(cat),

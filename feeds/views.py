@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from functools import cached_property, lru_cache
@@ -238,6 +238,68 @@ _CHANGE_FIELDS = tuple(f.name for f in fields(ChangeView) if f.name != "document
 _FIELDS: dict[type, set[str]] = {
     cls: {f.name for f in fields(cls)} for cls in (VersionView, ChangeView)
 }
+
+
+def version_views(rows: Iterable[Any]) -> list[VersionView]:
+    """``VersionView.of`` of each row (a version or a row of its columns, such as
+    ``storage.published.VersionRow``), in one loop: no call per view but this one, and
+    each view's fingerprint made at once (the same :attr:`VersionView.fingerprint`)."""
+    views = []
+    new, clean = object.__new__, text.clean
+    for row in rows:
+        view = new(VersionView)
+        shown = (
+            row.id,
+            row.first_seen,
+            row.last_seen,
+            clean(row.effective_date) if row.effective_date else None,
+            row.words,
+            row.document_id,
+            row.text_hash,
+            row.text_blob,
+        )
+        view.__dict__.update(zip(_VERSION_FIELDS, shown, strict=True))
+        view.__dict__["fingerprint"] = quick_digest("version", *shown)
+        views.append(view)
+    return views
+
+
+def change_views(
+    rows: Iterable[Any], docs: Mapping[str, DocumentView], versions: Mapping[int, VersionView]
+) -> list[ChangeView]:
+    """``ChangeView.of(row, docs[row.document_id], versions)`` of each row (a change or a
+    row of its columns, such as ``storage.published.ChangeRow``), in one loop, each
+    view's fingerprint made at once (the same :attr:`ChangeView.fingerprint`): 10,000
+    views a publish."""
+    views = []
+    new, clean = object.__new__, text.clean
+    for row in rows:
+        doc = docs[row.document_id]
+        kind = clean(row.kind or "text")
+        old_id, new_id = row.from_version_id, row.to_version_id
+        shown = (
+            row.id,
+            clean(row.title or "").strip() or f"{doc.title} changed",
+            row.detected_at,
+            _known(versions, new_id),
+            _known(versions, old_id),
+            kind == "text" and old_id is None,
+            _categories(row.categories),
+            row.words_added or 0,
+            row.words_removed or 0,
+            dict(row.summary or {}),
+            kind,
+            row.link_id,
+            old_id,
+            new_id,
+            row.diff_blob,
+        )
+        view = new(ChangeView)
+        view.__dict__.update(zip(_CHANGE_FIELDS, shown, strict=True))
+        view.__dict__["document"] = doc
+        view.__dict__["fingerprint"] = quick_digest("change", doc.fingerprint, list(shown))
+        views.append(view)
+    return views
 
 
 def _known(versions: Mapping[int, VersionView], version_id: int | None) -> str | None:
