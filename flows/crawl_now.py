@@ -67,13 +67,18 @@ def _on_prefect(
     total: int,
     show_progress: bool,
 ) -> dict[str, Any]:
+    """The ``monitor`` flow, with a head start (flows/head_start.py): the run opened and its
+    crawl under way before Prefect is imported, so that the spider fetches meanwhile."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from flows import temporary_api
+    from flows import head_start, steps
 
-    temporary_api.start()
-    from flows.monitor import monitor
+    cfg = steps.run_config(documents or None, db, str(sources), str(out), base_url, trigger)
+    with _progress_bar(total, "starting Prefect…", show_progress), head_start.head_start(cfg):
+        from flows import temporary_api  # imports Prefect (its settings)
 
-    with _progress_bar(total, "starting Prefect…", show_progress):
+        temporary_api.start()
+        from flows.monitor import monitor
+
         temporary_api.ready()
         with temporary_api.flow_settings(), _terminal_heartbeats():
             return monitor(

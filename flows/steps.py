@@ -24,15 +24,15 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
 from config import defaults
 from config.run import RunConfig, sources_of, tracked_documents
-from flows import progress
+from flows import head_start, progress
 from pipeline import spider_process
-from pipeline.runs import run
+from pipeline.runs import CurrentRun, run
 from spiders.events import FetchEvent
 
 # The modules of the steps after the crawl (deriving, publishing...) are imported by their
@@ -129,10 +129,14 @@ def _listening(run_id: int, listener: Callable[[str], None]) -> Iterator[None]:
 
 
 def crawl(cfg: RunConfig, run_id: int) -> int:
-    """The crawl of the run (the spider's subprocess); each stored fetch is told to the
-    progress hook and to whoever listens for the run's fetches. The fetches stored."""
+    """The crawl of the run (the spider's subprocess, or the crawl a head start began);
+    each stored fetch is told to the progress hook and to whoever listens for the run's
+    fetches. The fetches stored."""
     with _listeners_lock:
         listener = _listeners.get(run_id)
+    early = head_start.early_crawl(run_id)
+    if early is not None:  # begun before the flow (flows/head_start.py): follow it
+        return early.follow(listener or (lambda document: None))
 
     def on_fetch(event: FetchEvent) -> None:
         progress.emit(event)
@@ -341,7 +345,11 @@ def monitor_steps(executor: Executor, cfg: RunConfig) -> dict[str, Any]:
     """One run of the monitor: fetch the documents of ``cfg`` (all if none named), store
     versions and changes, the run's bookkeeping, publish, notify; the run's counts."""
     expected = len(sources_of(cfg).select(cfg.documents or None))
-    with run(cfg.db_url, cfg.trigger, tracked_documents(cfg)) as current:
+    adopted = head_start.adopt(cfg)  # opened, its crawl begun, by the command (and closed)
+    opened: AbstractContextManager[CurrentRun] = nullcontext(adopted)
+    if adopted is None:
+        opened = run(cfg.db_url, cfg.trigger, tracked_documents(cfg))
+    with opened as current:
         counts = current.counts
         counts["fetched"], derived = crawl_and_derive(executor, cfg, current.id, expected)
         counts.update(derived)

@@ -30,8 +30,15 @@ class CrawlError(RuntimeError):
     """The crawl subprocess failed; its stderr tail is in the message."""
 
 
-def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | None = None) -> int:
-    """Fetch the documents of ``cfg`` (all if none named) into the run ``run_id``.
+def crawl(
+    cfg: RunConfig,
+    run_id: int,
+    on_fetch: Callable[[FetchEvent], None] | None = None,
+    on_start: Callable[[subprocess.Popen[str]], None] | None = None,
+) -> int:
+    """Fetch the documents of ``cfg`` (all if none named) into the run ``run_id``;
+    ``on_start`` is told the spider's process once it has its arguments (so that another
+    thread can stop it).
 
     Returns the number of fetches stored; raises CrawlError if the subprocess failed.
     """
@@ -47,7 +54,7 @@ def crawl(cfg: RunConfig, run_id: int, on_fetch: Callable[[FetchEvent], None] | 
             if on_fetch:
                 on_fetch(event)
 
-    run_spider(cfg, args, on_event)
+    run_spider(cfg, args, on_event, on_start)
     return fetched
 
 
@@ -130,9 +137,14 @@ def _take_prewarmed(args: list[str]) -> _Started | None:
     return started
 
 
-def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[SpiderEvent], None]) -> None:
+def run_spider(
+    cfg: RunConfig,
+    args: list[str],
+    on_event: Callable[[SpiderEvent], None],
+    on_start: Callable[[subprocess.Popen[str]], None] | None = None,
+) -> None:
     """``python -m spiders.crawl`` with ``args`` (in the prewarmed subprocess if there is one);
-    each event it prints goes to ``on_event``.
+    ``on_start`` is told its process, each event it prints goes to ``on_event``.
 
     The subprocess dies with this one (``pipeline.processes``): killed with it (``kill -9``),
     or terminated when anything interrupts the reading here (SIGTERM, Ctrl-C, an error).
@@ -142,6 +154,8 @@ def run_spider(cfg: RunConfig, args: list[str], on_event: Callable[[SpiderEvent]
     proc, err = started.process, started.stderr
     with err:
         try:
+            if on_start is not None:
+                on_start(proc)
             assert proc.stdout is not None
             for line in proc.stdout:
                 event = parse_event(line)
