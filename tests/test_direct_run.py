@@ -26,6 +26,7 @@ from storage.models import Change, Fetch, Run, Version
 from tests.conftest import fresh_db_url, on_postgres, write_sources
 from tests.test_concurrency import CRAWL, STARTER
 from tests.test_faults_kill import V1, V2, alive, descendants, page, wait_for
+from tests.test_temporary_api import command_line
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICYWATCH = Path(sys.executable).with_name("policywatch")
@@ -145,17 +146,13 @@ def test_a_killed_direct_crawl_takes_its_spider_with_it(tmp_path: Path, site: Fa
     spiders: set[int] = set()
 
     def spider_started() -> bool:
-        spiders.update(
-            pid
-            for pid in descendants(proc.pid)
-            if b"spiders.crawl" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        )
+        spiders.update(pid for pid in descendants(proc.pid) if "spiders.crawl" in command_line(pid))
         return bool(spiders) and site.hits.get("/a", 0) > 0
 
     try:
         wait_for(spider_started, timeout=120, what="the spider to fetch")
         assert not any(
-            b"uvicorn" in Path(f"/proc/{pid}/cmdline").read_bytes() for pid in descendants(proc.pid)
+            "uvicorn" in command_line(pid) for pid in descendants(proc.pid)
         )  # no temporary Prefect server
     finally:
         os.kill(proc.pid, signal.SIGKILL)
