@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import islice
 from urllib.parse import urlsplit
 
@@ -128,9 +129,14 @@ class Entries:
     ) -> None:
         self.out, self.base_url, self.tag_base = out, base_url, tag_base
         self.hunks, self.load = hunks, load
-        self.known = out.previous_entries(base_url)
         self.made: dict[int, Entry] = {}
         self.rendered = False  # a feed was rendered (write_feeds prepared its changes)
+
+    @cached_property
+    def known(self) -> dict[str, str]:
+        """The previous build's entries (4 MB at 10,000 changes), read only if a feed is
+        rendered: not by a publish with no news."""
+        return self.out.previous_entries(self.base_url)
 
     def __call__(self, change: ChangeView) -> Entry:
         made = self.made.get(change.id)

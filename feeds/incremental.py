@@ -58,6 +58,28 @@ def bucket_of(rel: str) -> str | None:
     return f"{top}-{int(stem) // BUCKET}"
 
 
+def by_bucket(rels: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """``rels`` grouped by :func:`bucket_of` (in their order), and those of no bucket: the
+    same, inlined, for the 30,000 files of a publish (a call each was 8% of a publish of
+    one new change)."""
+    buckets: dict[str, list[str]] = {}
+    others = []
+    size = BUCKET
+    for rel in rels:
+        top, _, name = rel.partition("/")
+        if top in PAGED_TOPS:
+            stem, _, ext = name.partition(".")
+            if (ext == "html" or ext == "md") and stem.isascii() and stem.isdigit():
+                key = f"{top}-{int(stem) // size}"
+                if key in buckets:
+                    buckets[key].append(rel)
+                else:
+                    buckets[key] = [rel]
+                continue
+        others.append(rel)
+    return buckets, others
+
+
 def digest(*parts: Any) -> str:
     """A stable sha256 of values: strings, numbers, datetimes, lists, dicts, dataclasses.
 
@@ -338,14 +360,10 @@ class Output:
         where the file system refuses links); for buckets, the previous generation's folder
         when nothing in the bucket changed, else this build's own folder with the bucket's
         reused pages hard-linked into it. Then the names of new pages."""
-        buckets: dict[str, list[str]] = {}
-        for rel in self.files:
-            bucket = bucket_of(rel)
-            if bucket is None:
-                if rel not in self._written:
-                    self._reuse(rel)
-            else:
-                buckets.setdefault(bucket, []).append(rel)
+        buckets, others = by_bucket(self.files)
+        for rel in others:
+            if rel not in self._written:
+                self._reuse(rel)
         removed = {bucket_of(rel) for rel in self._old.keys() - self.files.keys()}
         pages = self.root / PAGES
         if buckets:

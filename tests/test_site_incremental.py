@@ -222,6 +222,33 @@ def test_incremental_and_full_builds_of_the_same_data_are_identical(
     assert f"changes/{third.id}.html" in built_stepwise
 
 
+def test_rows_changed_in_place_are_republished_as_a_full_build_shows_them(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    """No new row, no higher id: columns of a change and of a version edited in place
+    (categories, summary, word counts, an effective date; as a reclassification or a
+    re-derivation does) reach every page and feed showing them, byte for byte what a build
+    from scratch makes of the same rows."""
+    first, second = changes
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    before = inodes(out)
+    first.categories = ["opt-out-links"]  # a category no other change has: a new page
+    first.summary = {"links": {"added": [{"url": "https://example.org/o", "text": "Obj"}]}}
+    first.words_added, first.words_removed = 99, 98
+    second.to_version.effective_date = "July 4, 2024"  # shown by the second change's pages
+    session.commit()
+    step = publish(session, out, BASE)
+    assert step.outcome == "published" and step.written > 0
+    after = inodes(out)
+    for rel in (f"changes/{first.id}.html", f"changes/{second.id}.html", "index.json"):
+        assert after[rel] != before[rel], rel
+    assert "categories/opt-out-links.html" in after
+    assert "July 4, 2024" in (out / f"changes/{second.id}.html").read_text()
+    scratch = publish(session, tmp_path / "scratch", BASE)
+    assert scratch.reused == 0 and tree(out) == tree(tmp_path / "scratch")
+
+
 def test_files_rendered_again_never_write_through_a_link_into_the_previous_site(
     changes: tuple[Change, Change], session: Session, tmp_path: Path
 ) -> None:
@@ -376,3 +403,31 @@ def test_a_worker_that_dies_fails_the_publish_and_the_site_in_place_stays(
     with pytest.raises(BrokenProcessPool):
         publish(session, out, BASE)
     assert atomic.live(out) == live and tree(out) == before
+
+
+def test_files_grouped_by_bucket_as_bucket_of_places_each() -> None:
+    """feeds/incremental.py: ``by_bucket`` (inlined for 30,000 files) groups as
+    ``bucket_of`` does, in order; files of no bucket apart."""
+    rels = [
+        "changes/12.html",
+        "versions/3.md",
+        "versions/3.html",
+        "changes/300.html",
+        "changes/12.txt",
+        "changes/\uff11\uff12.html",  # digits, but not ASCII ones
+        "changes/" + ".html",  # (split: not a reference to a file for test_references)
+        "index.html",
+        "documents/fb.html",
+        "categories/ai.atom",
+        "changes/" + "1.2.html",
+        "versions/0.html",
+    ]
+    buckets, others = incremental.by_bucket(rels)
+    expected: dict[str, list[str]] = {}
+    for rel in rels:
+        bucket = incremental.bucket_of(rel)
+        if bucket is not None:
+            expected.setdefault(bucket, []).append(rel)
+    assert buckets == expected and list(buckets) == list(expected)
+    assert others == [rel for rel in rels if incremental.bucket_of(rel) is None]
+    assert buckets["changes-0"] == ["changes/12.html"] and "changes-1" in buckets
