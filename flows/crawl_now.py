@@ -12,6 +12,8 @@ server anyway (flows/prefect_api.py: flow_wanted).
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,10 +76,11 @@ def _on_prefect(
 
     cfg = steps.run_config(documents or None, db, str(sources), str(out), base_url, trigger)
     with _progress_bar(total, "starting Prefect…", show_progress), head_start.head_start(cfg):
-        from flows import temporary_api  # imports Prefect (its settings)
+        with _signals_after_import():
+            from flows import temporary_api  # imports Prefect (its settings)
 
-        temporary_api.start()
-        from flows.monitor import monitor
+            temporary_api.start()
+            from flows.monitor import monitor
 
         temporary_api.ready()
         with temporary_api.flow_settings(), _terminal_heartbeats():
@@ -90,6 +93,33 @@ def _on_prefect(
                 trigger=trigger,
             )
 
+
+@contextmanager
+def _signals_after_import() -> Iterator[None]:
+    """SIGTERM and SIGHUP that come during the block (Prefect's import, 1.5-2 s, while the
+    head start's spider fetches) are acted on when it ends, by the handler in place then
+    (pipeline/processes.py: ``stop_on_signals``): raised inside the import, the handler's
+    exception can come out as another (from pydantic's serializer, a
+    PydanticSerializationError and a traceback instead of exit code 143)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in _STOPS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if received:
+            signal.raise_signal(received[0])
+
+
+_STOPS = (signal.SIGTERM, signal.SIGHUP)
 
 #: Set either to keep Prefect's flow-run heartbeats in a `crawl` run from the terminal.
 HEARTBEAT_SETTINGS = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")

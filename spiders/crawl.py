@@ -32,6 +32,22 @@ from storage.revalidation import Validators, last_validators
 
 VERSION = "0.1"
 
+#: Scrapy extensions this crawl turns off by their settings too (TELNETCONSOLE_ENABLED,
+#: REMOTE_CONTROL_ENABLED), left out of its EXTENSIONS_BASE: Scrapy imports every class its
+#: component settings name, a disabled one too (aiohttp for the remote control: about 9 MB
+#: of the spider's memory, decision 0018).
+EXTENSIONS_OFF = (
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.telnet.TelnetConsole",
+)
+
+
+def _extensions_base() -> dict[str, int]:
+    from scrapy.settings import default_settings
+
+    base: dict[str, int] = default_settings.EXTENSIONS_BASE
+    return {path: order for path, order in base.items() if path not in EXTENSIONS_OFF}
+
 
 def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> dict[str, object]:
     """Polite defaults: one request at a time per host, a delay, a timeout, a size cap
@@ -64,6 +80,7 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> di
             "spiders.retry_after.WaitBeforeMiddleware": 50,
             "spiders.politeness.HostLeaseMiddleware": politeness.ORDER,
         },
+        "EXTENSIONS_BASE": _extensions_base(),
         "POLICYWATCH_DB": db_url,
         "POLICYWATCH_RUN": run_id or 0,
     }
@@ -149,12 +166,15 @@ def import_components() -> None:
     paths: set[str] = set()
     for name in dir(default_settings):
         value = getattr(default_settings, name)
+        if name == "SPIDER_CONTRACTS_BASE":  # only `scrapy check` loads them (unittest)
+            continue
         if name.endswith("_BASE") and isinstance(value, dict):  # classes, by key or by value
             paths.update(x for x in (*value, *value.values()) if isinstance(x, str))
         elif isinstance(value, str) and value.startswith("scrapy.") and value[-1:].isalnum():
             paths.add(value)
     for key in ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES"):
         paths.update(ours[key])  # type: ignore[call-overload]
+    paths -= set(EXTENSIONS_OFF)
     for path in sorted(paths):
         if "." not in path or path.rsplit(".", 1)[1][:1].islower():
             continue  # a module or a value, not a class

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from config.run import RunConfig, tracked_documents
 from demo.server import FakeMeta
@@ -27,13 +28,13 @@ import spiders.crawl as crawl
 crawl.import_components()
 before = set(sys.modules)
 code = crawl.main(sys.argv[1:])
-print(json.dumps({"code": code, "imported": sorted(set(sys.modules) - before)}))
+print(json.dumps({"code": code, "imported": sorted(set(sys.modules) - before),
+                  "loaded": sorted(sys.modules)}))
 """
 
 
-def test_a_prewarmed_crawl_imports_no_scrapy_component_after_its_arguments_come(
-    tmp_path: Path, site: FakeMeta, db_url: str
-) -> None:
+def prewarmed_crawl(tmp_path: Path, site: FakeMeta, db_url: str) -> dict[str, Any]:
+    """The probe's result for a crawl of one page; the page is fetched and stored."""
     site.page("/p", PAGE)
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
     run_id = start(db_url, "manual", tracked_documents(RunConfig(db_url, str(sources))))
@@ -45,9 +46,29 @@ def test_a_prewarmed_crawl_imports_no_scrapy_component_after_its_arguments_come(
         cwd=ROOT,
         timeout=120,
     )
-    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(probe.stdout.strip().splitlines()[-1])
     assert result["code"] == 0, probe.stderr
-    late = [m for m in result["imported"] if m.split(".")[0] in {"scrapy", "aiohttp", "spiders"}]
-    assert late == []
     with open_db(db_url)() as session:
         assert session.query(Fetch).filter_by(run_id=run_id, http_status=200).count() == 1
+    return result
+
+
+def test_a_prewarmed_crawl_imports_no_scrapy_component_after_its_arguments_come(
+    tmp_path: Path, site: FakeMeta, db_url: str
+) -> None:
+    result = prewarmed_crawl(tmp_path, site, db_url)
+    late = [m for m in result["imported"] if m.split(".")[0] in {"scrapy", "aiohttp", "spiders"}]
+    assert late == []
+
+
+def test_a_crawl_imports_neither_the_extensions_it_turns_off_nor_scrapy_check(
+    tmp_path: Path, site: FakeMeta, db_url: str
+) -> None:
+    """The remote control (aiohttp) and the telnet console are off, and left out of the
+    crawl's EXTENSIONS_BASE (Scrapy imports every class named there); the contracts of
+    `scrapy check` (unittest) are not prewarmed: about 10 MB of the spider's memory."""
+    loaded = set(prewarmed_crawl(tmp_path, site, db_url)["loaded"])
+    unwanted = {"aiohttp", "unittest", "scrapy.contracts", "scrapy.extensions.remote_control"}
+    assert unwanted & loaded == set()
+    assert {"scrapy.extensions.telnet", "twisted.conch"} & loaded == set()
+    assert "scrapy.extensions.corestats" in loaded  # the others are still there
