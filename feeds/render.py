@@ -74,8 +74,10 @@ def excerpt(
 
 
 def _finalize(value: Any) -> Any:
-    """Strip control characters from every plain string a template prints (Markup untouched)."""
-    if isinstance(value, str) and not isinstance(value, Markup):
+    """Strip control characters from every plain string a template prints (Markup untouched).
+
+    A page prints ~90 values: the common case (a plain ``str``) is tested first."""
+    if type(value) is str or (isinstance(value, str) and not isinstance(value, Markup)):
         return text.clean(value)
     return value
 
