@@ -141,8 +141,14 @@ _ENCODED_DELETION = re.compile(
 _EMPTY = re.compile(r"<(ins|del)></\1>|<a rel=\"[^\"]*\"></a>")
 
 
+_ANY_MARKER = re.compile("[\ue000-\ue004]|%EE", re.I)  # a marker, as is or percent-encoded
+
+
 def _new_target(tag: str) -> str:
-    """A tag whose attributes hold markers: deleted parts dropped, inserted parts kept."""
+    """A tag whose attributes hold markers: deleted parts dropped, inserted parts kept.
+    Most tags hold none and are returned as they are."""
+    if _ANY_MARKER.search(tag) is None:
+        return tag
     tag = _ENCODED_DELETION.sub("", tag)
     tag = re.sub(f"{DEL_OPEN}.*?{DEL_CLOSE}", "", tag)
     for marker, encoded in _ENCODED.items():
