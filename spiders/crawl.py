@@ -182,9 +182,6 @@ NOT_PREWARMED = frozenset(
         "SPIDER_CONTRACTS_BASE",
     }
 )
-#: The URL schemes whose download handler is prewarmed (Scrapy loads a scheme's handler
-#: at its first request; the spider fetches nothing else).
-PREWARMED_SCHEMES = ("http", "https")
 
 
 def components() -> set[str]:
@@ -198,8 +195,6 @@ def components() -> set[str]:
         if name in NOT_PREWARMED:
             continue
         value = ours.get(name, getattr(default_settings, name))
-        if name == "DOWNLOAD_HANDLERS_BASE" and isinstance(value, dict):
-            value = {scheme: value[scheme] for scheme in PREWARMED_SCHEMES if scheme in value}
         if name.endswith("_BASE") and isinstance(value, dict):  # classes, by key or by value
             paths.update(x for x in (*value, *value.values()) if isinstance(x, str))
         elif isinstance(value, str) and value.startswith("scrapy.") and value[-1:].isalnum():
