@@ -309,17 +309,21 @@ def test_documents_are_derived_while_the_crawl_goes_on_as_a_serial_derive_would(
     seen_when_deriving: list[int] = []
     first = threading.Lock()  # taken by the first derive of the edition with a barrier, only
 
+    def count_last_fetches() -> None:
+        """The barrier's action: both sides are there and neither goes on until it is done
+        (counting after the barrier raced the server's answer: 1 under load)."""
+        with open_db(db_url)() as session:
+            stmt = select(Fetch.id).where(Fetch.document_id == last, Fetch.run_id == run_id)
+            seen_when_deriving.append(len(session.scalars(stmt).all()))
+
     def derive_one(cfg: RunConfig, run_id: int | None, document_id: str) -> dict[str, int]:
         if barrier is not None and first.acquire(blocking=False):
             barrier.wait(BARRIER_SECONDS)  # the last page's request has arrived, unanswered
-            with open_db(db_url)() as session:
-                stmt = select(Fetch.id).where(Fetch.document_id == last, Fetch.run_id == run_id)
-                seen_when_deriving.append(len(session.scalars(stmt).all()))
         return real(cfg, run_id, document_id)
 
     monkeypatch.setattr(derive, "derive_one_document", derive_one)
     for n, sentence in enumerate(EDITS):
-        barrier = threading.Barrier(2) if n == 2 else None
+        barrier = threading.Barrier(2, action=count_last_fetches) if n == 2 else None
         for doc in DOCUMENTS:
             body = page(doc, f"{sentence} ({doc})")
             site.set(f"/{doc}", Reply(200, body, barrier=barrier if doc == last else None))
