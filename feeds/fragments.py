@@ -10,7 +10,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from changes.diff import Hunk, Op
-from feeds import text
+from feeds import diffview, text
 
 _TAGS = {"+": ("<ins>", "</ins>"), "-": ("<del>", "</del>"), "=": ("", "")}
 # Marks in the text itself (wdiff's), for feed readers that drop <ins>/<del> and their style.
@@ -85,3 +85,55 @@ def hunk_head(hunk: Hunk) -> Markup:
     """Where a folded passage starts, in the new text (and the old one if it differs)."""
     before = f" (line {hunk.old_line} before)" if hunk.old_line != hunk.new_line else ""
     return Markup(f'<p class="hunk-head">Line {int(hunk.new_line)}{before}</p>')
+
+
+NO_DIFF = "<p>No text differs (the versions differ only in whitespace or markup).</p>\n"
+
+
+def _shown(value: Any) -> Markup:
+    """``value`` as a template prints it: a plain string cleaned (render._finalize), then
+    escaped."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        value = text.clean(value)
+    return escape(value)
+
+
+def diff(
+    hunks: Sequence[Hunk], breaks: bool = False, lang: str | None = None, marks: bool = False
+) -> Markup:
+    """The hunks inline, each in its section after where it starts (:func:`ops_html` for
+    ``breaks`` and ``marks``); a note when there are none."""
+    if not hunks:
+        return Markup(NO_DIFF)
+    lang_attr = "" if lang is None else f' lang="{_shown(lang)}"'
+    return Markup(
+        "".join(
+            f'<section class="hunk" aria-label="Changed passage {i}">\n{hunk_head(hunk)}\n'
+            f'<div class="diff"{lang_attr}>{ops_html(hunk.ops, breaks, marks)}</div>\n'
+            "</section>\n"
+            for i, hunk in enumerate(hunks, 1)
+        )
+    )
+
+
+def side_by_side(hunks: Sequence[Hunk], lang: str) -> Markup:
+    """The hunks side by side: a table per hunk, the old text left and the new right, in
+    rows aligned on the lines both share (feeds/diffview.py)."""
+    cell = f'<td class="diff" lang="{_shown(lang)}">'
+    out = []
+    for i, hunk in enumerate(hunks, 1):
+        out.append(
+            f'<section class="hunk" aria-label="Changed passage {i}, side by side">\n'
+            f"{hunk_head(hunk)}\n"
+            '<div class="scroll">\n<table class="sbs">\n'
+            f'<thead><tr><th scope="col">Before (from line {_shown(hunk.old_line)})</th>'
+            f'<th scope="col">After (from line {_shown(hunk.new_line)})</th></tr></thead>\n'
+            "<tbody>\n"
+        )
+        for row in diffview.rows(hunk):
+            changed = ' class="changed"' if row.changed else ""
+            out.append(
+                f"<tr{changed}>{cell}{ops_html(row.old)}</td>{cell}{ops_html(row.new)}</td></tr>\n"
+            )
+        out.append("</tbody>\n</table>\n</div>\n</section>\n")
+    return Markup("".join(out))

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from changes import categories
 from changes.diff import Hunk, hunks, ops_from_json
-from feeds import diffview, fragments, story, summary, text
+from feeds import fragments, story, summary, text
 from feeds.views import category_page
 
 CONTEXT_LINES = 2
@@ -117,8 +117,6 @@ def chrome(root: str, feeds: Sequence[Any], site_title: str) -> Markup:
 
 #: The macros of feeds/templates/_macros.html, callable from every template.
 MACROS = (
-    "diff",
-    "side_by_side",
     "change_item",
     "change_list",
     "summary",
@@ -155,7 +153,8 @@ def environment() -> Environment:
     env.globals["describe"] = categories.describe
     env.globals["opt_out_text"] = story.OPT_OUT
     env.globals["summarise"] = summary.blocks
-    env.globals["side_rows"] = diffview.rows
+    env.globals["diff"] = fragments.diff
+    env.globals["side_by_side"] = fragments.side_by_side
     env.globals["category_page"] = category_page
     env.globals["chrome"] = chrome
     # The macros of _macros.html as globals, made once: a template's own
