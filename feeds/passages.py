@@ -28,7 +28,6 @@ _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
 INS_OPEN, INS_CLOSE, DEL_OPEN, DEL_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
 _MARKERS = re.compile("[\ue000-\ue003]")
 _BR = "\ue004"  # a <br> kept by the recorded Markdown inside table cells
-_TAG = re.compile(r"<[^>]*>")
 _REPLACE = {
     INS_OPEN: "<ins>",
     INS_CLOSE: "</ins>",
@@ -146,14 +145,14 @@ _ENCODED_DELETION = re.compile(
 _EMPTY = re.compile(r"<(ins|del)></\1>|<a rel=\"[^\"]*\"></a>")
 
 
-_ANY_MARKER = re.compile("[\ue000-\ue004]|%EE", re.I)  # a marker, as is or percent-encoded
+# A tag holding a marker, as is or percent-encoded: the others are left as they are.
+_MARKED_TAG = re.compile("<[^>]*?(?:[\ue000-\ue004]|%EE)[^>]*>", re.I)
+_EMPTY_HEADER = re.compile(r"<thead>\s*<tr>(?:\s*<th[^>]*>\s*\ue005\s*</th>)+\s*</tr>\s*</thead>")
+_TEXT = re.compile(r"(^|>)([^<]*)")
 
 
 def _new_target(tag: str) -> str:
-    """A tag whose attributes hold markers: deleted parts dropped, inserted parts kept.
-    Most tags hold none and are returned as they are."""
-    if _ANY_MARKER.search(tag) is None:
-        return tag
+    """A tag whose attributes hold markers: deleted parts dropped, inserted parts kept."""
     tag = _ENCODED_DELETION.sub("", tag)
     tag = re.sub(f"{DEL_OPEN}.*?{DEL_CLOSE}", "", tag)
     for marker, encoded in _ENCODED.items():
@@ -170,12 +169,10 @@ def _href_ok(tag: str, attribute: str, value: str) -> str | None:
 def render_markdown(markdown: str) -> Markup:
     """Markdown (crawled) as sanitised HTML; markers become <ins>/<del>."""
     rendered = _MD.render(_tables(markdown.replace("<br>", _BR)))
-    rendered = re.sub(
-        r"<thead>\s*<tr>(?:\s*<th[^>]*>\s*\ue005\s*</th>)+\s*</tr>\s*</thead>", "", rendered
-    )
-    rendered = rendered.replace("\ue005", "")
+    if "\ue005" in rendered:  # the empty header _tables added
+        rendered = _EMPTY_HEADER.sub("", rendered).replace("\ue005", "")
     # markers inside a tag (a link target, percent-encoded there): keep the new target
-    rendered = _TAG.sub(lambda m: _new_target(m.group(0)), rendered)
+    rendered = _MARKED_TAG.sub(lambda m: _new_target(m.group(0)), rendered)
     rendered = rendered.replace(_BR + "* ", _BR + "\u2022 ")  # Meta's lists in table cells
     for marker, tag in _REPLACE.items():
         rendered = rendered.replace(marker, tag)
@@ -188,7 +185,8 @@ def render_markdown(markdown: str) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     # quotes in text as entities, as everywhere else on the site (inert either way)
-    clean = re.sub(r"(^|>)([^<]*)", lambda m: m.group(1) + m.group(2).replace('"', "&#34;"), clean)
+    if '"' in clean:
+        clean = _TEXT.sub(lambda m: m.group(1) + m.group(2).replace('"', "&#34;"), clean)
     previous = None
     while previous != clean:  # what a moved link leaves behind: empty marks, empty anchors
         previous, clean = clean, _EMPTY.sub("", clean)

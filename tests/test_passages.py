@@ -106,3 +106,29 @@ def test_rendered_passages_stay_sanitised() -> None:
     assert '<a href="https://ok.example/" rel="noopener noreferrer nofollow">ok</a>' in html
     assert "&lt;script&gt;" in html
     assert "\ue000" not in render_markdown("a \ue000b\ue001 c")
+
+
+def test_only_tags_holding_a_marker_are_rewritten() -> None:
+    """render_markdown rewrites the tags holding a marker (as is or percent-encoded, a
+    moved link target) and leaves the others: the same as rewriting every tag, checked
+    on random HTML-like text against that reference."""
+    import random
+
+    from feeds import passages as p
+
+    def every_tag(html: str) -> str:
+        def rewrite(tag: str) -> str:
+            tag = p._ENCODED_DELETION.sub("", tag)
+            tag = re.sub(f"{p.DEL_OPEN}.*?{p.DEL_CLOSE}", "", tag)
+            for marker, encoded in p._ENCODED.items():
+                tag = re.sub(re.escape(encoded), "", tag, flags=re.I).replace(marker, "")
+            return tag
+
+        return re.sub(r"<[^>]*>", lambda m: rewrite(m.group(0)), html)
+
+    rng = random.Random(7)
+    pieces = [*'<>a "=/', *"\ue000\ue001\ue002\ue003\ue004", "%EE%80%80", "%ee%80%82", "%EE"]
+    pieces += ['<a href="', '">', "</a>"]
+    for _ in range(20_000):
+        html = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        assert p._MARKED_TAG.sub(lambda m: p._new_target(m.group(0)), html) == every_tag(html)
