@@ -171,6 +171,7 @@ class Output:
         self.entries: dict[str, Any] | None = None  # ENTRIES of this build, if renewed
         self._log: list[str] | None = None  # files written since start_log (in a worker)
         self._journal: list[Noted] | None = None  # files kept or written since start_journal
+        self.records_closed = False  # RECORDS and ENTRIES written (close_records) already
 
     def __enter__(self) -> Output:
         return self
@@ -482,12 +483,15 @@ class Output:
             "files": dict(sorted(self.files.items())),
         }
         (self.root / MANIFEST).write_bytes(orjson.dumps(manifest))
-        self._close_records()
+        if not self.records_closed:
+            self.close_records()
 
-    def _close_records(self) -> None:
+    def close_records(self) -> None:
         """Write this build's :data:`RECORDS`, or keep the previous build's when its
         index.json was kept (a hard link; a copy where links are refused). The same for
-        :data:`ENTRIES` when no feed was rendered again (they list the same changes)."""
+        :data:`ENTRIES` when no feed was rendered again (they list the same changes).
+        Called by :meth:`close`, unless the process that wrote the index and the feeds
+        did (``records_closed``: a process forked aside, feeds/publish.py)."""
         if self.records is not None:
             (self.root / RECORDS).write_bytes(orjson.dumps(self.records))
         elif self._old and "index.json" in self.files and "index.json" not in self._written:

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
@@ -179,7 +178,8 @@ def heap_frozen() -> Iterator[None]:
 
 
 def feeds_aside(build: Build, stamp: Stamp, out: Output, stored: StoredData) -> bool:
-    """Render the feeds in a forked process while this one writes the pages: when a change
+    """Render the feeds and the index in a forked process while this one writes the other
+    pages: when a change
     is new since the previous build (by the highest change id of the stamps) and that build
     is reused (its feeds must be rendered again; the pages of changes and versions are
     few). A full build's feeds already run beside the workers rendering its pages, and a
@@ -253,18 +253,24 @@ def _publish(
             written[:], more = feeds(stored)
             extra.update(more)
 
-        def feeds_forked() -> tuple[Written, list[Noted], dict[str, Any] | None]:
-            """In the forked process: its own database connection; reports every file."""
+        def aside() -> tuple[Written, int, list[Noted]]:
+            """In the forked process (its own database connection): the index and the
+            feeds, and the records and entries the next build reuses; reports every file."""
             journal = out.start_journal()
-            return feeds(stored.forked()), journal, out.entries
+            loader = stored.forked()
+            index_pages = site.write_index(out, data, loader)
+            done = feeds(loader)
+            out.close_records()
+            return done, index_pages, journal
 
         if feeds_aside(build, stamp, out, stored):
-            with feeds_parallel.aside(feeds_forked) as forked:
-                pages = site.write_site(out, data, stored)
-                (written[:], more), journal, entries = forked()
+            with feeds_parallel.aside(aside) as forked:
+                pages = site.write_site(out, data, stored, index=False)
+                (written[:], more), index_pages, journal = forked()
+            pages += index_pages
             extra.update(more)
             out.replay(journal)
-            out.entries = entries if entries is not None else out.entries
+            out.records_closed = True
         else:
             # the feeds after the pages rendered here (they reuse the diffs those folded),
             # while the pages rendered by workers, if any, are still being rendered

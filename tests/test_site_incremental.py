@@ -411,43 +411,51 @@ def test_a_worker_that_dies_fails_the_publish_and_the_site_in_place_stays(
     assert atomic.live(out) == live and tree(out) == before
 
 
-def test_feeds_rendered_in_a_forked_process_equal_feeds_rendered_here(
+def test_feeds_and_index_rendered_in_a_forked_process_equal_those_rendered_here(
     changes: tuple[Change, Change],
     session: Session,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A publish of a new change renders the feeds in a forked process while it writes the
-    pages (two cores), not on one core: the same files, counted and recorded alike."""
+    """A publish of a new change renders the feeds and the index in a forked process while
+    it writes the other pages (two cores), not on one core: the same files (the records and
+    entries the next build reuses included), counted and recorded alike."""
     here, aside = tmp_path / "here", tmp_path / "aside"
     publish(session, here, BASE)
     publish(session, aside, BASE)
     add_third_change(session, changes[1])
-    real = feed.write_feeds
 
-    def publish_on(out: Path, cores: int) -> tuple[PublishResult, set[int]]:
-        writers = tmp_path / f"feed-writers-{cores}"
+    def publish_on(out: Path, cores: int) -> tuple[PublishResult, set[str]]:
+        writers = tmp_path / f"writers-{cores}"
         writers.mkdir()
 
-        def noted(*args: Any, **kwargs: Any) -> list[str]:
-            (writers / str(os.getpid())).touch()
-            return real(*args, **kwargs)
+        def noted(module: Any, name: str) -> None:
+            real = getattr(module, name)
+
+            def note(*args: Any, **kwargs: Any) -> Any:
+                (writers / f"{name} {os.getpid()}").touch()
+                return real(*args, **kwargs)
+
+            patched.setattr(module, name, note)
 
         with monkeypatch.context() as patched:
-            patched.setattr(feed, "write_feeds", noted)
+            noted(feed, "write_feeds")
+            noted(site._Pages, "index")
             patched.setattr(parallel, "workers", lambda: cores)
             result = publish(session, out, BASE)
-        return result, {int(p.name) for p in writers.iterdir()}
+        return result, {p.name for p in writers.iterdir()}
 
     one, one_writers = publish_on(here, 1)
     two, two_writers = publish_on(aside, 2)
-    assert one_writers == {os.getpid()}
-    assert len(two_writers) == 1 and os.getpid() not in two_writers
+    me = os.getpid()
+    assert one_writers == {f"write_feeds {me}", f"index {me}"}
+    (child,) = {name.split()[1] for name in two_writers}
+    assert two_writers == {f"write_feeds {child}", f"index {child}"} and child != str(me)
     assert (two.written, two.reused, two.pages) == (one.written, one.reused, one.pages)
     assert two.written > 0 and [p.name for p in two.feeds] == [p.name for p in one.feeds]
     assert two.outputs.keys() == one.outputs.keys() and two.outputs
     assert tree(aside) == tree(here)
-    again = publish(session, aside, BASE)  # its manifest holds every feed
+    again = publish(session, aside, BASE)  # its manifest holds every file
     assert again.outcome == "unchanged" and again.written == 0
 
 
