@@ -44,18 +44,28 @@ LATER_STEPS = (
     "pipeline.retention",
     "pipeline.source_health",
     "pipeline.link_checks",
-    "pipeline.publishing",
 )
+#: What the steps after the derive import, once the crawl has ended: publishing (feeds,
+#: Jinja, markdown-it: about 5 MB) is not needed before, and the spider's process, alive
+#: until then, is the other half of a run's memory peak (decision 0018).
+AFTER_THE_CRAWL = ("pipeline.publishing",)
 
 
-def _import_later_steps() -> None:
+def _import_later_steps(crawl_ended: threading.Event) -> None:
     """Import the modules of the steps after the crawl, in a thread of its own, while this
     process waits for the spider's pages (imports that would otherwise be paid after the
-    crawl, when each step begins). Whatever fails here is raised again by the
-    step that imports it."""
+    crawl, when each step begins); :data:`AFTER_THE_CRAWL` once ``crawl_ended`` is set,
+    while the last batches are derived. Whatever fails here is raised again by the step
+    that imports it."""
 
     def load() -> None:
         for name in LATER_STEPS:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                return
+        crawl_ended.wait()
+        for name in AFTER_THE_CRAWL:
             try:
                 importlib.import_module(name)
             except Exception:
@@ -288,7 +298,9 @@ def crawl_and_derive(
     futures: list[Future] = []
     with _listening(run_id, fetched.put):
         crawled = executor.submit(crawl, cfg, run_id)
-        _import_later_steps()
+        crawl_ended = threading.Event()
+        _import_later_steps(crawl_ended)
+        crawled.add_done_callback(lambda _: crawl_ended.set())
         crawled.add_done_callback(lambda _: fetched.put(None))  # however the crawl ends
         seen: set[str] = set()
         batch: list[str] = []

@@ -41,12 +41,27 @@ EXTENSIONS_OFF = (
     "scrapy.extensions.telnet.TelnetConsole",
 )
 
+#: Downloader middlewares this crawl turns off by their settings too (COOKIES_ENABLED,
+#: ROBOTSTXT_OBEY), left out of its DOWNLOADER_MIDDLEWARES_BASE for the same reason: the
+#: cookies middleware imports tldextract, requests and urllib3 (about 3 MB).
+MIDDLEWARES_OFF = (
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware",
+)
+
 
 def _extensions_base() -> dict[str, int]:
     from scrapy.settings import default_settings
 
     base: dict[str, int] = default_settings.EXTENSIONS_BASE
     return {path: order for path, order in base.items() if path not in EXTENSIONS_OFF}
+
+
+def _middlewares_base() -> dict[str, int]:
+    from scrapy.settings import default_settings
+
+    base: dict[str, int] = default_settings.DOWNLOADER_MIDDLEWARES_BASE
+    return {path: order for path, order in base.items() if path not in MIDDLEWARES_OFF}
 
 
 def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> dict[str, object]:
@@ -81,6 +96,7 @@ def scrapy_settings(crawl: CrawlSettings, db_url: str, run_id: int | None) -> di
             "spiders.politeness.HostLeaseMiddleware": politeness.ORDER,
         },
         "EXTENSIONS_BASE": _extensions_base(),
+        "DOWNLOADER_MIDDLEWARES_BASE": _middlewares_base(),
         "POLICYWATCH_DB": db_url,
         "POLICYWATCH_RUN": run_id or 0,
     }
@@ -152,32 +168,56 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def import_components() -> None:
-    """Import every class Scrapy's settings name for a crawl: a crawl's start imports each
-    of them, even a disabled one (its settings are keyed by the class), about 0.5-1 s of
-    CPU (aiohttp for Scrapy's remote control, the HTTP handler's deprecation shims walking
-    the stack...). Done by the ``--wait`` mode before its arguments come, while the caller
-    prepares the run, so that a prewarmed crawl starts fetching at once. A class that does
-    not import is left to the crawl, which reports it as it did."""
+#: Settings naming classes that only a feature this crawl leaves off loads: feed exports
+#: (no FEEDS), the HTTP cache (HTTPCACHE_ENABLED), robots.txt (ROBOTSTXT_OBEY), `scrapy
+#: check`'s contracts (unittest). Prewarming them imported what the crawl itself never does
+#: (pydantic, through itemadapter: about 7 MB of the spider's memory, decision 0018).
+NOT_PREWARMED = frozenset(
+    {
+        "FEED_EXPORTERS_BASE",
+        "FEED_STORAGES_BASE",
+        "HTTPCACHE_POLICY",
+        "HTTPCACHE_STORAGE",
+        "ROBOTSTXT_PARSER",
+        "SPIDER_CONTRACTS_BASE",
+    }
+)
+
+
+def components() -> set[str]:
+    """The classes Scrapy's settings name for a crawl with this module's settings (each a
+    dotted path; a disabled component's too, as Scrapy imports it)."""
     from scrapy.settings import default_settings
-    from scrapy.utils.misc import load_object
 
     ours = scrapy_settings(CrawlSettings(), "sqlite://", None)
     paths: set[str] = set()
     for name in dir(default_settings):
-        value = getattr(default_settings, name)
-        if name == "SPIDER_CONTRACTS_BASE":  # only `scrapy check` loads them (unittest)
+        if name in NOT_PREWARMED:
             continue
+        value = ours.get(name, getattr(default_settings, name))
         if name.endswith("_BASE") and isinstance(value, dict):  # classes, by key or by value
             paths.update(x for x in (*value, *value.values()) if isinstance(x, str))
         elif isinstance(value, str) and value.startswith("scrapy.") and value[-1:].isalnum():
             paths.add(value)
     for key in ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES"):
         paths.update(ours[key])  # type: ignore[call-overload]
-    paths -= set(EXTENSIONS_OFF)
-    for path in sorted(paths):
-        if "." not in path or path.rsplit(".", 1)[1][:1].islower():
-            continue  # a module or a value, not a class
+    return {
+        path
+        for path in paths
+        if "." in path and not path.rsplit(".", 1)[1][:1].islower()  # not a module or value
+    }
+
+
+def import_components() -> None:
+    """Import every class Scrapy loads for a crawl (:func:`components`): a crawl's start
+    imports each of them, even a disabled one (its settings are keyed by the class), about
+    0.5-1 s of CPU (the HTTP handler's deprecation shims walking the stack...). Done by the
+    ``--wait`` mode before its arguments come, while the caller prepares the run, so that
+    a prewarmed crawl starts fetching at once. A class that does not import is left to the
+    crawl, which reports it as it did."""
+    from scrapy.utils.misc import load_object
+
+    for path in sorted(components()):
         try:
             load_object(path)
         except Exception:  # an optional dependency missing: the crawl says so, if it is used

@@ -206,3 +206,44 @@ def test_two_direct_crawls_at_once_after_each_edit_store_one_change_each_time(
             statuses = set(session.scalars(select(Run.status)))
         assert statuses == {"completed"}
     assert changes == [0, 1, 2]
+
+
+#: A direct crawl noting, at each fetch the spider stores, whether publishing is imported.
+IMPORTS_AT_FETCH = """
+import json, sys
+from pathlib import Path
+from flows import progress
+from flows.crawl_now import run_monitor
+seen = []
+emit = progress.emit
+def noting(event):
+    seen.append("pipeline.publishing" in sys.modules)
+    emit(event)
+progress.emit = noting
+result = run_monitor([], sys.argv[1], Path(sys.argv[2]), sys.argv[3], "https://pw/", "manual",
+                     show_progress=False)
+print(json.dumps({"new": result["new"], "at_fetches": seen,
+                  "after": "pipeline.publishing" in sys.modules}))
+"""
+
+
+def test_publishing_is_imported_once_the_crawl_has_ended(tmp_path: Path, site: FakeMeta) -> None:
+    """The steps after the crawl are imported while it runs, publishing's (feeds, Jinja,
+    markdown-it: about 5 MB) only once it has ended: the spider's process, alive until
+    then, is the other half of a run's memory peak (decision 0018)."""
+    docs = []
+    for name in ("a", "b", "c"):
+        site.set(f"/{name}", Reply(200, V1))
+        docs.append({"id": name, "url": site.url(f"/{name}")})
+    sources = write_sources(tmp_path / "sources.toml", docs)
+    args = [f"sqlite:///{tmp_path / 'pw.db'}", str(sources), str(tmp_path / "public")]
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS_AT_FETCH, *args],
+        env=no_prefect_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"new": 3, "at_fetches": [False, False, False], "after": True}

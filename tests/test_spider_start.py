@@ -33,13 +33,16 @@ print(json.dumps({"code": code, "imported": sorted(set(sys.modules) - before),
 """
 
 
-def prewarmed_crawl(tmp_path: Path, site: FakeMeta, db_url: str) -> dict[str, Any]:
+def prewarmed_crawl(
+    tmp_path: Path, site: FakeMeta, db_url: str, probe_code: str = PROBE
+) -> dict[str, Any]:
     """The probe's result for a crawl of one page; the page is fetched and stored."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     site.page("/p", PAGE)
     sources = write_sources(tmp_path / "sources.toml", [{"id": "p", "url": site.url("/p")}])
     run_id = start(db_url, "manual", tracked_documents(RunConfig(db_url, str(sources))))
     probe = subprocess.run(
-        [sys.executable, "-c", PROBE, "--db", db_url, "--sources", str(sources)]
+        [sys.executable, "-c", probe_code, "--db", db_url, "--sources", str(sources)]
         + ["--run-id", str(run_id)],
         capture_output=True,
         text=True,
@@ -72,3 +75,24 @@ def test_a_crawl_imports_neither_the_extensions_it_turns_off_nor_scrapy_check(
     assert unwanted & loaded == set()
     assert {"scrapy.extensions.telnet", "twisted.conch"} & loaded == set()
     assert "scrapy.extensions.corestats" in loaded  # the others are still there
+
+
+#: The same crawl without the --wait mode's imports.
+COLD_PROBE = PROBE.replace("crawl.import_components()\n", "")
+
+
+def test_a_prewarmed_crawl_loads_no_module_the_crawl_alone_does_not(
+    tmp_path: Path, site: FakeMeta, db_url: str
+) -> None:
+    """The --wait mode imports only what the crawl itself would: not feed exports, the HTTP
+    cache or robots.txt (pydantic, through itemadapter: about 7 MB), nor the cookies
+    middleware of a crawl without cookies (tldextract, requests), nor PostgreSQL's
+    dialect on SQLite (decision 0018)."""
+    warm = set(prewarmed_crawl(tmp_path / "warm", site, db_url)["loaded"])
+    cold = set(prewarmed_crawl(tmp_path / "cold", site, db_url, COLD_PROBE)["loaded"])
+    assert warm - cold == set()
+    unwanted = {"pydantic", "itemadapter", "tldextract", "requests", "scrapy.exporters"}
+    assert unwanted & warm == set()
+    if not db_url.startswith("postgresql"):
+        assert "sqlalchemy.dialects.postgresql" not in warm
+    assert "scrapy.core.downloader.handlers.http11" in warm  # what fetches is prewarmed
