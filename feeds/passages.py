@@ -85,7 +85,7 @@ def _side(hunk: Hunk, keep: str) -> str:
 def visible(markdown: str) -> str:
     """What a reader sees of ``markdown``: link texts without targets, no furniture, no
     Markdown punctuation, whitespace collapsed."""
-    shown = _LINK.sub(lambda m: m.group(1), markdown)
+    shown = _LINK.sub(lambda m: m.group(1), markdown) if "](" in markdown else markdown
     shown = _FURNITURE.sub(" ", shown)
     shown = re.sub(r"[\\*_#|`>\[\]()=-]+", " ", shown.replace("<br>", " "))
     return " ".join(shown.split()).lower()
@@ -114,18 +114,23 @@ def _marked_markdown(hunk: Hunk) -> str:
     return "".join(out)
 
 
+def _has_delimiter_row(lines: list[str], i: int) -> bool:
+    return i < len(lines) and re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", lines[i]) is not None
+
+
 def _tables(markdown: str) -> str:
     """Table rows cut from their table (no delimiter row above) get an empty header so they
     render as a table; the empty header is dropped after rendering."""
+    if "|" not in markdown:  # no table row: nothing to do
+        return markdown
     lines = markdown.split("\n")
     out: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
         is_row = line.lstrip().startswith("|")
-        has_delim = i + 1 < len(lines) and re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", lines[i + 1])
         starts_table = is_row and (not out or not out[-1].lstrip().startswith("|"))
-        if starts_table and not has_delim:
+        if starts_table and not _has_delimiter_row(lines, i + 1):
             cells = max(1, line.strip().strip("|").count("|") + 1)
             out.append("|" + " \ue005 |" * cells)
             out.append("|" + " --- |" * cells)
@@ -141,8 +146,14 @@ _ENCODED_DELETION = re.compile(
 _EMPTY = re.compile(r"<(ins|del)></\1>|<a rel=\"[^\"]*\"></a>")
 
 
+_ANY_MARKER = re.compile("[\ue000-\ue004]|%EE", re.I)  # a marker, as is or percent-encoded
+
+
 def _new_target(tag: str) -> str:
-    """A tag whose attributes hold markers: deleted parts dropped, inserted parts kept."""
+    """A tag whose attributes hold markers: deleted parts dropped, inserted parts kept.
+    Most tags hold none and are returned as they are."""
+    if _ANY_MARKER.search(tag) is None:
+        return tag
     tag = _ENCODED_DELETION.sub("", tag)
     tag = re.sub(f"{DEL_OPEN}.*?{DEL_CLOSE}", "", tag)
     for marker, encoded in _ENCODED.items():
@@ -204,7 +215,9 @@ def _terms(block: Block, line_index: int) -> list[str]:
 
 def _plain(markdown: str) -> str:
     """Text to match summary terms in: link targets, escapes and emphasis dropped."""
-    shown = _LINK.sub(lambda m: m.group(1), markdown.replace("<br>", " "))
+    shown = markdown.replace("<br>", " ")
+    if "](" in shown:  # a link (what _LINK matches holds it)
+        shown = _LINK.sub(lambda m: m.group(1), shown)
     shown = re.sub(r"[\\*_`|]+", " ", shown)
     return " ".join(shown.lower().split())
 

@@ -234,11 +234,19 @@ class _Pages:
 
     def _objection(self, c: ChangeView) -> list[LinkView]:
         """The document's objection links, shown on legal-basis and opt-out changes."""
-        if not (story.explanations(c) or story.about_opt_out(c)):
-            return []
-        return story.objection_links(c, self.site.links)
+        return self._why(c)[2]
 
-    def _change_key(self, c: ChangeView, around: Pair) -> list[Any]:
+    def _why(self, c: ChangeView) -> tuple[list[story.Explanation], bool, list[LinkView]]:
+        """Why a change matters: the bases it names explained, whether it is about opt-out
+        links, and the document's objection links (shown if either)."""
+        explained, opt_out = story.explanations(c), story.about_opt_out(c)
+        objection = story.objection_links(c, self.site.links) if explained or opt_out else []
+        return explained, opt_out, objection
+
+    def _change_key(
+        self, c: ChangeView, around: Pair, objection: list[LinkView] | None = None
+    ) -> list[Any]:
+        """What a change's page shows; ``objection``: its :meth:`_objection`, if known."""
         prev, nxt = around
         archived = self.site.archived
         return [
@@ -248,7 +256,7 @@ class _Pages:
                 archived[v].fingerprint if v in archived else None
                 for v in (c.from_version_id, c.to_version_id)
             ],
-            self._objection(c),
+            self._objection(c) if objection is None else objection,
         ]
 
     def kept_documents(self) -> set[str]:
@@ -296,18 +304,22 @@ class _Pages:
 
     def _change(self, c: ChangeView, around: Pair) -> None:
         prev, nxt = around
+        # each of these once per page (the key and the page both show them)
+        explained, opt_out, objection = self._why(c)
+        blocks = summary.blocks(c.summary)
         self.page(
             c.path,
-            self._change_key(c, around),
+            self._change_key(c, around, objection),
             "change.html",
             feeds=[*SITE_FEEDS, *c.document.feeds()],
             change=c,
             hunks=Lazy(lambda: self.load.hunks(c)),
-            passages=Lazy(lambda: passages.passages(self.load.hunks(c), summary.blocks(c.summary))),
+            blocks=blocks,
+            passages=Lazy(lambda: passages.passages(self.load.hunks(c), blocks)),
             sentence=Lazy(lambda: story.sentence(c, len(self.load.hunks(c)))),
-            explained=story.explanations(c),
-            opt_out=story.about_opt_out(c),
-            objection=self._objection(c),
+            explained=explained,
+            opt_out=opt_out,
+            objection=objection,
             previous=prev,
             next=nxt,
             before=self.site.archived.get(c.from_version_id or -1),

@@ -17,8 +17,12 @@ SHOWN_ELSEWHERE = frozenset({"words_added", "words_removed"})  # pages and entri
 
 
 def clean(text: str) -> str:
-    """``text`` without the control characters that XML 1.0 and HTML cannot carry."""
-    return _ILLEGAL.sub("", text)
+    """``text`` without the control characters that XML 1.0 and HTML cannot carry.
+
+    A printable string (``str.isprintable``: no control, surrogate or unassigned character)
+    holds none of them and is returned without a regular expression: most of the short
+    strings a page prints (a title, a date) are."""
+    return text if text.isprintable() else _ILLEGAL.sub("", text)
 
 
 def slug(name: str) -> str:

@@ -250,6 +250,10 @@ def test_hostile_text_is_escaped_and_feeds_still_parse(session: Session, tmp_pat
 
 def test_text_helpers() -> None:
     assert text.clean("a\x00b\x08c\x0bd\x0ce\x1ff\tg\nh\ri") == "abcdef\tg\nh\ri"
+    # its shortcut for printable strings: no printable character is one it strips
+    chars = "".join(chr(i) for i in range(0x110000))
+    assert not [c for c in chars if c.isprintable() and text._ILLEGAL.search(c)]
+    assert text.clean("caf\u00e9 \ud800x\uffff") == "caf\u00e9 x"  # not printable: cleaned
     assert text.safe_url("https://example.org/x?a=1") == "https://example.org/x?a=1"
     for bad in (
         "javascript:alert(1)",
