@@ -1,4 +1,5 @@
-"""Render many pages on every core: a pool of forked processes, each rendering chunks.
+"""Render many pages on every core: a pool of forked processes, each rendering chunks;
+and one piece of work forked aside while the publishing process goes on (:func:`aside`).
 
 A full build renders 20,000 pages of changes and versions at 10,000 changes, each on its
 own (its inputs are views the parent read, and a diff or text loaded by its content hash).
@@ -26,6 +27,7 @@ MIN_PAGES = 1500
 CHUNK = 250  # pages per task: small enough to share the work out evenly
 
 _WORK: tuple[Callable[[Sequence[Any]], Any], Sequence[Sequence[Any]]] | None = None
+_ASIDE: Callable[[], Any] | None = None
 
 
 def workers() -> int:
@@ -98,3 +100,27 @@ def started(
                     f.cancel()
     finally:
         _WORK = None
+
+
+def _run_aside() -> Any:
+    assert _ASIDE is not None
+    return _ASIDE()
+
+
+@contextmanager
+def aside(work: Callable[[], R]) -> Iterator[Callable[[], R]]:
+    """Run ``work`` in one forked process while the caller goes on; yields the function
+    that waits for its result (pickled back to this process). The caller decides that a
+    fork is safe (its resources survive it) and pays (a second core, :func:`workers`).
+
+    A process that fails or dies makes the waiting function raise; leaving the block
+    before waiting (an error of the caller) still waits for the process to end.
+    """
+    global _ASIDE
+    _ASIDE = work  # inherited by the fork, never pickled
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            future = pool.submit(_run_aside)  # forks now
+            yield future.result
+    finally:
+        _ASIDE = None

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from changes.diff import Hunk
 from feeds import feed, health, outputs, render, site, timeline
-from feeds.atomic import Stamp, generation
-from feeds.incremental import Output
+from feeds import parallel as feeds_parallel
+from feeds.atomic import Build, Stamp, generation
+from feeds.incremental import Noted, Output
 from feeds.outputs import Publication
 from feeds.views import ChangeView, DocumentView, VersionView, change_views, version_views
 from storage import published, repo
@@ -30,6 +31,9 @@ from storage.blobs import get_text, store_of
 from storage.blobstore import FolderStore
 from storage.installation import tag_scheme
 from storage.models import Blob
+
+#: The feed files written or kept, and those of each output (feeds/outputs/), by name.
+Written = tuple[list[str], dict[str, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,22 @@ def heap_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+def feeds_aside(build: Build, stamp: Stamp, out: Output, stored: StoredData) -> bool:
+    """Render the feeds and the index in a forked process while this one writes the other
+    pages: when a change
+    is new since the previous build (by the highest change id of the stamps) and that build
+    is reused (its feeds must be rendered again; the pages of changes and versions are
+    few). A full build's feeds already run beside the workers rendering its pages, and a
+    publish without a new change renders no feed: a fork would cost more than it saves;
+    so does one on a single core."""
+    if build.previous is None or not out.incremental or feeds_parallel.workers() < 2:
+        return False
+    before = Stamp.read(build.previous)
+    if before is not None and before.source == stamp.source and before.marks[:1] == stamp.marks[:1]:
+        return False
+    return stored.can_fork()
+
+
 def publish(
     session: Session,
     out_dir: Path,
@@ -218,21 +238,43 @@ def _publish(
         specs = feed.feed_specs(
             site_title, data.documents, data.categories, tag_base, rights=attribution
         )
-        entry = feed.Entries(out, base, tag_base, stored.hunks, stored.prepare)
         written: list[str] = []
         extra: dict[str, list[str]] = {}
 
-        def feeds() -> None:
-            written.extend(
-                feed.write_feeds(out, base, specs, data.changes, entry, limit, entry.prepare)
-            )
+        def feeds(loader: StoredData) -> Written:
+            entry = feed.Entries(out, base, tag_base, loader.hunks, loader.prepare)
+            files = feed.write_feeds(out, base, specs, data.changes, entry, limit, entry.prepare)
             publication = Publication(out, data, base, specs, entry, entry.prepare, limit)
-            extra.update({name: write(publication) for name, write in outputs.registered().items()})
-            entry.keep(specs, data.changes, limit)
+            more = {name: write(publication) for name, write in outputs.registered().items()}
+            entry.keep(specs, data.changes, limit)  # the entries the next build can reuse
+            return files, more
 
-        # the feeds after the pages rendered here (they reuse the diffs those folded), while
-        # the pages rendered by workers, if any, are still being rendered
-        pages = site.write_site(out, data, stored, meanwhile=feeds)
+        def feeds_here() -> None:
+            written[:], more = feeds(stored)
+            extra.update(more)
+
+        def aside() -> tuple[Written, int, list[Noted]]:
+            """In the forked process (its own database connection): the index and the
+            feeds, and the records and entries the next build reuses; reports every file."""
+            journal = out.start_journal()
+            loader = stored.forked()
+            index_pages = site.write_index(out, data, loader)
+            done = feeds(loader)
+            out.close_records()
+            return done, index_pages, journal
+
+        if feeds_aside(build, stamp, out, stored):
+            with feeds_parallel.aside(aside) as forked:
+                pages = site.write_site(out, data, stored, index=False)
+                (written[:], more), index_pages, journal = forked()
+            pages += index_pages
+            extra.update(more)
+            out.replay(journal)
+            out.records_closed = True
+        else:
+            # the feeds after the pages rendered here (they reuse the diffs those folded),
+            # while the pages rendered by workers, if any, are still being rendered
+            pages = site.write_site(out, data, stored, meanwhile=feeds_here)
         if out.same_as_previous:
             build.unchanged = True  # nothing new: the site in place stays, no tree is built
         else:

@@ -453,12 +453,18 @@ class _Pages:
 
 
 def write_site(
-    out: Output, site: Site, load: Loader, meanwhile: Callable[[], object] | None = None
+    out: Output,
+    site: Site,
+    load: Loader,
+    meanwhile: Callable[[], object] | None = None,
+    *,
+    index: bool = True,
 ) -> int:
     """Write (or reuse) every page and static file of ``site``; returns the HTML page count.
 
     ``meanwhile`` (the feeds) runs after the pages this process renders and before the
-    pages rendered by workers are waited for: on other cores, those go on meanwhile."""
+    pages rendered by workers are waited for: on other cores, those go on meanwhile.
+    Without ``index``, the index page and index.json are left to :func:`write_index`."""
     write_static(out)
     pages = _Pages(out, site, load)
     pages.kept_documents()
@@ -468,8 +474,16 @@ def write_site(
         pages.documents()
         pages.categories()
         pages.links()
-        pages.index()
+        if index:
+            pages.index()
         if meanwhile is not None:
             meanwhile()
         finish()
+    return pages.pages
+
+
+def write_index(out: Output, site: Site, load: Loader) -> int:
+    """Write (or reuse) the index page and index.json alone; returns the HTML page count."""
+    pages = _Pages(out, site, load)
+    pages.index()
     return pages.pages

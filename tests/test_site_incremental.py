@@ -6,13 +6,14 @@ import json
 import os
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk
 from feeds import atomic, feed, incremental, parallel, site
-from feeds.publish import publish
+from feeds.publish import PublishResult, publish
 from feeds.views import ChangeView
 from storage.models import Change
 from tests import factories, site_helpers
@@ -139,23 +140,28 @@ def test_a_feed_rendered_again_renders_only_its_new_entry(
     reused for the same change on the same base URL; another base URL renders them all."""
     out = tmp_path / "public"
     publish(session, out, BASE)
-    made: list[int] = []
+    noted = tmp_path / "made"  # a file: the feeds may be rendered in a forked process
     real = feed.entry_content
 
     def counted(change: ChangeView, folded: list[Hunk], base_url: str) -> str:
-        made.append(change.id)
+        with noted.open("a") as f:
+            f.write(f"{change.id}\n")
         return real(change, folded, base_url)
+
+    def made() -> list[int]:
+        ids = [int(line) for line in noted.read_text().split()] if noted.exists() else []
+        noted.unlink(missing_ok=True)
+        return ids
 
     monkeypatch.setattr(feed, "entry_content", counted)
     third = add_third_change(session, changes[1])
     publish(session, out, BASE)
-    assert made == [third.id]
+    assert made() == [third.id]
     atom = (out / "feed.atom").read_text()
     assert all(f"changes/{c.id}.html" in atom for c in (*changes, third))
 
-    made.clear()
     publish(session, out, "https://elsewhere.example/")
-    assert sorted(made) == sorted(c.id for c in (*changes, third))
+    assert sorted(made()) == sorted(c.id for c in (*changes, third))
     assert "https://elsewhere.example/changes/" in (out / "feed.atom").read_text()
 
 
@@ -399,6 +405,75 @@ def test_a_worker_that_dies_fails_the_publish_and_the_site_in_place_stays(
     monkeypatch.setattr(parallel, "CHUNK", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
     monkeypatch.setattr(incremental, "code_salt", lambda: "new code: every page again")
+    add_third_change(session, changes[1])
+    with pytest.raises(BrokenProcessPool):
+        publish(session, out, BASE)
+    assert atomic.live(out) == live and tree(out) == before
+
+
+def test_feeds_and_index_rendered_in_a_forked_process_equal_those_rendered_here(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A publish of a new change renders the feeds and the index in a forked process while
+    it writes the other pages (two cores), not on one core: the same files (the records and
+    entries the next build reuses included), counted and recorded alike."""
+    here, aside = tmp_path / "here", tmp_path / "aside"
+    publish(session, here, BASE)
+    publish(session, aside, BASE)
+    add_third_change(session, changes[1])
+
+    def publish_on(out: Path, cores: int) -> tuple[PublishResult, set[str]]:
+        writers = tmp_path / f"writers-{cores}"
+        writers.mkdir()
+
+        def noted(module: Any, name: str) -> None:
+            real = getattr(module, name)
+
+            def note(*args: Any, **kwargs: Any) -> Any:
+                (writers / f"{name} {os.getpid()}").touch()
+                return real(*args, **kwargs)
+
+            patched.setattr(module, name, note)
+
+        with monkeypatch.context() as patched:
+            noted(feed, "write_feeds")
+            noted(site._Pages, "index")
+            patched.setattr(parallel, "workers", lambda: cores)
+            result = publish(session, out, BASE)
+        return result, {p.name for p in writers.iterdir()}
+
+    one, one_writers = publish_on(here, 1)
+    two, two_writers = publish_on(aside, 2)
+    me = os.getpid()
+    assert one_writers == {f"write_feeds {me}", f"index {me}"}
+    (child,) = {name.split()[1] for name in two_writers}
+    assert two_writers == {f"write_feeds {child}", f"index {child}"} and child != str(me)
+    assert (two.written, two.reused, two.pages) == (one.written, one.reused, one.pages)
+    assert two.written > 0 and [p.name for p in two.feeds] == [p.name for p in one.feeds]
+    assert two.outputs.keys() == one.outputs.keys() and two.outputs
+    assert tree(aside) == tree(here)
+    again = publish(session, aside, BASE)  # its manifest holds every file
+    assert again.outcome == "unchanged" and again.written == 0
+
+
+def test_feeds_process_that_dies_fails_the_publish_and_the_site_in_place_stays(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    live, before = atomic.live(out), tree(out)
+
+    def killed(*args: Any, **kwargs: Any) -> list[str]:
+        os._exit(9)
+
+    monkeypatch.setattr(feed, "write_feeds", killed)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
     add_third_change(session, changes[1])
     with pytest.raises(BrokenProcessPool):
         publish(session, out, BASE)
