@@ -178,13 +178,12 @@ def heap_frozen() -> Iterator[None]:
 
 
 def feeds_aside(build: Build, stamp: Stamp, out: Output, stored: StoredData) -> bool:
-    """Render the feeds and the index in a forked process while this one writes the other
-    pages: when a change
-    is new since the previous build (by the highest change id of the stamps) and that build
-    is reused (its feeds must be rendered again; the pages of changes and versions are
-    few). A full build's feeds already run beside the workers rendering its pages, and a
-    publish without a new change renders no feed: a fork would cost more than it saves;
-    so does one on a single core."""
+    """Render the index and the feeds in a forked process while this one writes the other
+    pages: when a change is new since the previous build (by the highest change id of the
+    stamps) and that build is reused (the index and some feeds must be rendered again, the
+    pages of changes and versions are few). A full build's feeds already run beside the
+    workers rendering its pages, and a publish without a new change renders no feed: a
+    fork would cost more than it saves; so does one on a single core."""
     if build.previous is None or not out.incremental or feeds_parallel.workers() < 2:
         return False
     before = Stamp.read(build.previous)
