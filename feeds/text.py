@@ -16,13 +16,29 @@ _MAX_SLUG = 120
 SHOWN_ELSEWHERE = frozenset({"words_added", "words_removed"})  # pages and entries show counts
 
 
+_LONG = 4096
+_last_long: tuple[str, str] = ("", "")  # the last long text cleaned, and its cleaned form
+
+
 def clean(text: str) -> str:
     """``text`` without the control characters that XML 1.0 and HTML cannot carry.
 
     A printable string (``str.isprintable``: no control, surrogate or unassigned character)
     holds none of them and is returned without a regular expression: most of the short
-    strings a page prints (a title, a date) are."""
-    return text if text.isprintable() else _ILLEGAL.sub("", text)
+    strings a page prints (a title, a date) are. The last long text cleaned is remembered
+    (the same string object: a version's text is cleaned for its Markdown file, then
+    again for its page)."""
+    global _last_long
+    if text.isprintable():
+        return text
+    if len(text) < _LONG:
+        return _ILLEGAL.sub("", text)
+    last = _last_long
+    if last[0] is text:
+        return last[1]
+    cleaned = _ILLEGAL.sub("", text)
+    _last_long = (text, cleaned)
+    return cleaned
 
 
 def slug(name: str) -> str:
@@ -94,7 +110,10 @@ def short_title(title: str, limit: int = MAX_TITLE) -> str:
 
 def fmt_datetime(moment: datetime) -> str:
     """``2024-06-10 14:03 UTC``: what a reader sees (the ISO form goes in <time datetime>)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime does not pad the year: keep its form
+        return utc.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{utc.year}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d} UTC"
 
 
 def _label(key: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import feedparser
@@ -254,6 +255,14 @@ def test_text_helpers() -> None:
     chars = "".join(chr(i) for i in range(0x110000))
     assert not [c for c in chars if c.isprintable() and text._ILLEGAL.search(c)]
     assert text.clean("caf\u00e9 \ud800x\uffff") == "caf\u00e9 x"  # not printable: cleaned
+    long = "a\nb\x00" * 5000  # a long text: cleaned, then remembered, never another's
+    assert text.clean(long) == text.clean(long) == "a\nb" * 5000
+    assert text.clean("c\nd\x01" * 5000) == "c\nd" * 5000
+    # fmt_datetime: strftime's form, also for a year strftime does not pad
+    for moment in (datetime(2024, 6, 10, 14, 3, tzinfo=UTC), datetime(999, 1, 2, 3, 4, tzinfo=UTC)):
+        assert text.fmt_datetime(moment) == moment.strftime("%Y-%m-%d %H:%M UTC")
+    east = datetime(2024, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))
+    assert text.fmt_datetime(east) == "2023-12-31 22:30 UTC"
     assert text.safe_url("https://example.org/x?a=1") == "https://example.org/x?a=1"
     for bad in (
         "javascript:alert(1)",
