@@ -56,6 +56,13 @@ PAGE = 200
 BUSY_FIRST_SECONDS = 0.05
 BUSY_MAX_SECONDS = 1.0
 BUSY_GIVE_UP_SECONDS = 60.0
+#: Seconds a slot call may go unanswered before it is asked again (within
+#: :data:`BUSY_GIVE_UP_SECONDS`). A Prefect server on SQLite whose database stays locked
+#: can hold a request for the client's whole timeout (60 s), which used up the give-up at
+#: once and failed the derive (tests/test_parallel_derive.py, in CI). Should the server
+#: take the slots of an unanswered call after all, nobody renews their lease: they come
+#: back after :data:`LEASE_SECONDS`, and a derive waiting for them meanwhile stays right.
+REQUEST_SECONDS = 15.0
 
 
 def limit_name(document_id: str) -> str:
@@ -244,10 +251,11 @@ def _post_once(client: SyncPrefectClient, path: str, body: dict[str, Any]) -> ht
     PREFECT_CLIENT_MAX_RETRIES=0. A Prefect server on SQLite answers 503 when a write finds
     its database locked; that happened to the first slot call of nearly every run (the
     server was recording the run's task states at that moment) and cost it 2 s, where asked
-    again 50 ms later it succeeds. :func:`_take` retries a 503 or a lost connection itself,
-    from 50 ms up, for a minute at most (docs/decisions/0018)."""
+    again 50 ms later it succeeds. :func:`_take` retries a 503, a lost connection or a call
+    unanswered for :data:`REQUEST_SECONDS` itself, from 50 ms up, for a minute at most
+    (docs/decisions/0018)."""
     http = client._client
-    request = http.build_request("POST", path, json=body)
+    request = http.build_request("POST", path, json=body, timeout=REQUEST_SECONDS)
     if http.enable_csrf_support:
         http._add_csrf_headers(request)
     response = httpx.Client.send(http, request)

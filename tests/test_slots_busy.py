@@ -9,6 +9,7 @@ slot calls and passes everything else through."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,6 +26,7 @@ class BusyProxy:
 
     def __init__(self, api: str, busy: int) -> None:
         self.api, self.busy, self.calls = api.rstrip("/"), busy, 0
+        self.silent = 0.0  # seconds the first slot call waits before its 503 (a locked server)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,6 +36,8 @@ class BusyProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path.endswith(INCREMENT):
                     proxy.calls += 1
+                    if proxy.calls == 1 and proxy.silent:
+                        time.sleep(proxy.silent)
                     if proxy.calls <= proxy.busy:
                         self._answer(503, b'{"exception_message": "Service Unavailable"}', {})
                         return
@@ -130,3 +134,18 @@ def test_a_server_that_stays_busy_fails_the_call(
     assert raised.value.response.status_code == 503
     assert 2 <= busy_api.calls < 1_000
     assert active_slots("stays-busy") == 0
+
+
+def test_a_slot_call_left_unanswered_is_asked_again_and_the_batch_takes_its_slots(
+    busy_api: BusyProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that holds a slot call past REQUEST_SECONDS (its database locked) is asked
+    again: the call is not left to use up the whole give-up time on one answer."""
+    busy_api.busy, busy_api.silent = 1, 3.0
+    monkeypatch.setattr(slots, "REQUEST_SECONDS", 0.5)
+    monkeypatch.setattr(slots, "BUSY_GIVE_UP_SECONDS", 2.5)  # less than the silence
+    batch = ["silent-a", "silent-b"]
+    with slots.all_at_once(batch) as held:
+        assert held and [active_slots(doc) for doc in batch] == [1, 1]
+    assert busy_api.calls == 2
+    assert [active_slots(doc) for doc in batch] == [0, 0]
