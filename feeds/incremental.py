@@ -172,6 +172,8 @@ class Output:
         self._log: list[str] | None = None  # files written since start_log (in a worker)
         self._journal: list[Noted] | None = None  # files kept or written since start_journal
         self.records_closed = False  # RECORDS and ENTRIES written (close_records) already
+        self._linked = False  # link_kept ran: files recorded since are linked by the next call
+        self._late: list[str] = []  # files reused, recorded after link_kept ran (replay)
 
     def __enter__(self) -> Output:
         return self
@@ -355,11 +357,15 @@ class Output:
         """Record the files another process kept or wrote into this build
         (:meth:`start_journal`), as if this process had."""
         for rel, key, size, wrote in journal:
+            if self._linked and bucket_of(rel) is not None:
+                raise RuntimeError(f"{rel}: a page of a bucket recorded after link_kept")
             if wrote:
                 self.adopt(rel, key, size)
             else:
                 self.files[rel] = [key, size]
                 self.reused += 1
+                if self._linked:
+                    self._late.append(rel)
 
     def adopt(self, rel: str, key: str, size: int) -> None:
         """Record ``rel`` as written by this build: a worker process wrote it (into this
@@ -391,7 +397,17 @@ class Output:
         """Put every reused file in place: a hard link for files of the generation (a copy
         where the file system refuses links); for buckets, the previous generation's folder
         when nothing in the bucket changed, else this build's own folder with the bucket's
-        reused pages hard-linked into it. Then the names of new pages."""
+        reused pages hard-linked into it. Then the names of new pages.
+
+        May be called before a forked process's files are replayed (feeds/publish.py links
+        while it waits for that process): the next call then links only the files replayed
+        since, which are never pages of a bucket (:meth:`replay` refuses those)."""
+        if self._linked:
+            late, self._late = self._late, []
+            for rel in late:
+                self._reuse(rel)
+            return
+        self._linked = True
         buckets, others = by_bucket(self.files)
         for rel in others:
             if rel not in self._written:

@@ -265,10 +265,11 @@ def _publish(
         if feeds_aside(build, stamp, out, stored):
             with feeds_parallel.aside(aside) as forked:
                 pages = site.write_site(out, data, stored, index=False)
+                out.link_kept()  # the pages in place while the forked process goes on
                 (written[:], more), index_pages, journal = forked()
             pages += index_pages
             extra.update(more)
-            out.replay(journal)
+            out.replay(journal)  # its files: the kept ones are linked by link_kept below
             out.records_closed = True
         else:
             # the feeds after the pages rendered here (they reuse the diffs those folded),

@@ -506,3 +506,31 @@ def test_files_grouped_by_bucket_as_bucket_of_places_each() -> None:
     assert buckets == expected and list(buckets) == list(expected)
     assert others == [rel for rel in rels if incremental.bucket_of(rel) is None]
     assert buckets["changes-0"] == ["changes/12.html"] and "changes-1" in buckets
+
+
+def test_files_replayed_after_the_pages_were_linked_are_linked_by_the_next_call(
+    tmp_path: Path,
+) -> None:
+    """feeds/publish.py links the kept files while the forked process renders the feeds:
+    a file that process kept is linked by the second ``link_kept``; a page of a bucket
+    recorded that late could no longer be placed, so it is refused."""
+    sites = tmp_path / ".out.sites"
+    first = incremental.Output(sites / "gen-1", None, salt="s")
+    first.root.mkdir(parents=True)
+    first.write("feed.atom", "<feed/>", "k-feed")
+    first.write("changes/1.html", "<p>1</p>", "k-1")
+    first.link_kept()
+    first.close()
+
+    second = incremental.Output(sites / "gen-2", first.root, salt="s")
+    second.root.mkdir()
+    assert second.keep("changes/1.html", "k-1")
+    second.link_kept()  # the pages, before the feeds are known
+    second.replay([("feed.atom", "k-feed", len("<feed/>"), False)])
+    assert not (second.root / "feed.atom").exists()
+    second.link_kept()
+    linked = second.root / "feed.atom"
+    assert linked.read_text() == "<feed/>"
+    assert linked.stat().st_ino == (first.root / "feed.atom").stat().st_ino
+    with pytest.raises(RuntimeError, match="changes/2.html"):
+        second.replay([("changes/2.html", "k-2", 3, True)])
