@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,14 +274,22 @@ _sweeps: list[threading.Thread] = []
 
 def _start_sweep(out_dir: Path) -> None:
     """Sweep in a thread: deleting a replaced generation (one name per file) should not hold
-    up the next one. Not a daemon: the process finishes the sweep before it exits."""
-    thread = threading.Thread(target=sweep, args=(out_dir,), name="policywatch-sweep")
+    up the next one."""
+    in_background(lambda: sweep(out_dir), "policywatch-sweep")
+
+
+def in_background(work: Callable[[], object], name: str) -> None:
+    """Run ``work`` in a thread, after a publish (a sweep; releasing what the publish read).
+    Not a daemon: the process finishes it before it exits; :func:`wait_for_sweeps` waits
+    for it."""
+    thread = threading.Thread(target=work, name=name)
     thread.start()
     _sweeps[:] = [t for t in _sweeps if t.is_alive()] + [thread]
 
 
 def wait_for_sweeps(timeout: float | None = None) -> None:
-    """Wait until the sweeps started by this process are done."""
+    """Wait until the sweeps (and other work :func:`in_background`) started by this process
+    are done."""
     for thread in list(_sweeps):
         thread.join(timeout)
 

@@ -112,3 +112,41 @@ def test_empty_folder_and_bad_base_url(session: Session, tmp_path: Path) -> None
     for bad in ("ftp://example.org/", "/relative/", "javascript:alert(1)"):
         with pytest.raises(ValueError):
             publish(session, out, bad)
+
+
+def test_what_a_publish_read_is_released_after_it_returns(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The views a publish read are released in a thread after it returns, a piece at a
+    time: each list and dict they hold is emptied, then nothing holds them."""
+    kept: list[list[object]] = []
+    real = publish_module.release
+    monkeypatch.setattr(
+        publish_module, "release", lambda read: (kept.append(list(read)), real(read))
+    )
+    publish(session, tmp_path / "public", BASE)
+    atomic.wait_for_sweeps(60)
+    (read,) = kept
+    views = next(o for o in read if isinstance(o, site.Site))
+    assert len(views.changes) == 0 and len(views.archived) == 0 and views.documents == []
+
+    class Held:
+        def __init__(self) -> None:
+            self.rows = list(range(2500))
+            self.by_id = {i: [i] * 3 for i in range(2500)}
+            self.nested = {"a": list(range(2100))}
+            self.name = "kept as is"
+
+    held = Held()
+    nested = held.nested["a"]
+    gone: list[object] = [held]
+    real(gone, piece=1000)
+    assert gone == [] and held.rows == [] and held.by_id == {} and held.nested == {}
+    assert nested == [] and held.name == "kept as is"
+    plain: list[object] = [[1, 2], {"a": 1}]
+    lists = list(plain)
+    real(plain)
+    assert plain == [] and lists == [[], {}]
