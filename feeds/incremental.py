@@ -420,14 +420,34 @@ class Output:
             if bucket in self._fresh or bucket in removed:
                 folder = self._bucket_folder(bucket)
                 self._link_bucket(bucket, [r for r in rels if r not in self._written], folder)
-                target = os.path.join("..", "..", STORE, folder.name)
+                os.symlink(os.path.join("..", "..", STORE, folder.name), pages / bucket)
             else:  # every page reused: share the previous generation's folder
-                target = os.readlink(os.path.join(self.previous or "", PAGES, bucket))
-            os.symlink(target, pages / bucket)
+                self._share_symlink(os.path.join(PAGES, bucket))
         tops = {rel.partition("/")[0] for rels in buckets.values() for rel in rels[:1]}
         for top in sorted(tops):
-            os.symlink(os.path.join("..", NAMES, top), self.root / top)
+            self._share_symlink(top, os.path.join("..", NAMES, top))
         self._name_pages(buckets)
+
+    def _share_symlink(self, rel: str, target: str | None = None) -> None:
+        """Make ``rel`` in this generation the symlink the previous generation has there
+        (pointing at ``target``, if given): that symlink itself, hard-linked, with no new
+        inode (making one cost 0.06-0.8 ms on the machines measured, and a publish of one
+        change shares some 80); a new symlink where the previous one differs or links
+        are refused."""
+        old, new = os.path.join(self.previous or "", rel), os.path.join(self.root, rel)
+        same = None
+        if self.previous is not None:
+            with suppress(OSError):
+                same = os.readlink(old)
+        if same is not None and (target is None or same == target):
+            try:
+                os.link(old, new, follow_symlinks=False)
+                return
+            except OSError:
+                pass
+        if target is None and same is None:
+            raise FileNotFoundError(f"{old}: the previous generation has no such link")
+        os.symlink(target if target is not None else same, new)
 
     def _reuse(self, rel: str) -> None:
         self._mkdir(rel)

@@ -311,6 +311,14 @@ def test_generations_share_every_bucket_of_pages_in_which_nothing_changed(
         f"versions-{new_version}",  # the new archived text and its Markdown
     }
     assert after[f"changes-{first.id}"] == before[f"changes-{first.id}"]  # the same folder
+    for bucket in after.keys() & before.keys():  # a shared one's link is the previous one's
+        inode = (current / atomic.PAGES / bucket).lstat().st_ino
+        assert (inode == (previous / atomic.PAGES / bucket).lstat().st_ino) == (
+            bucket not in renewed
+        )
+    for top in ("changes", "versions"):
+        assert (current / top).lstat().st_ino == (previous / top).lstat().st_ino
+        assert os.readlink(current / top) == os.path.join("..", atomic.NAMES, top)
     token = Path(after[f"changes-{third.id}"]).name.partition(".")[0]
     assert all(Path(after[b]).name.startswith(f"{token}.") for b in renewed)
 
@@ -534,3 +542,32 @@ def test_files_replayed_after_the_pages_were_linked_are_linked_by_the_next_call(
     assert linked.stat().st_ino == (first.root / "feed.atom").stat().st_ino
     with pytest.raises(RuntimeError, match="changes/2.html"):
         second.replay([("changes/2.html", "k-2", 3, True)])
+
+
+def test_a_file_system_without_hard_links_gets_copies_and_new_symlinks(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where hard links are refused, the kept files are copied and the links a generation
+    shares with the previous one (its buckets, ``changes``, ``versions``) are made anew:
+    the same site as a build from scratch."""
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    previous = atomic.live(out)
+    assert previous is not None
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise OSError(1, "hard links refused here")
+
+    add_third_change(session, changes[1])
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "link", refused)
+        assert publish(session, out, BASE).outcome == "published"
+    current = atomic.live(out)
+    assert current is not None and current != previous
+    for top in ("changes", "versions"):
+        assert (current / top).lstat().st_ino != (previous / top).lstat().st_ino
+        assert os.readlink(current / top) == os.readlink(previous / top)
+    assert tree(out) == tree(publish(session, tmp_path / "scratch", BASE).out_dir)
