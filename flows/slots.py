@@ -51,8 +51,9 @@ RENEW_SECONDS = LEASE_SECONDS * 0.75
 PAGE = 200
 #: Seconds before asking again after a Prefect server on SQLite answered 503 (its database
 #: was locked for a moment), doubled on each further 503 up to :data:`BUSY_MAX_SECONDS`.
-#: A server still busy (or unreachable) after :data:`BUSY_GIVE_UP_SECONDS` fails the call, as
-#: Prefect's client's own five retries (2 + 4 + ... + 32 s) did.
+#: A server still busy (or unreachable) after :data:`BUSY_GIVE_UP_SECONDS` gets no more
+#: calls: the documents are derived without their slots, under the database lock alone
+#: (:data:`UNHELD`), rather than failing the run as Prefect's client's retries did.
 BUSY_FIRST_SECONDS = 0.05
 BUSY_MAX_SECONDS = 1.0
 BUSY_GIVE_UP_SECONDS = 60.0
@@ -63,6 +64,13 @@ BUSY_GIVE_UP_SECONDS = 60.0
 #: take the slots of an unanswered call after all, nobody renews their lease: they come
 #: back after :data:`LEASE_SECONDS`, and a derive waiting for them meanwhile stays right.
 REQUEST_SECONDS = 15.0
+
+
+#: What :func:`_take` returns when Prefect stayed busy or unreachable for
+#: :data:`BUSY_GIVE_UP_SECONDS`: derive anyway, holding no slot. The per-document database
+#: lock keeps the history right (a second run finds the fetches processed and skips them);
+#: the slots only spare two workers the same work and show it in Prefect's UI.
+UNHELD = UUID(int=0)
 
 
 def limit_name(document_id: str) -> str:
@@ -138,7 +146,12 @@ def one_at_a_time(document_id: str, wait_seconds: float = WAIT_SECONDS) -> Itera
         yield True
         return
     name = limit_name(document_id)
-    ensure_limit(name)
+    try:
+        ensure_limit(name)
+    except (httpx.HTTPStatusError, httpx.TransportError) as exc:
+        _unheld([name], exc)
+        yield True
+        return
     with _holding([name], wait_seconds) as held:
         yield held
 
@@ -154,7 +167,13 @@ def all_at_once(document_ids: list[str], wait_seconds: float = WAIT_SECONDS) -> 
         yield True
         return
     names = sorted({limit_name(doc) for doc in document_ids})
-    if any(ensure_limits(names).values()):  # another run is deriving one of them
+    try:
+        taken = ensure_limits(names)
+    except (httpx.HTTPStatusError, httpx.TransportError) as exc:
+        _unheld(names, exc)
+        yield True
+        return
+    if any(taken.values()):  # another run is deriving one of them
         yield False
         return
     with _holding(names, wait_seconds) as held:
@@ -175,6 +194,9 @@ def _holding(names: list[str], wait_seconds: float) -> Iterator[bool]:
     lease = _take(names, wait_seconds)
     if lease is None:
         yield False
+        return
+    if lease == UNHELD:
+        yield True
         return
     stop = threading.Event()
     renewer = threading.Thread(
@@ -201,7 +223,8 @@ def _holder() -> ConcurrencyLeaseHolder | None:
 
 
 def _take(names: list[str], wait_seconds: float) -> UUID | None:
-    """The lease of one slot of each limit, or None if some stayed taken ``wait_seconds``."""
+    """The lease of one slot of each limit; None if some stayed taken ``wait_seconds``;
+    :data:`UNHELD` if Prefect stayed busy or unreachable for :data:`BUSY_GIVE_UP_SECONDS`."""
     deadline = time.monotonic() + wait_seconds
     give_up = time.monotonic() + BUSY_GIVE_UP_SECONDS
     holder = _holder()
@@ -225,7 +248,8 @@ def _take(names: list[str], wait_seconds: float) -> UUID | None:
                 status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else 0
                 if status in (0, httpx.codes.SERVICE_UNAVAILABLE):  # busy, or a lost connection
                     if time.monotonic() + busy > give_up:
-                        raise
+                        _unheld(names, exc)
+                        return UNHELD
                     time.sleep(busy)
                     busy = min(busy * 2, BUSY_MAX_SECONDS)
                     continue
@@ -244,6 +268,12 @@ def _take(names: list[str], wait_seconds: float) -> UUID | None:
             return lease.lease_id
 
 
+def _unheld(names: list[str], exc: Exception) -> None:
+    """Log that ``names`` are derived without their slots (Prefect failed with ``exc``)."""
+    slots = ", ".join(names)
+    log.warning("no derive slots from Prefect for %s (%s): the database lock alone", slots, exc)
+
+
 def _post_once(client: SyncPrefectClient, path: str, body: dict[str, Any]) -> httpx.Response:
     """POST ``body`` to the Prefect API once, through Prefect's own HTTP client (its base
     URL, authentication and TLS settings) but without its retry loop
@@ -252,8 +282,8 @@ def _post_once(client: SyncPrefectClient, path: str, body: dict[str, Any]) -> ht
     its database locked; that happened to the first slot call of nearly every run (the
     server was recording the run's task states at that moment) and cost it 2 s, where asked
     again 50 ms later it succeeds. :func:`_take` retries a 503, a lost connection or a call
-    unanswered for :data:`REQUEST_SECONDS` itself, from 50 ms up, for a minute at most
-    (docs/decisions/0018)."""
+    unanswered for :data:`REQUEST_SECONDS` itself, from 50 ms up, for a minute at most,
+    then derives without the slots (docs/decisions/0018)."""
     http = client._client
     request = http.build_request("POST", path, json=body, timeout=REQUEST_SECONDS)
     if http.enable_csrf_support:

@@ -8,6 +8,7 @@ slot calls and passes everything else through."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -121,19 +122,45 @@ def test_a_busy_server_is_asked_again_soon_and_the_batch_takes_its_slots(
     assert [active_slots(doc) for doc in batch] == [0, 0]
 
 
-def test_a_server_that_stays_busy_fails_the_call(
-    busy_api: BusyProxy, monkeypatch: pytest.MonkeyPatch
+def test_a_server_that_stays_busy_leaves_the_batch_to_the_database_lock(
+    busy_api: BusyProxy, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Past BUSY_GIVE_UP_SECONDS of 503s, the call fails with the server's answer (as
-    Prefect's client's own retries did), holding nothing."""
+    """Past BUSY_GIVE_UP_SECONDS of 503s, Prefect is asked no more: the batch is derived
+    without its slots, under the database lock alone (a run no longer fails because its
+    Prefect server stayed busy), and the log says so."""
     busy_api.busy = 1_000
     monkeypatch.setattr(slots, "BUSY_GIVE_UP_SECONDS", 0.5)
-    with pytest.raises(httpx.HTTPStatusError) as raised:
-        with slots.all_at_once(["stays-busy"]):
-            pytest.fail("no slot can be held while the server answers 503")
-    assert raised.value.response.status_code == 503
+    with caplog.at_level("WARNING", logger=slots.__name__):
+        with slots.all_at_once(["stays-busy"]) as held:
+            assert held and active_slots("stays-busy") == 0
     assert 2 <= busy_api.calls < 1_000
     assert active_slots("stays-busy") == 0
+    assert any("database lock alone" in r.getMessage() for r in caplog.records)
+
+
+def test_a_server_down_before_the_slot_call_leaves_the_document_to_the_database_lock(
+    prefect: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Prefect server that cannot be reached when the limits are made: the document is
+    derived without its slot, and the log says so."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_CLIENT_MAX_RETRIES,
+        temporary_settings,
+    )
+
+    with socket.socket() as unused:  # a port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    down = {PREFECT_API_URL: f"http://127.0.0.1:{port}/api", PREFECT_CLIENT_MAX_RETRIES: 0}
+    with temporary_settings(updates=down), caplog.at_level("WARNING", logger=slots.__name__):
+        assert slots.shared_server()
+        with slots.one_at_a_time("server-down") as held:
+            assert held
+        with slots.all_at_once(["server-down-a", "server-down-b"]) as held:
+            assert held
+    said = [r.getMessage() for r in caplog.records if "database lock alone" in r.getMessage()]
+    assert len(said) == 2
 
 
 def test_a_slot_call_left_unanswered_is_asked_again_and_the_batch_takes_its_slots(
