@@ -12,8 +12,9 @@ from cli.common import err
 def main() -> None:
     """The ``policywatch`` command: SIGTERM and SIGHUP stop it as Ctrl-C does (the run is
     closed, the spider and Prefect's temporary server end with it), exit 128 + signal."""
-    from pipeline.processes import Terminated, stop_on_signals
+    from pipeline.processes import Terminated, return_big_blocks, stop_on_signals
 
+    return_big_blocks()
     try:
         with stop_on_signals():
             app()

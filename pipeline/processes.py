@@ -8,12 +8,16 @@
   closed as failed, the spider is terminated, Prefect's temporary API server is stopped.
 * Prefect's temporary API server, when a command needs one, is started by
   flows/temporary_api.py with :func:`die_with_parent` as well.
+
+And the memory they hold: :func:`return_big_blocks` (the command) and
+:data:`BIG_BLOCKS_ENV` (the spider) have glibc give big freed blocks back (decision 0018).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import signal
 import subprocess
 import sys
@@ -48,6 +52,30 @@ def _libc() -> Any:
 
 
 _LIBC = _libc()
+
+
+#: glibc's ``mallopt`` parameter: allocations from this size on are mapped apart.
+_M_MMAP_THRESHOLD = -3
+#: Blocks of at least this many bytes (glibc's own starting value) are mapped apart and
+#: unmapped when freed: a fetched body, its decoded text, lxml's buffers.
+BIG_BLOCK = 128 * 1024
+#: The same for a process about to start (read by glibc when the process starts).
+BIG_BLOCKS_ENV = {"MALLOC_MMAP_THRESHOLD_": str(BIG_BLOCK)}
+
+
+def return_big_blocks() -> None:
+    """Have glibc's malloc give blocks of :data:`BIG_BLOCK` bytes and more back to the
+    system when they are freed, from now on (Linux with glibc; a no-op elsewhere, and
+    when the environment sets glibc's own ``MALLOC_MMAP_THRESHOLD_``).
+
+    By default glibc raises that threshold to the size of each big block freed, so that
+    after the first page of a run every body, decoded text and parser buffer of about
+    250 KB is carved from the heap, where what is freed stays resident around what is not
+    (decision 0018: about 8 MB of a 100-page run's derive in this process)."""
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
+    if _LIBC is not None and hasattr(_LIBC, "mallopt"):
+        _LIBC.mallopt(_M_MMAP_THRESHOLD, BIG_BLOCK)
 
 
 def die_with_parent() -> None:
