@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from config.run import RunConfig
-from pipeline.processes import BIG_BLOCKS_ENV, die_with_parent, stop
+from pipeline.processes import die_with_parent, stop
 from spiders.events import FetchEvent, SpiderEvent, parse_event
 
 
@@ -70,8 +70,7 @@ _prewarmed_lock = threading.Lock()
 
 def _start(args: list[str], wait: bool) -> _Started:
     err = tempfile.TemporaryFile("w+")
-    env = {**BIG_BLOCKS_ENV, **os.environ}  # the caller's malloc settings, if it has some
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_root(), _pp()]))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root(), _pp()]))}
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "spiders.crawl", *args],

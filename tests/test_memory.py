@@ -1,5 +1,5 @@
-"""What keeps a crawl's processes small (decision 0018): big blocks given back to the
-system when freed, in the command and in the spider's subprocess."""
+"""What keeps a crawl's command small (decision 0018): big blocks given back to the
+system when freed while the spider's process is alive, kept in the heap after."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from pipeline import spider_process
-from pipeline.processes import BIG_BLOCK
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,14 +24,16 @@ glibc = pytest.mark.skipif(
 #: stay); prints the resident memory given back when the big ones are freed, in KB.
 FREED = """
 import sys
-from pipeline.processes import return_big_blocks
+from pipeline.processes import keep_big_blocks, return_big_blocks
 
 def rss():
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
 
-if sys.argv[1] == "on":
+if sys.argv[1] in ("on", "kept"):
     return_big_blocks()
+if sys.argv[1] == "kept":  # after the crawl: from the heap again
+    keep_big_blocks()
 first = bytearray(400_000)  # freed: glibc's own threshold rises above the next blocks
 del first
 big, small = [], []
@@ -64,28 +63,7 @@ def test_big_blocks_go_back_to_the_system_when_freed() -> None:
     blocks_kb = 60 * 300_000 // 1024
     assert _given_back_kb("on") > 0.9 * blocks_kb
     assert _given_back_kb("off") < 0.5 * blocks_kb  # glibc's default: they stay resident
-
-
-def _environ(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
-
-
-@glibc
-def test_the_spider_starts_with_big_blocks_given_back_unless_told_otherwise(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
-    for wanted in (str(BIG_BLOCK), "65536"):
-        if wanted != str(BIG_BLOCK):  # the caller's own setting is kept
-            monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", wanted)
-        spider_process.prewarm()
-        try:
-            started = spider_process._prewarmed
-            assert started is not None
-            assert _environ(started.process.pid)["MALLOC_MMAP_THRESHOLD_"] == wanted
-        finally:
-            spider_process.discard_prewarmed()
+    assert _given_back_kb("kept") < 0.5 * blocks_kb
 
 
 def test_the_command_gives_big_blocks_back(tmp_path: Path) -> None:
