@@ -66,7 +66,6 @@ def _import_later_steps(crawl_ended: threading.Event) -> None:
             except Exception:
                 return
         crawl_ended.wait()
-        keep_big_blocks()  # given back while the spider's process was alive
         for name in AFTER_THE_CRAWL:
             try:
                 importlib.import_module(name)
@@ -303,6 +302,7 @@ def crawl_and_derive(
         crawled = executor.submit(crawl, cfg, run_id)
         crawl_ended = threading.Event()
         _import_later_steps(crawl_ended)
+        crawled.add_done_callback(lambda _: keep_big_blocks())  # given back until then
         crawled.add_done_callback(lambda _: crawl_ended.set())
         crawled.add_done_callback(lambda _: fetched.put(None))  # however the crawl ends
         seen: set[str] = set()

@@ -87,7 +87,7 @@ def keep_big_blocks() -> None:
     """Once the crawl has ended: big blocks up to :data:`KEPT_BLOCK` come from the heap
     again, as glibc's own rising threshold would have them. Mapping each block apart and
     faulting its pages in anew cost the publishing after a 100-page run (hundreds of
-    pages of ~250 KB texts) about 0.2 s of system time; the memory then matters less (the
+    pages of ~250 KB texts) about 0.3 s of system time; the memory then matters less (the
     spider's process is gone)."""
     _mmap_threshold(KEPT_BLOCK)
 
