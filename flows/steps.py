@@ -32,6 +32,7 @@ from config import defaults
 from config.run import RunConfig, sources_of, tracked_documents
 from flows import head_start, progress
 from pipeline import spider_process
+from pipeline.processes import keep_big_blocks, return_big_blocks
 from pipeline.runs import CurrentRun, run
 from spiders.events import FetchEvent
 
@@ -295,11 +296,13 @@ def crawl_and_derive(
     failed crawl raises after its fetches were derived."""
     fetched: queue.Queue[str | None] = queue.Queue()
     size = batch_size(expected, workers, min_batch)
+    return_big_blocks()  # while the spider's process is alive (a `serve` runs many crawls)
     futures: list[Future] = []
     with _listening(run_id, fetched.put):
         crawled = executor.submit(crawl, cfg, run_id)
         crawl_ended = threading.Event()
         _import_later_steps(crawl_ended)
+        crawled.add_done_callback(lambda _: keep_big_blocks())  # given back until then
         crawled.add_done_callback(lambda _: crawl_ended.set())
         crawled.add_done_callback(lambda _: fetched.put(None))  # however the crawl ends
         seen: set[str] = set()

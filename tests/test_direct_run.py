@@ -106,7 +106,8 @@ from pathlib import Path
 from flows.crawl_now import run_monitor
 result = run_monitor([], sys.argv[1], Path(sys.argv[2]), sys.argv[3], "https://pw/", "manual",
                      show_progress=False)
-print(json.dumps({"new": result["new"], "prefect": "prefect" in sys.modules}))
+print(json.dumps({"new": result["new"], "prefect": "prefect" in sys.modules,
+                  "fastapi": "fastapi" in sys.modules}))
 """
 
 
@@ -121,7 +122,11 @@ def test_a_crawl_without_a_prefect_server_never_imports_prefect(
         [sys.executable, "-c", DIRECT, *args], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"new": 1, "prefect": False}
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "new": 1,
+        "prefect": False,
+        "fastapi": False,
+    }
     forced = subprocess.run(
         [sys.executable, "-c", DIRECT, *args],
         env={**env, "POLICYWATCH_PREFECT_FLOW": "1"},
@@ -130,7 +135,12 @@ def test_a_crawl_without_a_prefect_server_never_imports_prefect(
         timeout=300,
     )
     assert forced.returncode == 0, forced.stderr[-3000:]
-    assert json.loads(forced.stdout.strip().splitlines()[-1]) == {"new": 0, "prefect": True}
+    # the flow's run, its parameters sent without fastapi's encoder (flows/monitor.py)
+    assert json.loads(forced.stdout.strip().splitlines()[-1]) == {
+        "new": 0,
+        "prefect": True,
+        "fastapi": False,
+    }
 
 
 def test_a_killed_direct_crawl_takes_its_spider_with_it(tmp_path: Path, site: FakeMeta) -> None:
@@ -208,22 +218,27 @@ def test_two_direct_crawls_at_once_after_each_edit_store_one_change_each_time(
     assert changes == [0, 1, 2]
 
 
-#: A direct crawl noting, at each fetch the spider stores, whether publishing is imported.
+#: A direct crawl noting, at each fetch the spider stores, whether publishing is imported,
+#: and when glibc is told to give big blocks back and to keep them.
 IMPORTS_AT_FETCH = """
 import json, sys
 from pathlib import Path
-from flows import progress
+from flows import progress, steps
 from flows.crawl_now import run_monitor
-seen = []
+seen, order = [], []
 emit = progress.emit
 def noting(event):
     seen.append("pipeline.publishing" in sys.modules)
+    order.append("fetch")
     emit(event)
 progress.emit = noting
+for name in ("return_big_blocks", "keep_big_blocks"):
+    real = getattr(steps, name)
+    setattr(steps, name, lambda real=real, name=name: (order.append(name), real()))
 result = run_monitor([], sys.argv[1], Path(sys.argv[2]), sys.argv[3], "https://pw/", "manual",
                      show_progress=False)
 print(json.dumps({"new": result["new"], "at_fetches": seen,
-                  "after": "pipeline.publishing" in sys.modules}))
+                  "after": "pipeline.publishing" in sys.modules, "order": order}))
 """
 
 
@@ -246,4 +261,10 @@ def test_publishing_is_imported_once_the_crawl_has_ended(tmp_path: Path, site: F
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"new": 3, "at_fetches": [False, False, False], "after": True}
+    assert result == {
+        "new": 3,
+        "at_fetches": [False, False, False],
+        "after": True,
+        # big blocks go back to the system while the spider's process is alive only
+        "order": ["return_big_blocks", "fetch", "fetch", "fetch", "keep_big_blocks"],
+    }
