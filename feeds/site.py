@@ -252,8 +252,8 @@ class _Pages:
         return [
             c.fingerprint,
             [(n.id, n.detected_at.isoformat(), n.title) if n else None for n in (prev, nxt)],
-            [
-                archived[v].fingerprint if v in archived else None
+            [  # its versions' first sightings, not their last, which move at every check
+                archived[v].fingerprint_without_last_seen if v in archived else None
                 for v in (c.from_version_id, c.to_version_id)
             ],
             self._objection(c) if objection is None else objection,
@@ -273,13 +273,18 @@ class _Pages:
         kept = set()
         for doc in self.site.documents:
             changes, versions = grouped.get(doc.id, []), archived.get(doc.id, [])
+            current = doc.current_version_id
             key = self.out.key(
                 "document pages",
                 self.common_key,
                 doc.fingerprint,
+                current,  # the current version's page says so, and not its last sighting
                 links,
                 [c.fingerprint for c in changes],
-                [v.fingerprint for v in versions],
+                [
+                    v.fingerprint_without_last_seen if v.id == current else v.fingerprint
+                    for v in versions
+                ],
             )
             rels = [c.path for c in changes]
             rels += [rel for v in versions for rel in (v.path, v.markdown_path)]
@@ -362,7 +367,7 @@ class _Pages:
             doc = docs.get(version.document_id)
             if doc is None or doc.id in self.kept:
                 continue
-            key = self.out.key(self.common_key, version.path, doc.fingerprint, version.fingerprint)
+            key = self.out.key(self.common_key, version.path, *self._version_key(version, doc))
             if self._keep_markdown(version) and self.out.keep(version.path, key):
                 self.pages += 1
             else:
@@ -423,22 +428,35 @@ class _Pages:
             self.out.name_pages(wrote)
         return os.getpid(), [(rel, *self.out.files[rel]) for rel in wrote], self.pages - pages
 
+    @staticmethod
+    def _version_key(version: VersionView, doc: DocumentView) -> list[Any]:
+        """What a version's page shows. The page of the document's current version does not
+        show its last sighting, which moves at every check (the document's page shows it):
+        an unchanged page checked again renders no archived text again."""
+        current = version.id == doc.current_version_id
+        shown = version.fingerprint_without_last_seen if current else version.fingerprint
+        return [doc.fingerprint, shown, current]
+
+    def _markdown_key(self, version: VersionView) -> str:
+        """The Markdown is the stored text and nothing else: keyed by it alone."""
+        return self.out.key(version.markdown_path, version.text_hash)
+
     def _keep_markdown(self, version: VersionView) -> bool:
         """Reuse the version's text as Markdown (``versions/<id>.md``) from the last build."""
-        key = self.out.key(version.markdown_path, version.fingerprint)
-        return self.out.keep(version.markdown_path, key)
+        return self.out.keep(version.markdown_path, self._markdown_key(version))
 
     def _version(self, version: VersionView, doc: DocumentView) -> None:
         if version.markdown_path not in self.out.files:  # the text for download, as stored
-            key = self.out.key(version.markdown_path, version.fingerprint)
-            self.out.write(version.markdown_path, text.clean(self.load.text(version)), key)
+            markdown = text.clean(self.load.text(version))
+            self.out.write(version.markdown_path, markdown, self._markdown_key(version))
         self.page(
             version.path,
-            [doc.fingerprint, version.fingerprint],
+            self._version_key(version, doc),
             "version.html",
             feeds=[*SITE_FEEDS, *doc.feeds()],
             document=doc,
             version=version,
+            current=version.id == doc.current_version_id,
             body=Lazy(lambda: self.load.text(version)),
         )
 

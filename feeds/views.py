@@ -155,8 +155,16 @@ class VersionView:
         publish."""
         return quick_digest("version", *(getattr(self, name) for name in _VERSION_FIELDS))
 
+    @cached_property
+    def fingerprint_without_last_seen(self) -> str:
+        """:attr:`fingerprint` without ``last_seen``, which moves at every check of an
+        unchanged page: what the page of a document's current version shows of it, and more
+        than the pages of its changes do (the document's page shows the last sighting)."""
+        return quick_digest("current version", *(getattr(self, n) for n in _CURRENT_FIELDS))
+
 
 _VERSION_FIELDS = tuple(f.name for f in fields(VersionView))
+_CURRENT_FIELDS = tuple(name for name in _VERSION_FIELDS if name != "last_seen")
 
 
 @dataclass(frozen=True)

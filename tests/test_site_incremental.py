@@ -571,3 +571,47 @@ def test_a_file_system_without_hard_links_gets_copies_and_new_symlinks(
         assert (current / top).lstat().st_ino != (previous / top).lstat().st_ino
         assert os.readlink(current / top) == os.readlink(previous / top)
     assert tree(out) == tree(publish(session, tmp_path / "scratch", BASE).out_dir)
+
+
+def test_a_page_checked_again_rewrites_its_document_page_not_its_archived_text(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    """Every check of an unchanged page moves its current version's last sighting: the
+    document's page shows it and is rendered again; the current version's page and its
+    Markdown (the archived text) do not show it and are kept. Once a newer version is
+    current, the older one's page shows when it was last seen."""
+    from storage.models import Document
+
+    second = changes[1]
+    v3 = second.to_version
+    doc = session.get(Document, "fb-privacy")
+    assert doc is not None
+    doc.current_version_id = v3.id
+    session.commit()
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    before = inodes(out)
+    version_page = out / "versions" / f"{v3.id}.html"
+    assert "at every check: the current version" in version_page.read_text()
+
+    seen = T3.replace(day=20)
+    v3.last_seen = seen  # checked again, the same text
+    session.commit()
+    result = publish(session, out, BASE)
+    after = inodes(out)
+    assert {rel for rel, ino in after.items() if before.get(rel) != ino} == {
+        "documents/fb-privacy.html"
+    }
+    assert result.written == 1
+    assert seen.isoformat() in (out / "documents" / "fb-privacy.html").read_text()
+    assert publish(session, out, BASE).outcome == "unchanged"
+
+    third = add_third_change(session, second)
+    doc.current_version_id = third.to_version_id
+    session.commit()
+    publish(session, out, BASE)
+    older = version_page.read_text()
+    assert "the current version" not in older and f'datetime="{seen.isoformat()}"' in older
+    newer = (out / "versions" / f"{third.to_version_id}.html").read_text()
+    assert "at every check: the current version" in newer
+    assert inodes(out)[f"versions/{v3.id}.md"] == before[f"versions/{v3.id}.md"]
