@@ -21,6 +21,7 @@ from markupsafe import Markup
 from changes import categories
 from changes.diff import Hunk, hunks, ops_from_json
 from feeds import fragments, story, summary, text
+from feeds.template_cache import template_cache
 from feeds.views import category_page
 
 CONTEXT_LINES = 2
@@ -151,6 +152,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # templates are package data: no stat() per render
+        bytecode_cache=template_cache(),  # compiled once, not in every process
     )
     env.filters["fmt_datetime"] = text.fmt_datetime
     env.filters["lines"] = fragments.lines
