@@ -31,11 +31,15 @@ from typing import Any
 import orjson
 
 from feeds.atomic import NAMES, PAGES, STORE
+from feeds.index_records import Laid
 
 MANIFEST = ".policywatch-manifest.json"
-#: index.json's records, each as its JSON text, by the fingerprint of its change: the next
-#: build encodes only the records of changes that are new or changed (feeds/site.py).
-RECORDS = ".policywatch-index-records.json"
+#: Where each record of index.json is in its bytes: the fingerprints of their changes in
+#: order (64 hex digits each, joined), each record's length, where the first begins and
+#: the file's size. The next build takes the records of unchanged changes from those bytes
+#: and encodes only those of changes that are new or changed (feeds/index_records.py),
+#: without reading 10,000 records as JSON and writing them again.
+INDEX_ORDER = ".policywatch-index-order.json"
 #: The HTML content of feed entries, by the fingerprint of their change, for every change
 #: a feed lists, with the base URL they link to: a feed rendered again because one change
 #: is new renders only the new entry (feeds/publish.py).
@@ -167,11 +171,11 @@ class Output:
         self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
         self._pages: set[str] | None = None  # its pages of buckets (_previous_pages)
         self._written: set[str] = set()
-        self.records: dict[str, str] | None = None  # RECORDS of this build, if renewed
+        self.index_order: dict[str, Any] | None = None  # INDEX_ORDER of this build, if renewed
         self.entries: dict[str, Any] | None = None  # ENTRIES of this build, if renewed
         self._log: list[str] | None = None  # files written since start_log (in a worker)
         self._journal: list[Noted] | None = None  # files kept or written since start_journal
-        self.records_closed = False  # RECORDS and ENTRIES written (close_records) already
+        self.records_closed = False  # INDEX_ORDER and ENTRIES written (close_records) already
         self._linked = False  # link_kept ran: files recorded since are linked by the next call
         self._late: list[str] = []  # files reused, recorded after link_kept ran (replay)
 
@@ -206,10 +210,18 @@ class Output:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def previous_records(self) -> dict[str, str]:
-        """The previous build's :data:`RECORDS`, if it was made by this code (same salt)."""
-        data = self._previous_strings(RECORDS)
-        return {k: v for k, v in data.items() if isinstance(v, str)}
+    def previous_index(self) -> Laid | None:
+        """The previous build's index.json and where its records are (:data:`INDEX_ORDER`),
+        if that build was made by this code (same salt) and the file is laid out as noted
+        (not edited by hand); None otherwise: every record is encoded again."""
+        order = self._previous_strings(INDEX_ORDER)
+        if not order:
+            return None
+        try:
+            raw = (self.previous or Path()).joinpath("index.json").read_bytes()
+        except OSError:
+            return None
+        return Laid.of(raw, order)
 
     def previous_entries(self, base_url: str) -> dict[str, str]:
         """The previous build's :data:`ENTRIES` (content by change fingerprint), if it was
@@ -524,16 +536,16 @@ class Output:
             self.close_records()
 
     def close_records(self) -> None:
-        """Write this build's :data:`RECORDS`, or keep the previous build's when its
+        """Write this build's :data:`INDEX_ORDER`, or keep the previous build's when its
         index.json was kept (a hard link; a copy where links are refused). The same for
         :data:`ENTRIES` when no feed was rendered again (they list the same changes).
         Called by :meth:`close`, unless the process that wrote the index and the feeds
         did (``records_closed``: a process forked aside, feeds/publish.py)."""
-        if self.records is not None:
-            (self.root / RECORDS).write_bytes(orjson.dumps(self.records))
+        if self.index_order is not None:
+            (self.root / INDEX_ORDER).write_bytes(orjson.dumps(self.index_order))
         elif self._old and "index.json" in self.files and "index.json" not in self._written:
             with suppress(OSError):  # none: the next build encodes every record again
-                self._reuse(RECORDS)
+                self._reuse(INDEX_ORDER)
         if self.entries is not None:
             (self.root / ENTRIES).write_bytes(orjson.dumps(self.entries))
         elif self._old:

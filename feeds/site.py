@@ -23,6 +23,7 @@ from feeds import parallel as feeds_parallel
 from feeds import passages, render, story, summary, text
 from feeds.health import LinkView
 from feeds.incremental import Output
+from feeds.index_records import FINGERPRINT, assemble
 from feeds.timeline import Failing, FailureRun, timeline
 from feeds.views import (
     SITE_FEEDS,
@@ -133,12 +134,11 @@ def safe_json(data: Any) -> str:
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def index_json(title: str, records: Sequence[str]) -> str:
-    """``safe_json({"title": title, "changes": [...]})`` from the records already encoded
-    by :func:`safe_json` one by one: the same bytes (compact JSON is its parts joined by
-    commas, and the escapes apply part by part), without encoding 10,000 records again
-    when one is new."""
-    return f'{{"title":{safe_json(title)},"changes":[{",".join(records)}]}}'
+def index_head(title: str) -> bytes:
+    """index.json up to its first record: ``safe_json({"title": title, "changes": [...]})``
+    is this, the records encoded by :func:`safe_json` one by one and joined by commas,
+    and ``]}`` (compact JSON is its parts joined; the escapes apply part by part)."""
+    return f'{{"title":{safe_json(title)},"changes":['.encode()
 
 
 class Lazy:
@@ -198,13 +198,21 @@ class _Pages:
         fingerprints = [c.fingerprint for c in changes]
         key = self.out.key("index.json", site.title, fingerprints)
         if not self.out.keep("index.json", key):
-            known = self.out.previous_records()  # encoded by an earlier build
-            records = [
-                known.get(fp) or safe_json(index_record(c))
-                for fp, c in zip(fingerprints, changes, strict=True)
-            ]
-            self.out.write("index.json", index_json(site.title, records), key)
-            self.out.records = dict(zip(fingerprints, records, strict=True))
+            head = index_head(site.title)
+            data, lengths = assemble(
+                head,
+                fingerprints,
+                self.out.previous_index(),  # the records an earlier build encoded
+                lambda k: safe_json(index_record(changes[k])).encode(),
+            )
+            self.out.write("index.json", data, key)
+            if all(len(fp) == FINGERPRINT for fp in fingerprints):
+                self.out.index_order = {
+                    "fingerprints": "".join(fingerprints),
+                    "lengths": lengths,
+                    "start": len(head),
+                    "size": len(data),
+                }
 
     def _failing(self) -> list[tuple[DocumentView, Failing]]:
         """The documents whose latest fetches all failed, longest failing first. Forms are

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from changes.diff import Hunk
 from feeds import atomic, feed, incremental, parallel, site
+from feeds.index_records import assemble
 from feeds.publish import PublishResult, publish
 from feeds.views import ChangeView
 from storage.models import Change
@@ -26,7 +27,7 @@ changes = site_helpers.changes
 
 META = (
     incremental.MANIFEST,
-    incremental.RECORDS,
+    incremental.INDEX_ORDER,
     incremental.ENTRIES,
     atomic.MARKER,
     atomic.STAMP,
@@ -348,9 +349,12 @@ def test_index_json_from_records_encoded_one_by_one_is_the_whole_encoded_at_once
     ]
     title = "site <b>&</b>"
     whole = site.safe_json({"title": title, "changes": records})
-    assert site.index_json(title, [site.safe_json(r) for r in records]) == whole
+    head, fps = site.index_head(title), [f"{i:064x}" for i in range(len(records))]
+    data, lengths = assemble(head, fps, None, lambda k: site.safe_json(records[k]).encode())
+    assert data == whole.encode() and lengths == [len(site.safe_json(r).encode()) for r in records]
     assert "<" not in whole and ">" not in whole and "&" not in whole
-    assert site.index_json(title, []) == site.safe_json({"title": title, "changes": []})
+    empty = site.safe_json({"title": title, "changes": []}).encode()
+    assert assemble(head, [], None, lambda k: b"") == (empty, [])
     # orjson writes what the standard library's compact encoder wrote, escapes and all
     for value in ({"title": title, "changes": records}, [HOSTILE, "\x7f\x1f\ufeff", -3]):
         stdlib = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -615,3 +619,38 @@ def test_a_page_checked_again_rewrites_its_document_page_not_its_archived_text(
     newer = (out / "versions" / f"{third.to_version_id}.html").read_text()
     assert "at every check: the current version" in newer
     assert inodes(out)[f"versions/{v3.id}.md"] == before[f"versions/{v3.id}.md"]
+
+
+def test_index_json_takes_unchanged_records_from_the_previous_bytes(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new change encodes one record of index.json; the others are the previous
+    index.json's bytes (where INDEX_ORDER says they are). An index.json edited by hand is
+    not trusted: every record is encoded again. Both equal a build from scratch."""
+    first, second = changes
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    encoded: list[int] = []
+    real = site.index_record
+    monkeypatch.setattr(site, "index_record", lambda c: encoded.append(c.id) or real(c))
+    monkeypatch.setattr(parallel, "workers", lambda: 1)  # the index rendered here, not forked
+    third = add_third_change(session, second)
+    publish(session, out, BASE)
+    assert encoded == [third.id]
+    assert (
+        tree(out)["index.json"]
+        == tree(publish(session, tmp_path / "a", BASE).out_dir)["index.json"]
+    )
+    # a hand edit of the same length: a record's bytes no longer where they were noted
+    live = out.resolve() / "index.json"
+    raw = live.read_bytes()
+    live.write_bytes(raw.replace(b'"changes":[{', b'"changes": {', 1))
+    second.title = "Retitled"  # its record and the index are encoded again
+    session.commit()
+    encoded.clear()
+    publish(session, out, BASE)
+    assert sorted(encoded) == sorted([first.id, second.id, third.id])
+    assert tree(out) == tree(publish(session, tmp_path / "b", BASE).out_dir)
