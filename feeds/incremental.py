@@ -21,7 +21,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from functools import cache
 from importlib import resources
@@ -30,7 +30,9 @@ from typing import Any
 
 import orjson
 
+from feeds import grouped
 from feeds.atomic import NAMES, PAGES, STORE
+from feeds.grouped import Group
 from feeds.index_records import Laid
 
 MANIFEST = ".policywatch-manifest.json"
@@ -44,7 +46,7 @@ INDEX_ORDER = ".policywatch-index-order.json"
 #: a feed lists, with the base URL they link to: a feed rendered again because one change
 #: is new renders only the new entry (feeds/publish.py).
 ENTRIES = ".policywatch-feed-entries.json"
-_FORMAT = 2  # 2: pages of changes and versions in shared buckets
+_FORMAT = 3  # 2: pages of changes and versions in shared buckets; 3: groups as text
 BUCKET = 256  # ids per bucket folder of change or version pages
 PAGED_TOPS = ("changes", "versions")  # top folders made of buckets (symlinks to NAMES)
 #: A file kept or written by a forked process: its path, key, size, and whether written.
@@ -165,11 +167,16 @@ class Output:
         self.reused = 0
         self.groups: dict[str, str] = {}  # keys of groups of files (keep_group)
         self._old_groups: dict[str, str] = {}
-        self._old = self._read_manifest(previous)
+        self._old_grouped: dict[str, Group] = {}  # the previous build's groups, unread
+        self._old = self._read_manifest(previous)  # its files, and those of groups read
+        self._kept: dict[str, Group] = {}  # groups reused wholesale: passed on unread
+        self._group_files: dict[str, list[str]] = {}  # groups recorded file by file
+        self._read_groups: set[str] = set()  # previous groups whose files are in _old
+        self._folders: dict[str, list[int]] | None = None  # grouped.FOLDERS of previous
+        self._unchanged: dict[str, bool] = {}  # its bucket folders as noted, by bucket
         self._dirs: set[str] = set()
         self._fresh: set[str] = set()  # buckets this build has its own folder for
         self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
-        self._pages: set[str] | None = None  # its pages of buckets (_previous_pages)
         self._written: set[str] = set()
         self.index_order: dict[str, Any] | None = None  # INDEX_ORDER of this build, if renewed
         self.entries: dict[str, Any] | None = None  # ENTRIES of this build, if renewed
@@ -196,6 +203,9 @@ class Output:
             return {}
         groups = data.get("groups")
         self._old_groups = groups if isinstance(groups, dict) else {}
+        kept = data.get("grouped")
+        if isinstance(kept, dict):
+            self._old_grouped = {g: v for g, v in kept.items() if grouped.is_group(v)}
         files = data.get("files")
         return files if isinstance(files, dict) else {}
 
@@ -259,30 +269,17 @@ class Output:
         bucket = bucket_of(rel)
         if bucket is None:
             return self._old_size_matches(rel, size)
+        return rel.rpartition("/")[2] in self._previous_names(bucket)
+
+    def _previous_names(self, bucket: str) -> set[str]:
+        """The names in the previous generation's folder of ``bucket`` (listed once)."""
         if bucket not in self._listed:
             try:
                 names = set(os.listdir(os.path.join(self.previous or "", PAGES, bucket)))
             except OSError:
                 names = set()
             self._listed[bucket] = names
-        return rel.rpartition("/")[2] in self._listed[bucket]
-
-    def _previous_pages(self) -> set[str]:
-        """Every page of a bucket the previous generation has (``changes/12.html``), from
-        one listing of each of its bucket folders, made once."""
-        if self._pages is None:
-            self._pages = set()
-            folder = os.path.join(self.previous or "", PAGES)
-            with suppress(OSError):
-                for bucket in os.listdir(folder):
-                    top = bucket.rpartition("-")[0]
-                    try:
-                        names = os.listdir(os.path.join(folder, bucket))
-                    except OSError:
-                        continue
-                    self._listed[bucket] = set(names)
-                    self._pages.update(f"{top}/{name}" for name in names)
-        return self._pages
+        return self._listed[bucket]
 
     def keep(self, rel: str, key: str) -> bool:
         """Reuse ``rel`` from the previous build if it was made of the same inputs (and
@@ -298,28 +295,56 @@ class Output:
             self._journal.append((rel, key, old[1], False))
         return True
 
-    def keep_group(self, group: str, key: str, rels: Sequence[str]) -> bool:
-        """Reuse all of ``rels`` at once if ``key``, a digest of everything they are made
-        of, is the one the previous build recorded for ``group``: their own keys need not
-        be computed. Each file is still checked to be there (a page of a bucket: by one
-        listing of the bucket's folder, not a ``stat`` per page; others as :meth:`keep`
-        does); False (nothing reused) if one is not, or the key differs."""
+    def keep_group(self, group: str, key: str, rels: Callable[[], Sequence[str]]) -> bool:
+        """Reuse all the files of ``group`` at once if ``key``, a digest of everything they
+        are made of, is the one the previous build recorded for it: their own keys need
+        not be computed, nor their entries read (grouped.py). Its pages must still be
+        there: each bucket folder they are in as that build noted it, else (a folder
+        changed since) each page by one listing of its folder. False (nothing reused) if
+        one is not, or the key differs; ``rels()``, the group's files, is then called and
+        they are recorded one by one by :meth:`keep` or :meth:`write`, as a group."""
         if self._journal is not None:
             raise RuntimeError("keep_group is not journaled: call it in the publishing process")
         self.groups[group] = key
-        if self.previous is None or self._old_groups.get(group) != key:
-            return False
-        old = self._old
-        try:
-            entries = [(rel, old[rel]) for rel in rels]
-        except KeyError:  # not in the previous build
-            return False
-        missing = set(rels).difference(self._previous_pages())  # by C, not one call a page
-        if not all(self._old_present(rel, old[rel][1]) for rel in missing):
-            return False
-        self.files.update(entries)  # the previous build's [key, size], never changed
-        self.reused += len(entries)
-        return True
+        old = self._old_grouped.get(group)
+        if self.previous is not None and old is not None and self._old_groups.get(group) == key:
+            if all(self._folder_unchanged(b) for b in old["in"]) or self._pages_present(old):
+                self._kept[group] = old
+                self.reused += old["files"]
+                return True
+        self._group_files[group] = list(rels())
+        self._read_group(group)
+        return False
+
+    def _folder_unchanged(self, bucket: str) -> bool:
+        """The previous generation's folder of ``bucket`` is as that build noted it."""
+        if bucket not in self._unchanged:
+            if self._folders is None:
+                self._folders = grouped.noted_folders(self.previous)
+            noted = self._folders.get(bucket)
+            here = grouped.identity(os.path.join(self.previous or "", PAGES, bucket))
+            self._unchanged[bucket] = noted is not None and noted == here
+        return self._unchanged[bucket]
+
+    def _pages_present(self, group: Group) -> bool:
+        """Every page of ``group`` is in the previous generation (one listing a folder)."""
+        found = grouped.entries(group)
+        return bool(found) and all(self._old_present(rel, entry[1]) for rel, entry in found.items())
+
+    def _read_group(self, group: str) -> None:
+        """Add the previous build's files of ``group`` to those :meth:`keep` can reuse."""
+        if group in self._read_groups:
+            return
+        self._read_groups.add(group)
+        old = self._old_grouped.get(group)
+        if old is not None:
+            self._old.update(grouped.entries(old))
+
+    def _read_gone_groups(self) -> None:
+        """Read the previous build's groups this build has not seen (a document gone):
+        their files are gone too."""
+        for group in self._old_grouped.keys() - self._kept.keys():
+            self._read_group(group)
 
     def _bucket_folder(self, bucket: str) -> Path:
         """This build's own folder for ``bucket`` (made on first use)."""
@@ -398,12 +423,15 @@ class Output:
     @property
     def incremental(self) -> bool:
         """A previous build made by this code is there: its files can be reused."""
-        return self.previous is not None and bool(self._old)
+        return self.previous is not None and bool(self._old or self._old_grouped)
 
     @property
     def same_as_previous(self) -> bool:
         """Nothing written and every previous file reused: the build would equal it."""
-        return self.previous is not None and self.written == 0 and self.files == self._old
+        if self.previous is None or self.written:
+            return False
+        self._read_gone_groups()
+        return self.files == self._old
 
     def link_kept(self) -> None:
         """Put every reused file in place: a hard link for files of the generation (a copy
@@ -424,18 +452,30 @@ class Output:
         for rel in others:
             if rel not in self._written:
                 self._reuse(rel)
-        removed = {bucket_of(rel) for rel in self._old.keys() - self.files.keys()}
+        self._read_gone_groups()
+        gone = self._old.keys() - self.files.keys()
+        removed = {bucket_of(rel) for rel in gone}
+        for group in self._kept.values():  # its pages' buckets (its entries unread)
+            for bucket in group["in"]:
+                buckets.setdefault(bucket, [])
         pages = self.root / PAGES
         if buckets:
             pages.mkdir(exist_ok=True)
         for bucket, rels in buckets.items():
             if bucket in self._fresh or bucket in removed:
                 folder = self._bucket_folder(bucket)
-                self._link_bucket(bucket, [r for r in rels if r not in self._written], folder)
+                reused = [r for r in rels if r not in self._written]
+                if self._kept:  # the pages of groups kept unread: what the folder holds
+                    top = bucket.rpartition("-")[0]
+                    for name in self._previous_names(bucket):
+                        rel = f"{top}/{name}"
+                        if rel not in self.files and rel not in gone:
+                            reused.append(rel)
+                self._link_bucket(bucket, reused, folder)
                 os.symlink(os.path.join("..", "..", STORE, folder.name), pages / bucket)
             else:  # every page reused: share the previous generation's folder
                 self._share_symlink(os.path.join(PAGES, bucket))
-        tops = {rel.partition("/")[0] for rels in buckets.values() for rel in rels[:1]}
+        tops = {bucket.rpartition("-")[0] for bucket in buckets}
         for top in sorted(tops):
             self._share_symlink(top, os.path.join("..", NAMES, top))
         self._name_pages(buckets)
@@ -495,7 +535,7 @@ class Output:
         Only pages this build wrote can be new: a page reused from the previous generation
         got its name when it was first written, before that generation went live (a
         build without a previous generation names every page)."""
-        if self.previous is None or not self._old:
+        if not self.incremental:
             self.name_pages(rel for rels in buckets.values() for rel in rels)
         else:
             self.name_pages(self._written)
@@ -525,13 +565,20 @@ class Output:
         one line, by orjson (10x faster than the standard library's C encoder here: 4 ms
         against 40 ms for 30,000 entries), its keys sorted by orjson too (sorting the
         30,000 files in Python first took 4-5 times as long as encoding them)."""
+        files = dict(self.files)
+        groups = dict(self._kept)  # as the previous build wrote them
+        for group, rels in self._group_files.items():
+            found = {rel: entry for rel in rels if (entry := files.pop(rel, None)) is not None}
+            groups[group] = grouped.group_of(found, {rel: str(bucket_of(rel)) for rel in found})
         manifest = {
             "format": _FORMAT,
             "salt": self.salt,
             "groups": self.groups,
-            "files": self.files,
+            "grouped": groups,
+            "files": files,
         }
         (self.root / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS))
+        grouped.note_folders(self.root, PAGES)
         if not self.records_closed:
             self.close_records()
 

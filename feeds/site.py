@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from importlib import resources
 from typing import Any, Protocol
 
@@ -104,6 +104,12 @@ def by_document(changes: Sequence[ChangeView]) -> dict[str, list[ChangeView]]:
     for c in changes:
         grouped[c.document.id].append(c)
     return grouped
+
+
+def document_files(changes: Sequence[ChangeView], versions: Sequence[VersionView]) -> list[str]:
+    """The pages of a document's changes and versions (and the versions' Markdown)."""
+    found = [c.path for c in changes]
+    return found + [rel for v in versions for rel in (v.path, v.markdown_path)]
 
 
 def index_record(c: ChangeView) -> dict[str, Any]:
@@ -294,9 +300,8 @@ class _Pages:
                     for v in versions
                 ],
             )
-            rels = [c.path for c in changes]
-            rels += [rel for v in versions for rel in (v.path, v.markdown_path)]
-            if self.out.keep_group(f"document {doc.id}", key, rels):
+            files = partial(document_files, changes, versions)  # made if not kept
+            if self.out.keep_group(f"document {doc.id}", key, files):
                 kept.add(doc.id)
                 self.pages += len(changes) + len(versions)
         self.kept = kept

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from changes.diff import Hunk
-from feeds import atomic, feed, incremental, parallel, site
+from feeds import atomic, feed, grouped, incremental, parallel, site
 from feeds.index_records import assemble
 from feeds.publish import PublishResult, publish
 from feeds.views import ChangeView
@@ -29,6 +29,7 @@ META = (
     incremental.MANIFEST,
     incremental.INDEX_ORDER,
     incremental.ENTRIES,
+    grouped.FOLDERS,
     atomic.MARKER,
     atomic.STAMP,
     atomic.PREVIOUS,
@@ -180,9 +181,10 @@ def test_keys_cover_what_pages_show() -> None:
 
 
 def tree(out: Path) -> dict[str, bytes]:
-    """Every file of a generation by path, bytes and all (the stamp and the name of the
-    generation replaced differ between builds by design)."""
-    skip = (atomic.STAMP, atomic.PREVIOUS)
+    """Every file of a generation by path, bytes and all (the stamp, the name of the
+    generation replaced and the identities of its folders differ between builds by
+    design)."""
+    skip = (atomic.STAMP, atomic.PREVIOUS, grouped.FOLDERS)
     return {rel: p.read_bytes() for rel, p in atomic.site_files(out).items() if p.name not in skip}
 
 
@@ -654,3 +656,102 @@ def test_index_json_takes_unchanged_records_from_the_previous_bytes(
     publish(session, out, BASE)
     assert sorted(encoded) == sorted([first.id, second.id, third.id])
     assert tree(out) == tree(publish(session, tmp_path / "b", BASE).out_dir)
+
+
+def two_documents(session: Session, second: Change) -> Change:
+    """An Instagram document with one change beside the ``changes`` fixture's Facebook."""
+    add_document(session, "ig", "Instagram Privacy Policy", "https://www.instagram.com/privacy")
+    i1 = add_version(session, "ig", "Instagram one.", T1)
+    i2 = add_version(session, "ig", "Instagram two.", T2)
+    other = add_change(session, i1, i2, "Instagram one.", "Instagram two.", T2, "IG", ["text"])
+    session.commit()
+    return other
+
+
+def test_a_group_is_reused_unread_while_its_folders_are_as_noted_and_checked_otherwise(
+    changes: tuple[Change, Change],
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Instagram's pages are reused as a group when Facebook has news: unread while their
+    bucket folders are as the previous build noted; checked page by page when a folder
+    changed (a file added by hand) or the notes are gone; rendered again when a page is
+    missing. Each time the site equals a build from scratch."""
+    other = two_documents(session, changes[1])
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    page = f"changes/{other.id}.html"
+    manifest = json.loads((out / incremental.MANIFEST).read_bytes())
+    assert "document ig" in manifest["grouped"] and page not in manifest["files"]
+
+    checked: list[int] = []
+    real = incremental.Output._pages_present
+    monkeypatch.setattr(
+        incremental.Output, "_pages_present", lambda o, g: checked.append(1) or real(o, g)
+    )
+    monkeypatch.setattr(parallel, "workers", lambda: 1)  # all in this process
+    second = changes[1]
+    for step, damage in enumerate(("none", "stray file", "notes gone", "page gone")):
+        checked.clear()
+        before = inodes(out)
+        folder = (out / page).resolve().parent
+        if damage == "stray file":
+            (folder / "notes.txt").write_text("by hand")
+        elif damage == "notes gone":
+            (out.resolve() / grouped.FOLDERS).unlink()
+        elif damage == "page gone":
+            (out / page).resolve().unlink()
+        second = add_third_change(session, second) if step == 0 else second
+        second.title = f"Facebook, step {step}"  # Facebook's group is rendered again
+        session.commit()
+        result = publish(session, out, BASE)
+        assert result.outcome == "published"
+        assert bool(checked) == (damage != "none"), damage  # listed only if not as noted
+        after = inodes(out)
+        if damage == "page gone":
+            assert after[page] != before[page]  # rendered again
+        else:
+            assert after[page] == before[page], damage  # Instagram's page reused
+        scratch = tree(publish(session, tmp_path / f"scratch-{step}", BASE).out_dir)
+        built = tree(out)
+        built.pop(page.replace(f"{other.id}.html", "notes.txt"), None)
+        assert built == scratch, damage
+
+
+def test_pages_of_a_change_no_longer_published_are_gone_from_its_bucket(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    """A change that stops being published (re-derived as technical) leaves the site:
+    its page is gone from the new generation's bucket, the other document's group is
+    reused, and the site equals a build from scratch."""
+    other = two_documents(session, changes[1])
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    before = inodes(out)
+    first = changes[0]
+    first.technical = True
+    session.commit()
+    publish(session, out, BASE)
+    assert not (out / f"changes/{first.id}.html").exists()
+    assert inodes(out)[f"changes/{other.id}.html"] == before[f"changes/{other.id}.html"]
+    assert tree(out) == tree(publish(session, tmp_path / "scratch", BASE).out_dir)
+
+
+def test_a_group_whose_entries_cannot_be_read_is_rendered_again(
+    changes: tuple[Change, Change], session: Session, tmp_path: Path
+) -> None:
+    other = two_documents(session, changes[1])
+    out = tmp_path / "public"
+    publish(session, out, BASE)
+    path = out.resolve() / incremental.MANIFEST
+    manifest = json.loads(path.read_bytes())
+    group = manifest["grouped"]["document ig"]
+    group["in"] = {bucket: "{not json" for bucket in group["in"]}
+    manifest["groups"]["document ig"] = "another key"  # not reused as a group either
+    path.write_text(json.dumps(manifest))
+    add_third_change(session, changes[1])
+    result = publish(session, out, BASE)
+    assert result.outcome == "published"
+    assert (out / f"changes/{other.id}.html").is_file()
+    assert tree(out) == tree(publish(session, tmp_path / "scratch", BASE).out_dir)
