@@ -174,6 +174,7 @@ class Output:
         self._read_groups: set[str] = set()  # previous groups whose files are in _old
         self._folders: dict[str, list[int]] | None = None  # grouped.FOLDERS of previous
         self._unchanged: dict[str, bool] = {}  # its bucket folders as noted, by bucket
+        self._named: dict[str, set[str]] = {}  # names in NAMES/<top>, listed once (name_pages)
         self._dirs: set[str] = set()
         self._fresh: set[str] = set()  # buckets this build has its own folder for
         self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
@@ -551,14 +552,21 @@ class Output:
                 by_top.setdefault(top, []).append((name, bucket))
         for top, named_here in by_top.items():
             folder = self.names / top
-            folder.mkdir(parents=True, exist_ok=True)
-            # one listing beats a failing symlink() per page when most are named already
-            named = set(os.listdir(folder)) if len(named_here) > 64 else set()
+            # one listing beats a failing symlink() per page when most are named already;
+            # made once a process (a worker names its pages chunk by chunk), then kept up
+            named = self._named.get(top)
+            if named is None and len(named_here) > 64:
+                folder.mkdir(parents=True, exist_ok=True)
+                named = self._named[top] = set(os.listdir(folder))
+            elif named is None:
+                folder.mkdir(parents=True, exist_ok=True)
+                named = set()
             up = os.path.join("..", "..", "..", self.site_name, PAGES)
             for name, bucket in named_here:
                 if name not in named:
                     with suppress(FileExistsError):  # named before, or by another build
                         os.symlink(os.path.join(up, bucket, name), folder / name)
+                    named.add(name)
 
     def close(self) -> None:
         """Write the manifest of this build (keys and sizes of every file): compact JSON,

@@ -310,6 +310,9 @@ class _Pages:
     def changes(self) -> None:
         shown = [c for c in self.site.changes if c.document.id not in self.kept]
         around = neighbours(shown)  # by document: those of the kept ones are not needed
+        if not self.out.incremental:  # nothing to reuse: each page's key is made once, as
+            self.todo += [("change", c, around[c.id]) for c in shown]  # it is rendered
+            return
         todo = []
         for c in shown:
             key = self._change_key(c, around[c.id])
@@ -376,9 +379,13 @@ class _Pages:
     def versions(self) -> None:
         docs = {d.id: d for d in self.site.documents}
         todo = []
+        reuse = self.out.incremental  # else nothing to reuse: no key made twice
         for version in self.site.archived.values():
             doc = docs.get(version.document_id)
             if doc is None or doc.id in self.kept:
+                continue
+            if not reuse:
+                todo.append((version, doc))
                 continue
             key = self.out.key(self.common_key, version.path, *self._version_key(version, doc))
             if self._keep_markdown(version) and self.out.keep(version.path, key):
