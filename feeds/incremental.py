@@ -88,6 +88,19 @@ def by_bucket(rels: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
     return buckets, others
 
 
+def write_new(path: str, data: bytes) -> None:
+    """Write ``data`` to the file ``path`` (created or emptied, mode 0666 less the umask,
+    as ``open(path, "wb")``) in three system calls: a buffered file object added a
+    ``fstat``, an ``ioctl`` and two ``lseek`` calls to each of 30,000 pages."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def digest(*parts: Any) -> str:
     """A stable sha256 of values: strings, numbers, datetimes, lists, dicts, dataclasses.
 
@@ -365,8 +378,7 @@ class Output:
             self.where(rel)  # refuses a path below changes/ or versions/ that is not a page
             self._mkdir(rel)
             path = os.path.join(self.root, rel)
-        with open(path, "wb") as f:  # a new file of this build: never one a reader has open
-            f.write(raw)
+        write_new(path, raw)  # a new file of this build: never one a reader has open
         self.files[rel] = [key, len(raw)]
         self._written.add(rel)
         self.written += 1
