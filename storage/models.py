@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -138,6 +139,10 @@ class Fetch(Base):
     region_hash: Mapped[str | None] = mapped_column(String(64))  # changes/region.py
 
     document: Mapped[Document] = relationship()
+
+    # a document's fetches in time order: the one after a failure is found by one search
+    # (storage/repo.py: fetch_outcomes), not by reading every fetch
+    __table_args__ = (Index("ix_fetch_document_time", "document_id", "started_at", "id"),)
 
 
 class Version(Base):

@@ -186,3 +186,73 @@ def test_clean_text() -> None:
     assert clean_text("a\x00b") == "ab"
     assert clean_text("ok \ud83d end") == "ok \ufffd end"
     assert clean_text("é🎉") == "é🎉"
+
+
+def test_fetch_outcomes_fold_into_the_runs_every_fetch_gives(db_url: str) -> None:
+    """repo.fetch_outcomes reads the failed fetches and the one after each, through the
+    index of each document's fetches in time order: the runs of failures and the
+    documents failing now are those folded from every fetch (ties in time, an empty
+    error, a document that never failed, one failing at its last fetch)."""
+    import random
+
+    from sqlalchemy import insert, select
+
+    from feeds import timeline
+    from storage.models import Document, Fetch
+    from storage.repo import fetch_outcomes
+
+    sessions = open_db(db_url)
+    rng = random.Random(25)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with sessions.begin() as session:
+        for doc_id in ("a", "b", "c", "d"):
+            session.add(
+                Document(
+                    id=doc_id,
+                    service="s",
+                    title=doc_id,
+                    kind="policy",
+                    url="u",
+                    locale="en",
+                    render="http",
+                )
+            )
+        rows = []
+        for step in range(400):
+            for doc_id in ("a", "b", "c", "d"):
+                error = (
+                    None
+                    if doc_id == "a"
+                    else rng.choice([None, None, None, "", "timeout", "http-error"])
+                )
+                at = start + timedelta(minutes=step // 3)  # three fetches share each minute
+                rows.append(
+                    {
+                        "document_id": doc_id,
+                        "url": "u",
+                        "started_at": at,
+                        "error": error,
+                        "http_status": 500 if error else 200,
+                        "error_detail": f"at {step}",
+                        "headers": {},
+                    }
+                )
+        rows.append({**rows[-1], "error": "timeout", "error_detail": "last"})  # d fails last
+        session.execute(insert(Fetch), rows)
+    with sessions() as session:
+        every = session.execute(
+            select(
+                Fetch.document_id,
+                Fetch.started_at,
+                Fetch.error,
+                Fetch.http_status,
+                Fetch.error_detail,
+            ).order_by(Fetch.document_id, Fetch.started_at, Fetch.id)
+        ).all()
+        found = fetch_outcomes(session)
+        indexes = {i["name"] for i in inspect(session.get_bind()).get_indexes("fetch")}
+    assert len(found) < len(every) // 2  # not every fetch
+    assert timeline.failure_runs(found) == timeline.failure_runs(every)
+    assert timeline.failing_now(found) == timeline.failing_now(every)
+    assert set(timeline.failing_now(found)) >= {"d"} and "a" not in timeline.failure_runs(found)
+    assert "ix_fetch_document_time" in indexes
