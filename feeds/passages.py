@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from changes.diff import Hunk
-from feeds import text
+from feeds import prose, text
 from feeds.summary import Block
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -50,6 +50,11 @@ TOPICS = (
 )
 _LINK = re.compile(r"!?\[((?:[^\[\]\\]|\\.)*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
 _FURNITURE = re.compile(r"(?i)\b(return to top|back to top|play video|learn more|see more)\b")
+# Every phrase of _FURNITURE ends in one of these, and their letters have no case variant
+# but their capitals (re's IGNORECASE and str.lower agree on them, unlike on "i" or "s"): a
+# text whose lower case holds none of them holds no furniture, and skips the slow regex.
+_FURNITURE_ENDS = ("top", "deo", "more")
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\*_#|`>\[\]()=-]+")
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,10 @@ def visible(markdown: str) -> str:
     """What a reader sees of ``markdown``: link texts without targets, no furniture, no
     Markdown punctuation, whitespace collapsed."""
     shown = _LINK.sub(lambda m: m.group(1), markdown) if "](" in markdown else markdown
-    shown = _FURNITURE.sub(" ", shown)
-    shown = re.sub(r"[\\*_#|`>\[\]()=-]+", " ", shown.replace("<br>", " "))
+    lower = shown.lower()
+    if any(end in lower for end in _FURNITURE_ENDS):
+        shown = _FURNITURE.sub(" ", shown)
+    shown = _MARKDOWN_PUNCTUATION.sub(" ", shown.replace("<br>", " "))
     return " ".join(shown.split()).lower()
 
 
@@ -168,7 +175,7 @@ def _href_ok(tag: str, attribute: str, value: str) -> str | None:
 
 def render_markdown(markdown: str) -> Markup:
     """Markdown (crawled) as sanitised HTML; markers become <ins>/<del>."""
-    rendered = _MD.render(_tables(markdown.replace("<br>", _BR)))
+    rendered = prose.render(_MD, _tables(markdown.replace("<br>", _BR)))
     if "\ue005" in rendered:  # the empty header _tables added
         rendered = _EMPTY_HEADER.sub("", rendered).replace("\ue005", "")
     # markers inside a tag (a link target, percent-encoded there): keep the new target
