@@ -16,26 +16,38 @@ _TAGS = {"+": ("<ins>", "</ins>"), "-": ("<del>", "</del>"), "=": ("", "")}
 # Marks in the text itself (wdiff's), for feed readers that drop <ins>/<del> and their style.
 _MARKS = {"+": ("<ins>{+", "+}</ins>"), "-": ("<del>[-", "-]</del>"), "=": ("", "")}
 TEXT_MARKS_LEGEND = "Deleted text is shown [-like this-], inserted text {+like this+}."
-_BR = Markup("<br>\n")
+
+
+def _text(value: Any) -> str:
+    """``str(escape(value))``: a plain string escaped without making a Markup of it."""
+    return text.escape_html(value) if type(value) is str else str(escape(value))
+
+
+def _lines(chunk: str, breaks: bool) -> str:
+    chunk = text.clean(chunk)
+    if not breaks:
+        return text.escape_html(chunk)
+    return "<br>\n".join([text.escape_html(line) for line in chunk.split("\n")])
 
 
 def lines(chunk: str, breaks: bool = False) -> Markup:
     """Diff text, cleaned and escaped; with ``breaks`` its newlines become <br> (feeds)."""
-    chunk = text.clean(chunk)
-    if not breaks:
-        return escape(chunk)
-    return _BR.join(escape(line) for line in chunk.split("\n"))
+    return Markup(_lines(chunk, breaks))
 
 
 def ops_html(pieces: Sequence[Op], breaks: bool = False, marks: bool = False) -> Markup:
     """Diff ops as HTML: insertions in <ins>, deletions in <del>, every chunk escaped; with
     ``marks`` also ``{+inserted+}`` and ``[-deleted-]`` in the text (feeds)."""
-    out = []
+    return Markup(_ops(pieces, breaks, marks))
+
+
+def _ops(pieces: Sequence[Op], breaks: bool = False, marks: bool = False) -> str:
     tags = _MARKS if marks else _TAGS
+    out = []
     for op, chunk in pieces:
         start, end = tags[op]
-        out.append(f"{start}{lines(chunk, breaks)}{end}")
-    return Markup("".join(out))
+        out.append(f"{start}{_lines(chunk, breaks)}{end}")
+    return "".join(out)
 
 
 def numbered(body: str) -> Markup:
@@ -48,8 +60,8 @@ def numbered(body: str) -> Markup:
 
 def time_tag(moment: datetime) -> Markup:
     """``<time datetime="ISO">2024-06-10 14:03 UTC</time>``."""
-    shown = escape(text.fmt_datetime(moment))
-    return Markup(f'<time datetime="{escape(moment.isoformat())}">{shown}</time>')
+    shown = text.escape_html(text.fmt_datetime(moment))
+    return Markup(f'<time datetime="{text.escape_html(moment.isoformat())}">{shown}</time>')
 
 
 def counts(change: Any) -> Markup:
@@ -66,7 +78,7 @@ def badges(categories: Sequence[str]) -> Markup:
     """Categories as a list of badges ("" when there are none)."""
     if not categories:
         return Markup("")
-    items = "".join(f'<li class="badge">{escape(text.clean(c))}</li>' for c in categories)
+    items = "".join([f'<li class="badge">{_text(text.clean(c))}</li>' for c in categories])
     return Markup(f'<ul class="badges" aria-label="Categories">{items}</ul>')
 
 
@@ -90,12 +102,12 @@ def hunk_head(hunk: Hunk) -> Markup:
 NO_DIFF = "<p>No text differs (the versions differ only in whitespace or markup).</p>\n"
 
 
-def _shown(value: Any) -> Markup:
+def _shown(value: Any) -> str:
     """``value`` as a template prints it: a plain string cleaned (render._finalize), then
     escaped."""
     if isinstance(value, str) and not isinstance(value, Markup):
-        value = text.clean(value)
-    return escape(value)
+        return text.escape_html(text.clean(value))
+    return str(escape(value))
 
 
 def diff(
@@ -109,7 +121,7 @@ def diff(
     return Markup(
         "".join(
             f'<section class="hunk" aria-label="Changed passage {i}">\n{hunk_head(hunk)}\n'
-            f'<div class="diff"{lang_attr}>{ops_html(hunk.ops, breaks, marks)}</div>\n'
+            f'<div class="diff"{lang_attr}>{_ops(hunk.ops, breaks, marks)}</div>\n'
             "</section>\n"
             for i, hunk in enumerate(hunks, 1)
         )
@@ -132,8 +144,6 @@ def side_by_side(hunks: Sequence[Hunk], lang: str) -> Markup:
         )
         for row in diffview.rows(hunk):
             changed = ' class="changed"' if row.changed else ""
-            out.append(
-                f"<tr{changed}>{cell}{ops_html(row.old)}</td>{cell}{ops_html(row.new)}</td></tr>\n"
-            )
+            out.append(f"<tr{changed}>{cell}{_ops(row.old)}</td>{cell}{_ops(row.new)}</td></tr>\n")
         out.append("</tbody>\n</table>\n</div>\n</section>\n")
     return Markup("".join(out))

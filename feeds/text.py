@@ -41,6 +41,20 @@ def clean(text: str) -> str:
     return cleaned
 
 
+try:  # markupsafe's own escaping of a plain string, without making a Markup of it
+    from markupsafe import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover - another markupsafe: the same escapes, in Python
+
+    def _escape_str(s: str, /) -> str:
+        s = s.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+        return s.replace("'", "&#39;").replace('"', "&#34;")
+
+
+def escape_html(s: str) -> str:
+    """``str(markupsafe.escape(s))`` for a plain string ``s``: ``&<>'"`` as entities."""
+    return _escape_str(s)
+
+
 def slug(name: str) -> str:
     """A file-name-safe, deterministic stand-in for ``name`` (kept as is when already safe)."""
     if len(name) <= _MAX_SLUG and _SAFE_SLUG.fullmatch(name):
