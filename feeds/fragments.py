@@ -54,7 +54,7 @@ def numbered(body: str) -> Markup:
     """A text as list items ``<li id="L12">``, one per line, numbered as diffs count them."""
     # A version has thousands of lines: escaped at once (escaping leaves newlines as they
     # are, so the lines are those of the text), plain strings, one Markup.
-    lines = str(escape(text.clean(body))).split("\n")
+    lines = text.escape_html(text.clean(body)).split("\n")
     return Markup("\n".join([f'<li id="L{n}">{line}</li>' for n, line in enumerate(lines, 1)]))
 
 

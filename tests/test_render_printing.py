@@ -5,6 +5,7 @@ control characters and escaped, Markup as it is. The fragments built in Python
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -121,3 +122,21 @@ def test_time_tag_is_as_before(moment: datetime) -> None:
     shown = escape(text.fmt_datetime(moment))
     want = Markup(f'<time datetime="{escape(moment.isoformat())}">{shown}</time>')
     assert fragments.time_tag(moment) == want
+
+
+def test_clean_removes_what_the_regular_expression_removes() -> None:
+    """text.clean finds a text legal without the regex (text._legal); on random texts of
+    controls, surrogates, noncharacters, newlines and non-ASCII letters, short and long,
+    it returns what the regex alone returned."""
+    rng = random.Random(11)
+    alphabet = ["a", " ", "\n", "\t", "\r", "é", "“", "数", "\x00", "\x01", "\x08", "\x0b",
+                "\x0c", "\x0e", "\x1f", "\x7f", "\x85", "\ud800", "\udfff", "\ufffe", "\uffff",
+                "\ufffd", "\U0001f600", "\ue000", "\u2028"]  # fmt: skip
+    for _ in range(20000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+        assert text.clean(s) == text._ILLEGAL.sub("", s), repr(s)
+    long_text = "Paragraph one.\n\nParagraph “two”.\n" * 400
+    assert text.clean(long_text) is long_text
+    for bad in ("\x00", "\ud800", "\uffff", "\x1f"):
+        dirty = long_text + bad + long_text
+        assert text.clean(dirty) == long_text * 2
