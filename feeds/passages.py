@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -55,6 +56,8 @@ _FURNITURE = re.compile(r"(?i)\b(return to top|back to top|play video|learn more
 # text whose lower case holds none of them holds no furniture, and skips the slow regex.
 _FURNITURE_ENDS = ("top", "deo", "more")
 _MARKDOWN_PUNCTUATION = re.compile(r"[\\*_#|`>\[\]()=-]+")
+_EMPHASIS = re.compile(r"[\\*_`|]+")
+_AI = re.compile(r"\bAI\b")
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ def _plain(markdown: str) -> str:
     shown = markdown.replace("<br>", " ")
     if "](" in shown:  # a link (what _LINK matches holds it)
         shown = _LINK.sub(lambda m: m.group(1), shown)
-    shown = re.sub(r"[\\*_`|]+", " ", shown)
+    shown = _EMPHASIS.sub(" ", shown)
     return " ".join(shown.lower().split())
 
 
@@ -236,11 +239,18 @@ class _Sides:
         self.plain = tuple(_plain(side) for side in self.raw)
 
 
+@lru_cache(maxsize=4096)
+def _wanted(term: str) -> str:
+    """What :func:`_matches` looks for: the term as :func:`_plain` reads it, its first six
+    words (a long purpose: its first words are enough). Made once per term, not once per
+    term and passage."""
+    return " ".join(_plain(term).split()[:6])
+
+
 def _matches(term: str, sides: _Sides) -> bool:
-    if term == "AI":
-        return any(re.search(r"\bAI\b", side) for side in sides.raw)
-    words = _plain(term).split()
-    wanted = " ".join(words[:6])  # a long purpose: its first words are enough
+    if term == "AI":  # the regex only where the letters are (it tries every position)
+        return any("AI" in side and _AI.search(side) for side in sides.raw)
+    wanted = _wanted(term)
     return bool(wanted) and any(wanted in side for side in sides.plain)
 
 
