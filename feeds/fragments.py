@@ -3,7 +3,7 @@ macro call costs more than the fragment). Each one escapes every value it prints
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +23,28 @@ def _text(value: Any) -> str:
     return text.escape_html(value) if type(value) is str else str(escape(value))
 
 
+#: Crawled text as HTML (cleaned, escaped), by the text: a pure function of it, so
+#: remembered within a process. A change page prints each unchanged line twice (side by
+#: side) and the changes of a document share most of their context; a worker renders
+#: many. Emptied when full.
+_HTML: dict[str, str] = {}
+_HTML_MAX = 4096
+
+
+def text_html(chunk: str) -> str:
+    """``chunk`` (a plain str) cleaned (text.clean) and escaped: ``str(escape(clean(chunk)))``."""
+    html = _HTML.get(chunk)
+    if html is None:
+        if len(_HTML) >= _HTML_MAX:
+            _HTML.clear()
+        html = _HTML[chunk] = text.escape_html(text.clean(chunk))
+    return html
+
+
 def _lines(chunk: str, breaks: bool) -> str:
-    chunk = text.clean(chunk)
     if not breaks:
-        return text.escape_html(chunk)
+        return text_html(chunk)
+    chunk = text.clean(chunk)
     return "<br>\n".join([text.escape_html(line) for line in chunk.split("\n")])
 
 
@@ -146,4 +164,53 @@ def side_by_side(hunks: Sequence[Hunk], lang: str) -> Markup:
             changed = ' class="changed"' if row.changed else ""
             out.append(f"<tr{changed}>{cell}{_ops(row.old)}</td>{cell}{_ops(row.new)}</td></tr>\n")
         out.append("</tbody>\n</table>\n</div>\n</section>\n")
+    return Markup("".join(out))
+
+
+def summary_blocks(
+    blocks: Sequence[Any], targets: Mapping[tuple[int, int], str] | None = None
+) -> Markup:
+    """A change's summary as a list: a term per block, a line per summary line (its
+    pieces, :func:`piece`), and a link to the passage it names (``targets``: by block and
+    line). Was a macro of _macros.html: the same HTML, without a Jinja call per piece."""
+    if not blocks:
+        return Markup("")
+    targets = targets or {}
+    out = ['<dl class="summary">\n']
+    for b, block in enumerate(blocks):
+        out.append(f"<dt>{_shown(block.label)}</dt>\n")
+        for i, line in enumerate(block.lines):
+            mark = f' class="mark-{_shown(line.mark)}"' if line.mark else ""
+            shown = "".join([piece(p) for p in line.pieces])
+            if (b, i) in targets:
+                shown += (
+                    f' <a class="to-passage" href="#{_shown(targets[(b, i)])}">see the passage</a>'
+                )
+            out.append(f"<dd{mark}>{shown}</dd>\n")
+    out.append("</dl>\n")
+    return Markup("".join(out))
+
+
+def passage_list(items: Sequence[Any], lang: str, version: Any = None, root: str = "") -> Markup:
+    """Passages (feeds/passages.py) as sections: where each starts (a link to that line of
+    the archived ``version`` if there is one), then its rendered, sanitised HTML. Was a
+    macro of _macros.html: the same HTML."""
+    lang_attr = f' lang="{_shown(lang)}"' if lang else ""
+    out = []
+    for p in items:
+        new_line, old_line = p.hunk.new_line, p.hunk.old_line
+        line = _shown(new_line)
+        if version:
+            head = f'<a href="{_shown(root)}{_shown(version.path)}#L{line}">Line {line}</a>'
+        else:
+            head = f"Line {line}"
+        if old_line != new_line:
+            head += f" (line {_shown(old_line)} before)"
+        out.append(
+            f'<section class="hunk passage" id="{_shown(p.anchor)}"'
+            f' aria-label="Changed passage at line {_shown(p.line)}">\n'
+            f'<p class="hunk-head">{head}</p>\n'
+            f'<div class="rendered"{lang_attr}>{_shown(p.html)}</div>\n'
+            "</section>\n"
+        )
     return Markup("".join(out))

@@ -154,8 +154,6 @@ MACROS = (
     "change_item",
     "change_list",
     "summary",
-    "summary_blocks",
-    "passage_list",
     "source_link",
     "feed_links",
 )
@@ -195,7 +193,8 @@ def environment() -> Environment:
     env.filters["ops_html"] = fragments.ops_html
     env.filters["time_tag"] = fragments.time_tag
     env.filters["numbered"] = fragments.numbered
-    for helper in (fragments.counts, fragments.badges, fragments.piece, fragments.hunk_head):
+    helpers = (fragments.counts, fragments.badges, fragments.piece, fragments.hunk_head)
+    for helper in (*helpers, fragments.summary_blocks, fragments.passage_list):
         env.globals[helper.__name__] = helper
     env.globals["marks_legend"] = fragments.TEXT_MARKS_LEGEND
     env.globals["gdpr_url"] = story.GDPR

@@ -140,3 +140,73 @@ def test_clean_removes_what_the_regular_expression_removes() -> None:
     for bad in ("\x00", "\ud800", "\uffff", "\x1f"):
         dirty = long_text + bad + long_text
         assert text.clean(dirty) == long_text * 2
+
+
+# The macros of _macros.html that fragments.summary_blocks and fragments.passage_list
+# replaced, as they were: the Python must print what they printed.
+OLD_MACROS = """{% macro summary_blocks(blocks, targets={}) %}
+{% if blocks %}
+<dl class="summary">
+{% for block in blocks %}
+{% set b = loop.index0 %}
+<dt>{{ block.label }}</dt>
+{% for line in block.lines %}<dd{% if line.mark %} class="mark-{{ line.mark }}"{% endif %}>\
+{% for p in line.pieces %}{{ piece(p) }}{% endfor %}{% if (b, loop.index0) in targets %} \
+<a class="to-passage" href="#{{ targets[(b, loop.index0)] }}">see the passage</a>{% endif %}</dd>
+{% endfor %}
+{% endfor %}
+</dl>
+{% endif %}
+{% endmacro %}
+
+{% macro passage_list(items, lang, version=None, root="") %}
+{% for p in items %}
+<section class="hunk passage" id="{{ p.anchor }}" aria-label="Changed passage at line {{ p.line }}">
+<p class="hunk-head">{% if version %}<a href="{{ root }}{{ version.path }}#L{{ p.hunk.new_line }}">\
+Line {{ p.hunk.new_line }}</a>{% else %}Line {{ p.hunk.new_line }}{% endif %}\
+{% if p.hunk.old_line != p.hunk.new_line %} (line {{ p.hunk.old_line }} before){% endif %}</p>
+<div class="rendered"{% if lang %} lang="{{ lang }}"{% endif %}>{{ p.html }}</div>
+</section>
+{% endfor %}
+{% endmacro %}
+"""
+
+
+def test_summary_and_passage_fragments_print_what_the_macros_printed() -> None:
+    from feeds.passages import Passage
+    from feeds.summary import Block, Line, Piece
+
+    nasty = '<script>"x"\x01&'
+    blocks = [
+        Block(nasty, (Line((Piece("Added: "), Piece(nasty, code=True)), "added"),)),
+        Block(
+            "Links",
+            (
+                Line((Piece("see ", None), Piece("here", "https://e.org/?a=1&b=<2>"))),
+                Line((Piece("bad", "javascript:alert(1)"),), 'x" onclick="y'),
+                Line(()),
+            ),
+        ),
+    ]
+    targets = {(0, 0): 'passage-1"><b>', (1, 2): "passage-2"}
+    hunk = Hunk(ops=(("=", "a"),), old_line=3, new_line=5)
+    items = [
+        Passage(hunk, 0, Markup("<p>safe <ins>html</ins></p>"), False, None, 'passage-1"<'),
+        Passage(Hunk(ops=(), old_line=7, new_line=7), 1, Markup(""), True, "ai", "p-2"),
+    ]
+
+    class Version:
+        path = 'versions/9.html"<'
+
+    env = render.environment()
+    macros = env.from_string(OLD_MACROS).module
+    for blocks_, targets_ in ((blocks, targets), ([], {}), (blocks, {})):
+        want = macros.summary_blocks(blocks_, targets_)  # type: ignore[attr-defined]
+        assert fragments.summary_blocks(blocks_, targets_) == want
+    for version, root, lang in ((Version(), '../"', 'en"<'), (None, "", ""), (None, "../", "fr")):
+        want = macros.passage_list(items, lang, version, root)  # type: ignore[attr-defined]
+        assert fragments.passage_list(items, lang, version, root) == want
+    summary = fragments.summary_blocks(blocks, targets)  # pieces come cleaned: summary.blocks
+    assert "<script>" not in summary and "javascript:" not in summary
+    listed = fragments.passage_list(items, nasty)
+    assert "<script>" not in listed and "\x01" not in listed
