@@ -210,3 +210,18 @@ def test_summary_and_passage_fragments_print_what_the_macros_printed() -> None:
     assert "<script>" not in summary and "javascript:" not in summary
     listed = fragments.passage_list(items, nasty)
     assert "<script>" not in listed and "\x01" not in listed
+
+
+def test_remembered_html_is_the_html_computed_and_stays_bounded() -> None:
+    """fragments.text_html: the same as escaping and cleaning each time, cold or
+    remembered, for markup, entities and control characters; the memo never outgrows
+    its bound."""
+    rng = random.Random(5)
+    pieces = ["<script>", "</td>", "&amp;", '"', "'", "\x00", "\x0b", "\ud800", "\n", "é", "a b"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 9))) for _ in range(9000)]
+    for _ in range(2):  # cold, then (for those still held) remembered
+        for t in texts:
+            html = fragments.text_html(t)
+            assert html == str(escape(text.clean(t)))
+            assert "<script>" not in html and "\x00" not in html
+            assert len(fragments._HTML) <= fragments._HTML_MAX
