@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -78,8 +79,27 @@ def numbered(body: str) -> Markup:
 
 def time_tag(moment: datetime) -> Markup:
     """``<time datetime="ISO">2024-06-10 14:03 UTC</time>``."""
+    return _time_tag(moment, moment.utcoffset(), moment.fold)
+
+
+def fmt_datetime(moment: datetime) -> str:
+    """:func:`feeds.text.fmt_datetime`, remembered like :func:`time_tag`."""
+    return _fmt_datetime(moment, moment.utcoffset(), moment.fold)
+
+
+# A change page prints ~6 moments, the same ones as the pages of its neighbours (their
+# detection, its versions' first sightings). Remembered by the moment, its UTC offset and
+# its fold: datetimes that are equal keys can print otherwise (the same instant in
+# another zone; a repeated wall time whose fold says which of the two it is).
+@lru_cache(maxsize=4096)
+def _time_tag(moment: datetime, offset: Any, fold: int) -> Markup:
     shown = text.escape_html(text.fmt_datetime(moment))
     return Markup(f'<time datetime="{text.escape_html(moment.isoformat())}">{shown}</time>')
+
+
+@lru_cache(maxsize=4096)
+def _fmt_datetime(moment: datetime, offset: Any, fold: int) -> str:
+    return text.fmt_datetime(moment)
 
 
 def counts(change: Any) -> Markup:

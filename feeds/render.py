@@ -187,7 +187,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # templates are package data: no stat() per render
     )
-    env.filters["fmt_datetime"] = text.fmt_datetime
+    env.filters["fmt_datetime"] = fragments.fmt_datetime
     env.filters["lines"] = fragments.lines
     env.filters["as_json"] = _as_json
     env.filters["ops_html"] = fragments.ops_html

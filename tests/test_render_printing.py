@@ -225,3 +225,27 @@ def test_remembered_html_is_the_html_computed_and_stays_bounded() -> None:
             assert html == str(escape(text.clean(t)))
             assert "<script>" not in html and "\x00" not in html
             assert len(fragments._HTML) <= fragments._HTML_MAX
+
+
+def test_remembered_moments_print_as_computed_even_when_equal_as_keys() -> None:
+    """time_tag and fmt_datetime are remembered by the moment, its offset and its fold:
+    the same instant in two zones, and a repeated wall time (fold 0 and 1 compare equal
+    in one zone), each print their own text."""
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    moments = [
+        datetime(2024, 6, 10, 12, 0, tzinfo=UTC),
+        datetime(2024, 6, 10, 14, 0, tzinfo=berlin),  # the same instant
+        datetime(2024, 10, 27, 2, 30, tzinfo=berlin),  # fold 0: 00:30 UTC
+        datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=berlin),  # equal to it, 01:30 UTC
+        datetime(2024, 6, 10, 12, 0, 0, 5, tzinfo=UTC),
+    ]
+    assert moments[0] == moments[1] and moments[2] == moments[3]
+    for _ in range(2):
+        for moment in moments:
+            shown = escape(text.fmt_datetime(moment))
+            want = Markup(f'<time datetime="{escape(moment.isoformat())}">{shown}</time>')
+            assert fragments.time_tag(moment) == want
+            assert fragments.fmt_datetime(moment) == text.fmt_datetime(moment)
+    assert fragments.fmt_datetime(moments[2]) != fragments.fmt_datetime(moments[3])
