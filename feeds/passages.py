@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from changes.diff import Hunk
-from feeds import text
+from feeds import prose, text
 from feeds.summary import Block
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -50,6 +51,13 @@ TOPICS = (
 )
 _LINK = re.compile(r"!?\[((?:[^\[\]\\]|\\.)*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
 _FURNITURE = re.compile(r"(?i)\b(return to top|back to top|play video|learn more|see more)\b")
+# Every phrase of _FURNITURE ends in one of these, and their letters have no case variant
+# but their capitals (re's IGNORECASE and str.lower agree on them, unlike on "i" or "s"): a
+# text whose lower case holds none of them holds no furniture, and skips the slow regex.
+_FURNITURE_ENDS = ("top", "deo", "more")
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\*_#|`>\[\]()=-]+")
+_EMPHASIS = re.compile(r"[\\*_`|]+")
+_AI = re.compile(r"\bAI\b")
 
 
 @dataclass(frozen=True)
@@ -85,8 +93,10 @@ def visible(markdown: str) -> str:
     """What a reader sees of ``markdown``: link texts without targets, no furniture, no
     Markdown punctuation, whitespace collapsed."""
     shown = _LINK.sub(lambda m: m.group(1), markdown) if "](" in markdown else markdown
-    shown = _FURNITURE.sub(" ", shown)
-    shown = re.sub(r"[\\*_#|`>\[\]()=-]+", " ", shown.replace("<br>", " "))
+    lower = shown.lower()
+    if any(end in lower for end in _FURNITURE_ENDS):
+        shown = _FURNITURE.sub(" ", shown)
+    shown = _MARKDOWN_PUNCTUATION.sub(" ", shown.replace("<br>", " "))
     return " ".join(shown.split()).lower()
 
 
@@ -168,7 +178,7 @@ def _href_ok(tag: str, attribute: str, value: str) -> str | None:
 
 def render_markdown(markdown: str) -> Markup:
     """Markdown (crawled) as sanitised HTML; markers become <ins>/<del>."""
-    rendered = _MD.render(_tables(markdown.replace("<br>", _BR)))
+    rendered = prose.render(_MD, _tables(markdown.replace("<br>", _BR)))
     if "\ue005" in rendered:  # the empty header _tables added
         rendered = _EMPTY_HEADER.sub("", rendered).replace("\ue005", "")
     # markers inside a tag (a link target, percent-encoded there): keep the new target
@@ -216,7 +226,7 @@ def _plain(markdown: str) -> str:
     shown = markdown.replace("<br>", " ")
     if "](" in shown:  # a link (what _LINK matches holds it)
         shown = _LINK.sub(lambda m: m.group(1), shown)
-    shown = re.sub(r"[\\*_`|]+", " ", shown)
+    shown = _EMPHASIS.sub(" ", shown)
     return " ".join(shown.lower().split())
 
 
@@ -229,11 +239,18 @@ class _Sides:
         self.plain = tuple(_plain(side) for side in self.raw)
 
 
+@lru_cache(maxsize=4096)
+def _wanted(term: str) -> str:
+    """What :func:`_matches` looks for: the term as :func:`_plain` reads it, its first six
+    words (a long purpose: its first words are enough). Made once per term, not once per
+    term and passage."""
+    return " ".join(_plain(term).split()[:6])
+
+
 def _matches(term: str, sides: _Sides) -> bool:
-    if term == "AI":
-        return any(re.search(r"\bAI\b", side) for side in sides.raw)
-    words = _plain(term).split()
-    wanted = " ".join(words[:6])  # a long purpose: its first words are enough
+    if term == "AI":  # the regex only where the letters are (it tries every position)
+        return any("AI" in side and _AI.search(side) for side in sides.raw)
+    wanted = _wanted(term)
     return bool(wanted) and any(wanted in side for side in sides.plain)
 
 

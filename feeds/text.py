@@ -16,6 +16,27 @@ _MAX_SLUG = 120
 SHOWN_ELSEWHERE = frozenset({"words_added", "words_removed"})  # pages and entries show counts
 
 
+# The C0 controls of _ILLEGAL as bytes. In UTF-8 a byte below 0x80 is always that
+# character itself, never part of another one.
+_ILLEGAL_C0 = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
+def _legal(text: str) -> bool:
+    """True if ``text`` holds nothing _ILLEGAL matches, found without the regular
+    expression (4-5x faster on a long text): its C0 controls are deleted from its UTF-8
+    bytes (strict encoding fails on a surrogate), and U+FFFE and U+FFFF looked for."""
+    if text.isascii():
+        data = text.encode("ascii")
+    else:
+        if "\ufffe" in text or "\uffff" in text:
+            return False
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate
+            return False
+    return len(data.translate(None, _ILLEGAL_C0)) == len(data)
+
+
 _LONG = 4096
 _last_long: tuple[str, str] = ("", "")  # the last long text cleaned, and its cleaned form
 
@@ -25,20 +46,36 @@ def clean(text: str) -> str:
 
     A printable string (``str.isprintable``: no control, surrogate or unassigned character)
     holds none of them and is returned without a regular expression: most of the short
-    strings a page prints (a title, a date) are. The last long text cleaned is remembered
+    strings a page prints (a title, a date) are. So is a text found legal by
+    :func:`_legal` (text with newlines: diff chunks, versions). The last long text cleaned
+    is remembered
     (the same string object: a version's text is cleaned for its Markdown file, then
     again for its page)."""
     global _last_long
     if text.isprintable():
         return text
     if len(text) < _LONG:
-        return _ILLEGAL.sub("", text)
+        return text if _legal(text) else _ILLEGAL.sub("", text)
     last = _last_long
     if last[0] is text:
         return last[1]
-    cleaned = _ILLEGAL.sub("", text)
+    cleaned = text if _legal(text) else _ILLEGAL.sub("", text)
     _last_long = (text, cleaned)
     return cleaned
+
+
+try:  # markupsafe's own escaping of a plain string, without making a Markup of it
+    from markupsafe import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover - another markupsafe: the same escapes, in Python
+
+    def _escape_str(s: str, /) -> str:
+        s = s.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+        return s.replace("'", "&#39;").replace('"', "&#34;")
+
+
+def escape_html(s: str) -> str:
+    """``str(markupsafe.escape(s))`` for a plain string ``s``: ``&<>'"`` as entities."""
+    return _escape_str(s)
 
 
 def slug(name: str) -> str:
