@@ -75,6 +75,10 @@ def test_a_new_change_at_the_head_encodes_one_record_and_copies_the_rest_at_once
     _, laid, _ = build(items, None)
     data, _, encoded = build([(10_001, 0), *items], laid)
     assert encoded == [10_001] and data == whole([(10_001, 0), *items])
+    assert "at" not in vars(laid)  # the old records copied at once, none looked up
+    data, _, encoded = build([(10_001, 0), *items[1:]], laid)  # one gone: looked up
+    assert encoded == [10_001] and data == whole([(10_001, 0), *items[1:]])
+    assert "at" in vars(laid)
 
 
 def test_a_file_not_laid_out_as_noted_is_not_used() -> None:
