@@ -18,6 +18,7 @@ from feedgen.feed import FeedGenerator
 
 from changes.diff import Hunk
 from feeds import render, story, text
+from feeds.entry_texts import Texts
 from feeds.incremental import Output
 from feeds.views import ChangeView, DocumentView, category_feeds
 
@@ -158,9 +159,9 @@ class Entries:
         self.rendered = False  # a feed was rendered (write_feeds prepared its changes)
 
     @cached_property
-    def known(self) -> dict[str, str]:
+    def known(self) -> Texts:
         """The previous build's entries (4 MB at 10,000 changes), read only if a feed is
-        rendered: not by a publish with no news."""
+        rendered (not by a publish with no news), each decoded only if a feed lists it."""
         return self.out.previous_entries(self.base_url)
 
     def __call__(self, change: ChangeView) -> Entry:
@@ -177,20 +178,30 @@ class Entries:
         self.rendered = True
         self.load([c for c in changes if c.fingerprint not in self.known])
 
-    def keep(self, specs: Sequence[FeedSpec], changes: Sequence[ChangeView], limit: int) -> None:
-        """Give ``out`` the content of every entry a feed lists, for the next build: when
-        a feed was rendered by this build (otherwise the previous build's are kept as they
-        are). Sorted by fingerprint: the same bytes however the site was built."""
+    def keep(
+        self,
+        specs: Sequence[FeedSpec],
+        changes: Sequence[ChangeView],
+        limit: int,
+        listing: list[list[ChangeView]] | None = None,
+    ) -> None:
+        """Give ``out`` the content of every entry a feed lists (``listing``: the feeds'
+        :func:`listed`, if made already), for the next build: when a feed was rendered by
+        this build (otherwise the previous build's are kept as they are). Sorted by
+        fingerprint: the same bytes however the site was built."""
         if not self.rendered:
             return
-        kept: dict[str, str] = {}
-        for chosen in listed(specs, changes, limit):
+        kept: dict[str, bytes] = {}
+        known = self.known
+        for chosen in listed(specs, changes, limit) if listing is None else listing:
             for c in chosen:
+                if c.fingerprint in kept:
+                    continue
                 made = self.made.get(c.id)
-                content = made.content if made is not None else self.known.get(c.fingerprint)
-                if content is not None:
-                    kept[c.fingerprint] = content
-        self.out.entries = {"base": self.base_url, "entries": dict(sorted(kept.items()))}
+                found = made.content.encode() if made is not None else known.raw(c.fingerprint)
+                if found is not None:  # the bytes kept, copied without decoding them
+                    kept[c.fingerprint] = found
+        self.out.entries = (self.base_url, sorted(kept.items()))
 
 
 def _generator(spec: FeedSpec, entries: Sequence[Entry], base_url: str, ext: str) -> FeedGenerator:
@@ -323,6 +334,7 @@ def write_feeds(
     limit: int = DEFAULT_LIMIT,
     prepare: Callable[[list[ChangeView]], None] | None = None,
     formats: Mapping[str, Renderer] | None = None,
+    listing: list[list[ChangeView]] | None = None,
 ) -> list[str]:
     """Write ``<spec.path>.atom`` and ``.rss`` (or the ``formats`` given, by file extension)
     for every spec; ``changes`` newest first.
@@ -330,11 +342,14 @@ def write_feeds(
     Each feed keeps its ``limit`` newest changes. A feed whose changes and settings are
     those of the previous build is reused; ``entry`` is called only for feeds rendered,
     after ``prepare`` was given all the changes they list (to load their diffs at once).
-    Returns the files, relative to the output root.
+    ``listing``: :func:`listed` for these specs and changes, if made already (it is the
+    same for every format: made once a publish). Returns the files, relative to the
+    output root.
     """
     written: list[str] = []
     todo: list[tuple[str, str, FeedSpec, list[ChangeView], Callable[..., bytes]]] = []
-    for spec, chosen in zip(specs, listed(specs, changes, limit), strict=True):
+    chosen_by_spec = listed(specs, changes, limit) if listing is None else listing
+    for spec, chosen in zip(specs, chosen_by_spec, strict=True):
         for ext, make in (formats or FORMATS).items():
             rel = f"{spec.path}.{ext}"
             key = out.key("feed", ext, spec, base_url, [c.fingerprint for c in chosen])

@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from feeds import grouped
+from feeds import entry_texts, grouped
 from feeds.atomic import NAMES, PAGES, STORE
 from feeds.grouped import Group
 from feeds.index_records import Laid
@@ -44,8 +44,8 @@ MANIFEST = ".policywatch-manifest.json"
 INDEX_ORDER = ".policywatch-index-order.json"
 #: The HTML content of feed entries, by the fingerprint of their change, for every change
 #: a feed lists, with the base URL they link to: a feed rendered again because one change
-#: is new renders only the new entry (feeds/publish.py).
-ENTRIES = ".policywatch-feed-entries.json"
+#: is new renders only the new entry (feeds/entry_texts.py: the layout and the texts).
+ENTRIES = (entry_texts.LAYOUT, entry_texts.TEXTS)
 _FORMAT = 3  # 2: pages of changes and versions in shared buckets; 3: groups as text
 BUCKET = 256  # ids per bucket folder of change or version pages
 PAGED_TOPS = ("changes", "versions")  # top folders made of buckets (symlinks to NAMES)
@@ -193,7 +193,8 @@ class Output:
         self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
         self._written: set[str] = set()
         self.index_order: dict[str, Any] | None = None  # INDEX_ORDER of this build, if renewed
-        self.entries: dict[str, Any] | None = None  # ENTRIES of this build, if renewed
+        # ENTRIES of this build, if renewed: their base URL, and (fingerprint, content)s
+        self.entries: tuple[str, list[tuple[str, bytes]]] | None = None
         self._log: list[str] | None = None  # files written since start_log (in a worker)
         self._journal: list[Noted] | None = None  # files kept or written since start_journal
         self.records_closed = False  # INDEX_ORDER and ENTRIES written (close_records) already
@@ -247,14 +248,12 @@ class Output:
             return None
         return Laid.of(raw, order)
 
-    def previous_entries(self, base_url: str) -> dict[str, str]:
+    def previous_entries(self, base_url: str) -> entry_texts.Texts:
         """The previous build's :data:`ENTRIES` (content by change fingerprint), if it was
-        made by this code for the same ``base_url``."""
-        data = self._previous_strings(ENTRIES)
-        entries = data.get("entries") if data.get("base") == base_url else None
-        if not isinstance(entries, dict):
-            return {}
-        return {k: v for k, v in entries.items() if isinstance(v, str)}
+        made by this code (same salt) for the same ``base_url``."""
+        if self.previous is None or not self.incremental:
+            return entry_texts.Texts()
+        return entry_texts.read(self.previous, base_url)
 
     def key(self, *parts: Any) -> str:
         return digest(self.salt, *parts)
@@ -614,7 +613,8 @@ class Output:
             with suppress(OSError):  # none: the next build encodes every record again
                 self._reuse(INDEX_ORDER)
         if self.entries is not None:
-            (self.root / ENTRIES).write_bytes(orjson.dumps(self.entries))
-        elif self._old:
+            entry_texts.write(self.root, *self.entries)
+        elif self.incremental:
             with suppress(OSError):  # none: the next build renders the entries it needs
-                self._reuse(ENTRIES)
+                for name in ENTRIES:
+                    self._reuse(name)

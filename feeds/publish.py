@@ -275,10 +275,15 @@ def _publish(
 
         def feeds(loader: StoredData) -> Written:
             entry = feed.Entries(out, base, tag_base, loader.hunks, loader.prepare)
-            files = feed.write_feeds(out, base, specs, data.changes, entry, limit, entry.prepare)
-            publication = Publication(out, data, base, specs, entry, entry.prepare, limit)
+            listing = feed.listed(specs, data.changes, limit)  # once for every format
+            files = feed.write_feeds(
+                out, base, specs, data.changes, entry, limit, entry.prepare, listing=listing
+            )
+            publication = Publication(
+                out, data, base, specs, entry, entry.prepare, limit, listing=listing
+            )
             more = {name: write(publication) for name, write in outputs.registered().items()}
-            entry.keep(specs, data.changes, limit)  # the entries the next build can reuse
+            entry.keep(specs, data.changes, limit, listing)  # the entries the next build reuses
             return files, more
 
         def feeds_here() -> None:

@@ -28,7 +28,7 @@ changes = site_helpers.changes
 META = (
     incremental.MANIFEST,
     incremental.INDEX_ORDER,
-    incremental.ENTRIES,
+    *incremental.ENTRIES,
     grouped.FOLDERS,
     atomic.MARKER,
     atomic.STAMP,

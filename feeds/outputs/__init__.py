@@ -32,6 +32,7 @@ class Publication:
     entry: Callable[[ChangeView], Entry]  # a change as a feed entry (rendered once, shared)
     prepare: Callable[[list[ChangeView]], None]  # load the diffs of changes at once
     limit: int  # how many changes a feed lists
+    listing: list[list[ChangeView]] | None = None  # the changes each feed lists (feed.listed)
 
 
 #: An output: writes its files, returns their paths (relative to the output folder).

@@ -55,4 +55,5 @@ def write_json_feeds(publication: Publication) -> list[str]:
         p.limit,
         p.prepare,
         formats={"json": render_json_feed},
+        listing=p.listing,
     )
