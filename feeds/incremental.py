@@ -190,6 +190,7 @@ class Output:
         self._named: dict[str, set[str]] = {}  # names in NAMES/<top>, listed once (name_pages)
         self._dirs: set[str] = set()
         self._fresh: set[str] = set()  # buckets this build has its own folder for
+        self._bucket_paths: dict[str, str] = {}  # their paths, once made (write)
         self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
         self._written: set[str] = set()
         self.index_order: dict[str, Any] | None = None  # INDEX_ORDER of this build, if renewed
@@ -372,7 +373,10 @@ class Output:
         raw = data.encode("utf-8") if isinstance(data, str) else data
         bucket = bucket_of(rel)
         if bucket is not None:
-            path = os.path.join(self._bucket_folder(bucket), rel.rpartition("/")[2])
+            folder = self._bucket_paths.get(bucket)
+            if folder is None:  # a Path made once a bucket, not once a page (30,000)
+                folder = self._bucket_paths[bucket] = str(self._bucket_folder(bucket))
+            path = f"{folder}/{rel.rpartition('/')[2]}"
         else:
             self.where(rel)  # refuses a path below changes/ or versions/ that is not a page
             self._mkdir(rel)
@@ -572,11 +576,12 @@ class Output:
             elif named is None:
                 folder.mkdir(parents=True, exist_ok=True)
                 named = set()
-            up = os.path.join("..", "..", "..", self.site_name, PAGES)
+            up = f"../../../{self.site_name}/{PAGES}" if self.site_name else f"../../../{PAGES}"
+            where = str(folder)  # strings, not a Path a page: 20,000 names in a full build
             for name, bucket in named_here:
                 if name not in named:
                     with suppress(FileExistsError):  # named before, or by another build
-                        os.symlink(os.path.join(up, bucket, name), folder / name)
+                        os.symlink(f"{up}/{bucket}/{name}", f"{where}/{name}")
                     named.add(name)
 
     def close(self) -> None:
