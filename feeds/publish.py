@@ -28,10 +28,9 @@ from feeds.incremental import Noted, Output
 from feeds.outputs import Publication
 from feeds.views import ChangeView, DocumentView, VersionView, change_views, version_views
 from storage import published, repo
-from storage.blobs import get_text, store_of
+from storage.blobs import Packed, get_text, packed_blobs, store_of, unpack
 from storage.blobstore import FolderStore
 from storage.installation import tag_scheme
-from storage.models import Blob
 
 #: The feed files written or kept, and those of each output (feeds/outputs/), by name.
 Written = tuple[list[str], dict[str, list[str]]]
@@ -57,12 +56,19 @@ class StoredData:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._held: list[Blob] = []
+        self._held: dict[str, Packed] = {}
         self._hunks: dict[str, list[Hunk]] = {}
         self._text: tuple[str, str] = ("", "")
 
     def preload(self, blob_hashes: Iterable[str]) -> None:
-        self._held = repo.preload_blobs(self.session, blob_hashes)
+        """Read these blobs' rows in a few queries: held until the next preload."""
+        self._held = packed_blobs(self.session, blob_hashes)
+
+    def _get_text(self, digest: str) -> str:
+        packed = self._held.get(digest)
+        if packed is None:
+            return get_text(self.session, digest)
+        return unpack(self.session, digest, packed).decode("utf-8")
 
     def prepare(self, changes: list[ChangeView]) -> None:
         """Load the diffs of ``changes`` not folded yet, in a few queries, and fold them."""
@@ -72,13 +78,13 @@ class StoredData:
             self.preload(c.diff_blob for c in batch if c.diff_blob)
             for c in batch:
                 self.hunks(c)
-        self._held = []
+        self._held = {}
 
     def hunks(self, change: ChangeView) -> list[Hunk]:
         if change.diff_blob is None:  # link-health and source-health changes have no diff
             return []
         if change.diff_blob not in self._hunks:
-            self._hunks[change.diff_blob] = render.fold(get_text(self.session, change.diff_blob))
+            self._hunks[change.diff_blob] = render.fold(self._get_text(change.diff_blob))
         return self._hunks[change.diff_blob]
 
     def can_fork(self) -> bool:
@@ -108,7 +114,7 @@ class StoredData:
     def text(self, version: VersionView) -> str:
         """The version's text; the last one is kept (its page and its Markdown both read it)."""
         if self._text[0] != version.text_blob:
-            self._text = (version.text_blob, get_text(self.session, version.text_blob))
+            self._text = (version.text_blob, self._get_text(version.text_blob))
         return self._text[1]
 
 

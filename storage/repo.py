@@ -384,13 +384,3 @@ def link_checks(session: Session) -> Sequence[LinkCheck]:
             LinkCheck.link_id, LinkCheck.checked_at.desc(), LinkCheck.id.desc()
         )
     ).all()
-
-
-def preload_blobs(session: Session, hashes: Iterable[str], batch: int = 500) -> list[Blob]:
-    """Load these blobs in a few queries; while the caller holds the list, ``get_blob`` of
-    any of them is answered from the session's identity map, without a query."""
-    wanted = sorted(set(hashes))
-    loaded: list[Blob] = []
-    for i in range(0, len(wanted), batch):
-        loaded += session.scalars(select(Blob).where(Blob.hash.in_(wanted[i : i + batch]))).all()
-    return loaded

@@ -19,7 +19,7 @@ from config.run import RunConfig
 from demo.server import FakeMeta
 from feeds import atomic, remote
 from pipeline.retention import drop_unchanged_bodies
-from storage.blobs import get_blob, put_blob, store_of
+from storage.blobs import get_blob, packed_blobs, put_blob, store_of, unpack
 from storage.blobstore import FolderStore, ObjectStore, store_url
 from storage.db import open_db
 from storage.models import Blob, Fetch, Version
@@ -45,6 +45,9 @@ def test_a_sqlite_database_keeps_its_blobs_in_a_folder_beside_it(
         row = session.get(Blob, digest)
         assert row is not None and row.data is None and row.size == len(BODY)
         assert get_blob(session, digest) == BODY
+        held = packed_blobs(session, [digest, "0" * 64])  # one unknown: left out
+        assert list(held) == [digest] and held[digest][1] is None  # the bytes: in the folder
+        assert unpack(session, digest, held[digest]) == BODY
     files = [p for p in (tmp_path / "pw.db.blobs").rglob("*") if p.is_file()]
     assert [p.name for p in files] == [f"{digest}.zst"]
     assert files[0].stat().st_size < len(BODY) / 10  # compressed
@@ -60,6 +63,9 @@ def test_db_keeps_the_bytes_in_the_table(
         row = session.get(Blob, digest)
         assert row is not None and row.data is not None
         assert get_blob(session, digest) == BODY
+        held = packed_blobs(session, [digest])
+        assert held == {digest: ("zstd", row.data)}
+        assert unpack(session, digest, held[digest]) == BODY
 
 
 def free_port() -> int:
