@@ -12,6 +12,7 @@ page holds: the bytes are those of rendering the same pages in one process
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +37,16 @@ def workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _start_worker(start: Callable[[], None] | None) -> None:
+    """A worker's first step: no cyclic garbage collection, then ``start``. Rendering pages
+    makes almost no cycles (250 objects over 6,000 pages of changes and versions, with
+    the same peak memory), and the collector's runs over what each page allocates cost
+    3-6% of rendering it."""
+    gc.disable()
+    if start is not None:
+        start()
 
 
 def _run_chunk(index: int) -> Any:
@@ -90,7 +101,10 @@ def started(
         # A worker that dies (or whose ``start`` fails) breaks the pool: the publish
         # fails and its build is dropped, never a hang (multiprocessing.Pool would wait).
         with ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("fork"), initializer=start
+            processes,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(start,),
         ) as pool:
             futures = [pool.submit(_run_chunk, i) for i in range(len(chunks))]  # forks now
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from concurrent.futures.process import BrokenProcessPool
@@ -372,8 +373,9 @@ def test_pages_rendered_by_forked_workers_equal_those_rendered_in_one_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A full build renders its pages of changes and versions in worker processes
-    (feeds/parallel.py) when there are many: the site is the one a single process builds,
-    byte for byte, and the publish still counts and records every file."""
+    (feeds/parallel.py) when there are many, without the cyclic garbage collector: the
+    site is the one a single process builds, byte for byte, and the publish still counts
+    and records every file."""
     add_third_change(session, changes[1])
     serial = publish(session, tmp_path / "serial", BASE)
 
@@ -382,7 +384,7 @@ def test_pages_rendered_by_forked_workers_equal_those_rendered_in_one_process(
     forked = site._Pages._forked
 
     def note_worker(self: site._Pages) -> None:
-        (started / str(os.getpid())).touch()
+        (started / str(os.getpid())).write_text(f"collector on: {gc.isenabled()}")
         forked(self)
 
     monkeypatch.setattr(site._Pages, "_forked", note_worker)
@@ -393,6 +395,8 @@ def test_pages_rendered_by_forked_workers_equal_those_rendered_in_one_process(
 
     workers = {int(p.name) for p in started.iterdir()}
     assert len(workers) == 2 and os.getpid() not in workers
+    assert {p.read_text() for p in started.iterdir()} == {"collector on: False"}
+    assert gc.isenabled()  # here, as it was
     assert (forked_build.written, forked_build.pages) == (serial.written, serial.pages)
     assert tree(tmp_path / "forked") == tree(tmp_path / "serial")
     again = publish(session, tmp_path / "forked", BASE)  # its manifest holds every file
