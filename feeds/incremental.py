@@ -193,6 +193,7 @@ class Output:
         self._bucket_paths: dict[str, str] = {}  # their paths, once made (write)
         self._listed: dict[str, set[str]] = {}  # names in the previous generation's buckets
         self._written: set[str] = set()
+        self._named_pages: set[str] = set()  # pages written and named by workers (adopt)
         self.index_order: dict[str, Any] | None = None  # INDEX_ORDER of this build, if renewed
         # ENTRIES of this build, if renewed: their base URL, and (fingerprint, content)s
         self.entries: tuple[str, list[tuple[str, bytes]]] | None = None
@@ -420,15 +421,18 @@ class Output:
                 if self._linked:
                     self._late.append(rel)
 
-    def adopt(self, rel: str, key: str, size: int) -> None:
+    def adopt(self, rel: str, key: str, size: int, named: bool = False) -> None:
         """Record ``rel`` as written by this build: a worker process wrote it (into this
-        build's own folders, as :meth:`write` does)."""
+        build's own folders, as :meth:`write` does); ``named``: and gave the page its name
+        (:meth:`name_pages`), which :meth:`link_kept` then does not look for again."""
         self.files[rel] = [key, size]
         self._written.add(rel)
         self.written += 1
         bucket = bucket_of(rel)
         if bucket is not None:
             self._fresh.add(bucket)
+            if named:
+                self._named_pages.add(rel)
 
     def _mkdir(self, rel: str) -> None:
         parent = rel.rpartition("/")[0]
@@ -550,11 +554,13 @@ class Output:
 
         Only pages this build wrote can be new: a page reused from the previous generation
         got its name when it was first written, before that generation went live (a
-        build without a previous generation names every page)."""
+        build without a previous generation names every page). Pages a worker wrote and
+        named (:meth:`adopt`) are not looked for again."""
+        named = self._named_pages
         if not self.incremental:
-            self.name_pages(rel for rels in buckets.values() for rel in rels)
+            self.name_pages(rel for rels in buckets.values() for rel in rels if rel not in named)
         else:
-            self.name_pages(self._written)
+            self.name_pages(rel for rel in self._written if rel not in named)
 
     def name_pages(self, rels: Iterable[str]) -> None:
         """Give the pages of buckets among ``rels`` their names (:meth:`_name_pages`), those

@@ -69,7 +69,7 @@ def run(
     """``render`` every chunk of ``items``; the results in chunk order (:func:`started`,
     waited for at once)."""
     with started(items, render, start, allowed=allowed) as results:
-        return results()
+        return list(results())
 
 
 @contextmanager
@@ -79,9 +79,11 @@ def started(
     start: Callable[[], None] | None = None,
     *,
     allowed: bool = True,
-) -> Iterator[Callable[[], list[R]]]:
+) -> Iterator[Callable[[], Iterator[R]]]:
     """``render`` every chunk of ``items``, in the background; yields a function that
-    waits for the results (in chunk order), so the caller can do other work meanwhile.
+    gives the results in chunk order, each as soon as its chunk is done (the caller can
+    take in the first while the last are rendered), so the caller can do other work
+    meanwhile.
 
     In forked workers when there are enough items, more than one core and ``allowed``
     (the caller knows its resources survive a fork); ``start`` runs first in each worker
@@ -93,7 +95,7 @@ def started(
     processes = min(workers(), len(chunks))
     if not allowed or len(items) < MIN_PAGES or processes < 2:
         done = [render(chunk) for chunk in chunks]
-        yield lambda: done
+        yield lambda: iter(done)
         return
     global _WORK
     _WORK = (render, chunks)
@@ -108,7 +110,7 @@ def started(
         ) as pool:
             futures = [pool.submit(_run_chunk, i) for i in range(len(chunks))]  # forks now
             try:
-                yield lambda: [f.result() for f in futures]
+                yield lambda: (f.result() for f in futures)
             finally:
                 for f in futures:
                     f.cancel()

@@ -417,10 +417,12 @@ class _Pages:
         ) as results:
 
             def finish() -> None:
+                # each chunk's files recorded as soon as it is done, while the last chunks
+                # are still rendered (not all 30,000 of a full build at the end, one core idle)
                 for pid, wrote, pages in results():
-                    if pid != here:  # rendered by a worker: record what it wrote
+                    if pid != here:  # rendered by a worker, which named its pages
                         for rel, key, size in wrote:
-                            self.out.adopt(rel, key, size)
+                            self.out.adopt(rel, key, size, named=True)
                         self.pages += pages
 
             yield finish

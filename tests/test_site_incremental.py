@@ -399,6 +399,8 @@ def test_pages_rendered_by_forked_workers_equal_those_rendered_in_one_process(
     assert gc.isenabled()  # here, as it was
     assert (forked_build.written, forked_build.pages) == (serial.written, serial.pages)
     assert tree(tmp_path / "forked") == tree(tmp_path / "serial")
+    paged = [rel for rel in tree(tmp_path / "forked") if rel.startswith(("changes/", "versions/"))]
+    assert paged and all((tmp_path / "forked" / rel).is_file() for rel in paged)  # named
     again = publish(session, tmp_path / "forked", BASE)  # its manifest holds every file
     assert again.outcome == "unchanged" and again.written == 0
 
