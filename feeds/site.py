@@ -278,7 +278,9 @@ class _Pages:
         wholesale: nothing any of them shows changed (the document, its changes, hence
         their neighbours, its archived versions, the links, the site's title), so the
         pages' own keys are not computed. Call it before :meth:`changes` and
-        :meth:`versions`, which then skip these documents."""
+        :meth:`versions`, which then skip these documents, when ``out`` can reuse files
+        (:attr:`Output.incremental`); otherwise it keeps none and may come later (it
+        records the documents' keys for the next build)."""
         links = self.out.key("links", list(self.site.links))
         grouped = by_document(self.site.changes)
         archived: dict[str, list[VersionView]] = defaultdict(list)
@@ -507,10 +509,14 @@ def write_site(
     Without ``index``, the index page and index.json are left to :func:`write_index`."""
     write_static(out)
     pages = _Pages(out, site, load)
-    pages.kept_documents()
+    reuse = out.incremental  # else no document's pages can be kept: decided at once
+    if reuse:
+        pages.kept_documents()
     pages.changes()
     pages.versions()
     with pages.rendering() as finish:  # on other cores while this process writes the rest
+        if not reuse:  # the documents' keys, for the next build, once the workers started
+            pages.kept_documents()
         pages.documents()
         pages.categories()
         pages.links()
