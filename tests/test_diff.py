@@ -172,7 +172,8 @@ def test_json_round_trip_is_compact_and_lossless() -> None:
     assert data == '[["=","a\\n\\"q\\" \\\\ é\u00a0\\u0000"],["-","b"],["+","c 🎉"]]'
     assert ops_from_json(data) == ops
     assert ops_from_json("[]") == []
-    for bad in ('{"=": "x"}', '[["?", "x"]]', '[["=", 1]]', '[["="]]'):
+    assert ops_from_json('[["=","\\ud800"]]') == [("=", "\ud800")]  # as json.loads reads it
+    for bad in ('{"=": "x"}', '[["?", "x"]]', '[["=", 1]]', '[["="]]', "[", "not json"):
         with pytest.raises(ValueError):
             ops_from_json(bad)
 
