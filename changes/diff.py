@@ -355,6 +355,33 @@ class Hunk:
     new_line: int
 
 
+_WINDOW = 1024  # characters: the end of a long text split into lines first (_ends)
+
+
+def _ends(text: str, lead: int, tail: int, always: bool) -> tuple[str, str] | None:
+    """The first ``lead`` and the last ``tail`` lines of ``text`` (``str.splitlines``'s
+    lines, ends kept), if it has more than ``lead + tail`` lines or ``always``; else None.
+
+    An unchanged stretch of a diff runs to thousands of lines and only a few at its
+    ends are shown: the ends are split from a window of characters at each end (a line
+    cut by the window is not one of those taken), the whole text only when a window
+    holds too few lines."""
+    size = _WINDOW
+    while 2 * size <= len(text):
+        front = text[:size].splitlines(keepends=True) if lead else []
+        back = text[-size:].splitlines(keepends=True) if tail else []
+        # the last line of ``front`` and the first of ``back`` may be cut: not taken,
+        # each window then holds whole lines of its own, so the text has more than
+        # lead + tail lines (the windows do not overlap)
+        if (not lead or len(front) > lead + 1) and (not tail or len(back) > tail + 1):
+            return "".join(front[:lead]), "".join(back[-tail:]) if tail else ""
+        size *= 4
+    lines = text.splitlines(keepends=True)
+    if not always and len(lines) <= lead + tail:
+        return None
+    return "".join(lines[:lead]), "".join(lines[-tail:]) if tail else ""
+
+
 def hunks(ops: Sequence[Op], context_lines: int = 2) -> list[Hunk]:
     """Fold unchanged stretches, keeping ``context_lines`` lines around each change.
 
@@ -378,25 +405,25 @@ def hunks(ops: Sequence[Op], context_lines: int = 2) -> list[Hunk]:
                 start = (old_line, new_line)
             current.append((kind, text))
         else:
-            pieces = text.splitlines(keepends=True)
             lead = 0 if i < first else context + (0 if line_start else 1)
             tail = 0 if i > last else context + (0 if text.endswith("\n") else 1)
-            if i < first or i > last or len(pieces) > lead + tail:
-                head = "".join(pieces[:lead])
-                rest = "".join(pieces[-tail:]) if tail else ""
+            ends = _ends(text, lead, tail, i < first or i > last)
+            if ends is not None:
+                head, rest = ends
                 if head:
                     current.append(("=", head))
                 if current:
                     result.append(Hunk(tuple(current), *start))
-                skipped = text[: len(text) - len(rest)].count("\n")
+                skipped = text.count("\n", 0, len(text) - len(rest))
                 start = (old_line + skipped, new_line + skipped)
                 current = [("=", rest)] if rest else []
             else:
                 current.append((kind, text))
+        newlines = text.count("\n")  # once, not once per side of an unchanged text
         if kind != "+":
-            old_line += text.count("\n")
+            old_line += newlines
         if kind != "-":
-            new_line += text.count("\n")
+            new_line += newlines
         if text:
             if kind != "+":
                 old_at_start = text.endswith("\n")

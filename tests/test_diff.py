@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
 
+from changes import diff
 from changes.diff import (
     DiffStats,
     Hunk,
@@ -222,6 +224,31 @@ def test_hunks_at_the_edges_and_without_context() -> None:
     assert result[0].ops == (("+", "first\n"),)
     assert result[1].ops == (("-", "line 10\n"),)
     assert all(isinstance(h, Hunk) for h in result)
+
+
+def _ends_of_all_lines(text: str, lead: int, tail: int, always: bool) -> tuple[str, str] | None:
+    """What changes.diff._ends returns, from every line of the text."""
+    lines = text.splitlines(keepends=True)
+    if not always and len(lines) <= lead + tail:
+        return None
+    return "".join(lines[:lead]), "".join(lines[-tail:]) if tail else ""
+
+
+@pytest.mark.parametrize("window", [1, 3, 16, 1024])
+def test_the_ends_of_a_long_text_are_those_of_all_its_lines(
+    window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines split from a window at each end are those of the whole text, whatever line
+    boundary (CR LF cut by a window included) and however many lines a window holds."""
+    monkeypatch.setattr(diff, "_WINDOW", window)
+    pieces = ["a", "bc ", "\n", "\r", "\r\n", "\x0b", "\x1c", "\x85", "\u2028", "é", "\n\n"]
+    rng = random.Random(window)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 60)))
+        lead, tail, always = rng.randrange(0, 4), rng.randrange(0, 4), rng.random() < 0.5
+        assert diff._ends(text, lead, tail, always) == _ends_of_all_lines(
+            text, lead, tail, always
+        ), (text, lead, tail, always)
 
 
 def test_hunks_on_a_real_change_cover_every_change() -> None:
