@@ -3,9 +3,11 @@ passages that only move a link target or page furniture (feeds/passages.py)."""
 
 from __future__ import annotations
 
+import random
 import re
 
 from changes.diff import Hunk, hunks, word_diff
+from feeds import passages as passages_module
 from feeds.passages import is_link_only, passages, render_hunk, render_markdown
 from feeds.summary import blocks
 
@@ -132,3 +134,20 @@ def test_only_tags_holding_a_marker_are_rewritten() -> None:
     for _ in range(20_000):
         html = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
         assert p._MARKED_TAG.sub(lambda m: p._new_target(m.group(0)), html) == every_tag(html)
+
+
+def test_blanking_punctuation_as_bytes_reads_as_a_regex_would() -> None:
+    """What visible() and the summary matching read once Markdown punctuation is blanked
+    (as UTF-8 bytes) is what replacing it with a regular expression gave, on random text
+    mixing it with non-ASCII letters, Unicode spaces and a lone surrogate."""
+    alphabet = list("ab Z9*_#|`>[]()=-\\\n\t") + ["é", "\u00a0", "\u2028", "“", "🎉", "\ud800"]
+    rng = random.Random(7)
+    for pattern, table in (
+        (r"[\\*_#|`>\[\]()=-]+", passages_module._PUNCTUATION_BLANK),
+        (r"[\\*_`|]+", passages_module._EMPHASIS_BLANK),
+    ):
+        by_regex = re.compile(pattern)
+        for _ in range(2000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+            blanked = passages_module._blanked(text, table)
+            assert blanked.split() == by_regex.sub(" ", text).split(), text
