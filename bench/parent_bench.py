@@ -51,7 +51,7 @@ def one_round(db: Path) -> dict[str, Any]:
             data = load_site(session, "policywatch", feed.DEFAULT_LIMIT, None)
             gc.freeze()
         stored = StoredData(session)
-        render.warm(("document.html", "category.html", "index.html", "links.html", "entry.html"))
+        render.warm(("document.html", "category.html", "index.html", "links.html"))
         out = Output(Path(tmp) / "gen", None, "bench")
         current = hashlib.sha256()
 
