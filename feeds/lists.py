@@ -25,6 +25,8 @@ def shown(value: Any) -> str:
     anything else through ``escape``."""
     if type(value) is str:
         return text.escape_html(value if value.isprintable() else text.clean(value))
+    if type(value) is int:  # digits and a sign: nothing to escape (not a bool: "True")
+        return str(value)
     if isinstance(value, str) and not isinstance(value, Markup):
         return text.escape_html(text.clean(value))
     return str(escape(value))
@@ -41,6 +43,7 @@ def timeline(events: Iterable[Any], root: str, current_version_id: int | None) -
     feeds/templates/document.html printed them in a loop: a change, a version (marked
     current if it is ``current_version_id``) or a run of failed fetches."""
     r = shown(root)
+    tags: dict[tuple[str, ...], str] = {}  # badges by categories: a document has a few lists
     out: list[str] = []
     add = out.append
     for e in events:
@@ -54,7 +57,7 @@ def timeline(events: Iterable[Any], root: str, current_version_id: int | None) -
                 f'<h3><a href="{r}{shown(c.path)}">{shown(c.title)}</a></h3>\n'
                 f'<p class="meta">effective {shown(c.effective_date or "date not stated")}'
                 f" \u00b7 {kind}</p>\n"
-                f"{badges(c.categories)}\n"
+                f"{_badges(tags, c.categories)}\n"
                 f"{one}</li>\n"
             )
         elif v:
@@ -85,3 +88,12 @@ def timeline(events: Iterable[Any], root: str, current_version_id: int | None) -
                 "</li>\n"
             )
     return Markup("".join(out))
+
+
+def _badges(made: dict[tuple[str, ...], str], categories: list[str]) -> str:
+    """``badges(categories)``, made once per list of categories in ``made``."""
+    key = tuple(categories)
+    found = made.get(key)
+    if found is None:
+        found = made[key] = str(badges(categories))
+    return found
