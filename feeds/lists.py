@@ -91,8 +91,11 @@ def timeline(events: Iterable[Any], root: str, current_version_id: int | None) -
 
 
 def _badges(made: dict[tuple[str, ...], str], categories: list[str]) -> str:
-    """``badges(categories)``, made once per list of categories in ``made``."""
+    """``badges(categories)``, made once per list of plain strings in ``made`` (Markup
+    equals the same text as a string, and prints otherwise)."""
     key = tuple(categories)
+    if not all(type(name) is str for name in key):
+        return str(badges(categories))
     found = made.get(key)
     if found is None:
         found = made[key] = str(badges(categories))

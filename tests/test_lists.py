@@ -78,7 +78,9 @@ def _change(rng: random.Random, i: int, doc: DocumentView, at: datetime) -> Chan
         effective_date=rng.choice([None, "", _pick(rng)]),
         previous_effective_date=None,
         first_version=False,
-        categories=rng.choice([[], ["text"], [_pick(rng), "AI & data"]]),
+        categories=rng.choice(
+            [[], ["text"], [_pick(rng), "AI & data"], ["<i>"], [Markup("<i>")], ["a<b"]]
+        ),
         words_added=rng.randrange(0, 50),
         words_removed=rng.randrange(0, 50),
         summary=rng.choice(summaries),
