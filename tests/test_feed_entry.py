@@ -1,6 +1,6 @@
 """A feed entry's HTML content, built in Python (feeds/feed.py: entry_content), is what
-feeds/templates/entry.html printed (kept here as it was), for hostile crawled values and
-diffs of many passages."""
+the template entry.html printed (removed; kept here as it was), for hostile crawled
+values and diffs of many passages."""
 
 from __future__ import annotations
 
