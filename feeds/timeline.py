@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feeds import text
+from markupsafe import Markup
+
+from feeds import lists, text
 from feeds.views import ChangeView, VersionView
 
 MAX_DETAIL = 300
@@ -59,17 +61,27 @@ class Event:
     failure: FailureRun | None = None
 
 
+class Timeline(list[Event]):
+    """A document's events, newest first, that can print themselves as the items of its
+    page's timeline (about 1,000 at 10,000 changes over 20 documents: a Python fragment,
+    not a Jinja loop)."""
+
+    def html(self, root: str, current_version_id: int | None) -> Markup:
+        """The ``<li>`` of each event (feeds/lists.py: ``timeline``)."""
+        return lists.timeline(self, root, current_version_id)
+
+
 def timeline(
     changes: Sequence[ChangeView],
     versions: Sequence[VersionView],
     failures: Sequence[FailureRun],
-) -> list[Event]:
+) -> Timeline:
     """Everything that happened to a document, newest first (a change before its version)."""
     events = [(c.detected_at, 2, -c.id, Event(c.detected_at, change=c)) for c in changes]
     events += [(v.first_seen, 1, -v.id, Event(v.first_seen, version=v)) for v in versions]
     events += [(f.last, 0, i, Event(f.last, failure=f)) for i, f in enumerate(failures)]
     events.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
-    return [e[3] for e in events]
+    return Timeline(e[3] for e in events)
 
 
 @dataclass(frozen=True)
