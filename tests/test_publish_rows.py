@@ -53,6 +53,20 @@ def test_rows_hold_the_values_the_orm_gives(session: Session) -> None:
     assert isinstance(session.get(Version, v3.id), Version)
 
 
+def test_accepted_versions_come_by_document_then_first_seen_then_id(session: Session) -> None:
+    """Whatever order they were stored in (the rows are sorted after reading them)."""
+    add_document(session, "fb", "Facebook", "https://www.facebook.com/privacy")
+    add_document(session, "ig", "Instagram", "https://www.instagram.com/privacy")
+    late = add_version(session, "fb", "Late.", T3)
+    ig = add_version(session, "ig", "Instagram.", T1)
+    early = add_version(session, "fb", "Early.", T1)  # stored after, seen before
+    tie = add_version(session, "fb", "Same moment.", T1)
+    session.commit()
+    versions = published.accepted_version_rows(session)
+    assert [v.id for v in versions["fb"]] == [early.id, tie.id, late.id]
+    assert [v.id for v in versions["ig"]] == [ig.id]
+
+
 def test_json_the_fast_decoder_refuses_is_read_as_the_standard_library_reads_it() -> None:
     stored = json.dumps({"nan": math.nan, "big": 2**70, "lone": "\ud800", "e": "\u00e9"})
     value = published.json_value(stored)
