@@ -53,8 +53,11 @@ def test_rows_hold_the_values_the_orm_gives(session: Session) -> None:
     assert isinstance(session.get(Version, v3.id), Version)
 
 
-def test_accepted_versions_come_by_document_then_first_seen_then_id(session: Session) -> None:
-    """Whatever order they were stored in (the rows are sorted after reading them)."""
+def test_versions_and_changes_come_in_order_whatever_order_they_were_stored_in(
+    session: Session,
+) -> None:
+    """Versions by document, first seen, id; changes newest first (both sorted after
+    reading them)."""
     add_document(session, "fb", "Facebook", "https://www.facebook.com/privacy")
     add_document(session, "ig", "Instagram", "https://www.instagram.com/privacy")
     late = add_version(session, "fb", "Late.", T3)
@@ -65,6 +68,13 @@ def test_accepted_versions_come_by_document_then_first_seen_then_id(session: Ses
     versions = published.accepted_version_rows(session)
     assert [v.id for v in versions["fb"]] == [early.id, tie.id, late.id]
     assert [v.id for v in versions["ig"]] == [ig.id]
+    # changes: newest first, then the higher id first
+    first = add_change(session, early, late, "Early.", "Late.", T3, "Seen last", [])
+    second = add_change(session, None, early, "", "Early.", T1, "Seen first", [])
+    third = add_change(session, None, ig, "", "Instagram.", T1, "Seen first too", [])
+    session.commit()
+    order = [c.id for c in published.published_change_rows(session)]
+    assert order == [first.id, third.id, second.id]
 
 
 def test_json_the_fast_decoder_refuses_is_read_as_the_standard_library_reads_it() -> None:
