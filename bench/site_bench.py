@@ -5,6 +5,7 @@
     .venv/bin/python bench/site_bench.py --skip-real --db DIR/synthetic.db --compare OLD
         # OLD: another checkout (git worktree add OLD main): its code, then this one's,
         # on the same database, one after the other; prints new / old
+        # (--rounds 3: each side three times, the order alternating; the medians)
 
 (a) The real recorded history of the Facebook Privacy Policy (demo/data, ODC-BY 1.0) is
 replayed into a temporary SQLite database with the helpers the flow uses (normalised text,
@@ -401,6 +402,13 @@ def main() -> None:
         help="also run the same measurements with the code of another checkout (e.g. a "
         "`git worktree add /tmp/before main`), one after the other, and print new / old",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --compare: run each side this many times, the order alternating, and "
+        "print the medians' ratios",
+    )
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # run this checkout's
     args = parser.parse_args()
     if args.compare is not None:
@@ -433,38 +441,61 @@ def compare(args: argparse.Namespace) -> None:
         same.append(f"--versions={args.versions}")
     if args.db is not None:
         same.append(f"--db={args.db.resolve()}")
-    results = {}
-    # Each side's folders are removed after both ran, not between: on ext4 without a
-    # journal (these machines), a new inode skips those freed in the last ~35 s
+    runs: dict[str, list[dict[str, dict[str, float]]]] = {"old": [], "new": []}
+    # Each side's folders are removed after all ran, not between: on ext4 without a
+    # journal (these machines), a new inode skips those freed in the last minutes
     # (``recently_deleted``), so files made right after tens of thousands were removed
-    # cost several times more, and the second side would pay for the first's clean-up.
+    # cost several times more, and the next side would pay for the last one's clean-up.
+    # With --rounds, the order alternates (old new, new old, ...): whatever the machine
+    # does meanwhile falls on both sides.
     kept = Path(tempfile.mkdtemp(prefix="policywatch-bench-compare-"))
     try:
-        for side, code in (("old", checkout), ("new", ROOT)):
-            print(f"== {side} code: {code}", flush=True)
-            command = [sys.executable, str(Path(__file__).resolve()), *same, f"--code={code}"]
-            command.append(f"--keep={kept / side}")
-            lines = []
-            with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
-                assert child.stdout is not None
-                for line in child.stdout:
-                    print(line, end="", flush=True)
-                    lines.append(line)
-            if child.returncode:
-                sys.exit(child.returncode)
-            found = [ln for ln in lines if ln.startswith(RESULT_LINE)]
-            results[side] = json.loads(found[-1][len(RESULT_LINE) :]) if found else {}
+        for n in range(args.rounds):
+            order = [("old", checkout), ("new", ROOT)]
+            for side, code in order if n % 2 == 0 else order[::-1]:
+                print(f"== {side} code, round {n + 1}: {code}", flush=True)
+                runs[side].append(_run_side(same, code, kept / f"{side}-{n + 1}"))
     finally:
         shutil.rmtree(kept, ignore_errors=True)
-    print("== new / old (same machine, one after the other; wall and CPU seconds incl. workers)")
-    for name, new in results["new"].items():
-        old = results["old"].get(name, {})
+    rounds = f"median of {args.rounds} rounds, " if args.rounds > 1 else ""
+    print(f"== new / old ({rounds}same machine; wall and CPU seconds incl. workers)")
+    for name, new in _medians(runs["new"]).items():
+        old = _medians(runs["old"]).get(name, {})
         cells = [
             f"{what} {old[what]:.2f} -> {value:.2f} ({value / old[what]:.2f}x)"
             for what, value in new.items()
             if old.get(what)
         ]
         print(f"  {name}: " + "; ".join(cells))
+
+
+def _run_side(same: list[str], code: Path, keep: Path) -> dict[str, dict[str, float]]:
+    """This bench with the code of ``code`` in a fresh process, its sites kept in ``keep``:
+    its results (RESULTS) as it printed them."""
+    command = [sys.executable, str(Path(__file__).resolve()), *same, f"--code={code}"]
+    command.append(f"--keep={keep}")
+    lines = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+    if child.returncode:
+        sys.exit(child.returncode)
+    found = [ln for ln in lines if ln.startswith(RESULT_LINE)]
+    result: dict[str, dict[str, float]] = json.loads(found[-1][len(RESULT_LINE) :]) if found else {}
+    return result
+
+
+def _medians(runs: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Each measurement's median over the runs of one side (the lower middle of an even
+    number of runs)."""
+    found: dict[str, dict[str, float]] = {}
+    for name in runs[0] if runs else {}:
+        for what in runs[0][name]:
+            values = sorted(run[name][what] for run in runs if what in run.get(name, {}))
+            found.setdefault(name, {})[what] = values[(len(values) - 1) // 2]
+    return found
 
 
 if __name__ == "__main__":
