@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import hashlib
 import json
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from alternate import alternate, report, run_side, site_read
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = "page_bench result: "
@@ -35,28 +33,14 @@ RESULT = "page_bench result: "
 
 def one_round(db: Path, count: int) -> dict[str, Any]:
     """Read the site of ``db``, render ``count`` pages of each kind; CPU ms a page."""
-    from feeds import feed, render
+    from feeds import render
     from feeds import site as site_mod
-    from feeds.incremental import Output
-    from feeds.publish import StoredData, collector_paused, load_site
-    from storage.db import open_db
+    from feeds.publish import StoredData
 
-    sessions = open_db(f"sqlite:///{db}")
     times: dict[str, float] = {}
     digests: dict[str, str] = {}
-    with sessions() as session, tempfile.TemporaryDirectory(prefix="page-bench-") as tmp:
-        with collector_paused():
-            data = load_site(session, "policywatch", feed.DEFAULT_LIMIT, None)
-            gc.freeze()
-        out = Output(Path(tmp) / "gen", None, "bench")
-        current = hashlib.sha256()
-
-        def write(rel: str, raw: str | bytes, key: str) -> None:
-            data_ = raw.encode("utf-8") if isinstance(raw, str) else raw
-            current.update(rel.encode() + b"\0" + data_ + b"\0")
-            out.files[rel] = [key, len(data_)]
-
-        out.write = write  # type: ignore[method-assign]
+    with site_read(db) as (session, data, out):
+        hashed = out.hashed
         pages = site_mod._Pages(out, data, StoredData(session))
         pages.changes()
         pages.versions()
@@ -65,7 +49,7 @@ def one_round(db: Path, count: int) -> dict[str, Any]:
         worker_gc = getattr(site_mod.feeds_parallel, "_start_worker", None) is not None
         for kind in ("change", "version"):
             jobs = [job for job in pages.todo if job[0] == kind][:count]
-            current = hashlib.sha256()
+            hashed.part()
             if worker_gc:
                 gc.disable()
             started = time.process_time()
@@ -73,20 +57,8 @@ def one_round(db: Path, count: int) -> dict[str, Any]:
                 pages._render_chunk(chunk)
             times[f"{kind} page (ms)"] = (time.process_time() - started) / len(jobs) * 1000
             gc.enable()
-            digests[kind] = current.hexdigest()[:16]
+            digests[kind] = hashed.digest()
     return {"times": times, "digests": digests}
-
-
-def run_side(code: Path, db: Path, count: int) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), f"--code={code}", f"--db={db}"]
-    command += [f"--pages={count}", "--one"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode:
-        sys.stderr.write(done.stderr)
-        sys.exit(done.returncode)
-    line = [ln for ln in done.stdout.splitlines() if ln.startswith(RESULT)][-1]
-    result: dict[str, Any] = json.loads(line[len(RESULT) :])
-    return result
 
 
 def main() -> None:
@@ -105,25 +77,12 @@ def main() -> None:
         print(RESULT + json.dumps(one_round(args.db.resolve(), args.pages)), flush=True)
         return
     sides = {"old": args.compare.resolve(), "new": ROOT} if args.compare else {"new": ROOT}
-    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
-    for n in range(args.rounds):
-        order = list(sides.items())
-        for side, code in order if n % 2 == 0 else order[::-1]:  # both meet the same noise
-            result = run_side(code, args.db.resolve(), args.pages)
-            runs[side].append(result)
-            cells = ", ".join(f"{k} {v:.3f}" for k, v in result["times"].items())
-            print(f"round {n + 1} {side}: {cells}", flush=True)
-    for side, results in runs.items():
-        digests = {json.dumps(r["digests"], sort_keys=True) for r in results}
-        print(f"{side} digests: {' | '.join(sorted(digests))}")
-    print("median CPU per page (process time)" + (", old -> new" if args.compare else ""))
-    for part in runs["new"][0]["times"]:
-        new = statistics.median(r["times"][part] for r in runs["new"])
-        if "old" in runs:
-            old = statistics.median(r["times"][part] for r in runs["old"])
-            print(f"  {part:<18} {old:6.3f} -> {new:6.3f} ({new / old:.2f}x)")
-        else:
-            print(f"  {part:<18} {new:6.3f}")
+    script, more = (
+        str(Path(__file__).resolve()),
+        [f"--db={args.db.resolve()}", f"--pages={args.pages}"],
+    )
+    runs = alternate(sides, args.rounds, lambda code: run_side(script, code, more, RESULT))
+    report(runs, "median CPU per page (process time)", 18)
 
 
 if __name__ == "__main__":

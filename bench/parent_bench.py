@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import hashlib
 import json
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from alternate import alternate, report, run_side, site_read
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://example.org/policywatch/"
@@ -38,30 +36,15 @@ def one_round(db: Path) -> dict[str, Any]:
     """Read the site of ``db`` and time each part the publishing process renders."""
     from feeds import feed, outputs, render
     from feeds import site as site_mod
-    from feeds.incremental import Output
     from feeds.outputs import Publication
-    from feeds.publish import StoredData, collector_paused, load_site
-    from storage.db import open_db
+    from feeds.publish import StoredData
 
-    sessions = open_db(f"sqlite:///{db}")
     times: dict[str, float] = {}
     digests: dict[str, str] = {}
-    with sessions() as session, tempfile.TemporaryDirectory(prefix="parent-bench-") as tmp:
-        with collector_paused():
-            data = load_site(session, "policywatch", feed.DEFAULT_LIMIT, None)
-            gc.freeze()
+    with site_read(db) as (session, data, out):
         stored = StoredData(session)
         render.warm(("document.html", "category.html", "index.html", "links.html"))
-        out = Output(Path(tmp) / "gen", None, "bench")
-        current = hashlib.sha256()
-
-        def write(rel: str, raw: str | bytes, key: str) -> None:
-            data_ = raw.encode("utf-8") if isinstance(raw, str) else raw
-            current.update(rel.encode() + b"\0" + data_ + b"\0")
-            out.files[rel] = [key, len(data_)]
-            out.written += 1
-
-        out.write = write  # type: ignore[method-assign]
+        hashed = out.hashed
         pages = site_mod._Pages(out, data, stored)
         specs = feed.feed_specs("policywatch", data.documents, data.categories, "tag:x,2024:pw")
 
@@ -87,7 +70,7 @@ def one_round(db: Path) -> dict[str, Any]:
             entry.keep(specs, data.changes, feed.DEFAULT_LIMIT, listing)
             assert out.entries is not None
             for fp, content in out.entries[1]:
-                current.update(fp.encode() + b"\0" + content + b"\0")
+                hashed.current.update(fp.encode() + b"\0" + content + b"\0")
 
         parts = (
             ("documents", pages.documents),
@@ -98,28 +81,17 @@ def one_round(db: Path) -> dict[str, Any]:
         )
         gc.collect()
         for name, run in parts:
-            current = hashlib.sha256()
+            hashed.part()
             started = time.process_time()
             run()
             times[name] = time.process_time() - started
-            digests[name] = current.hexdigest()[:16]
+            digests[name] = hashed.digest()
         if "feeds (Atom, RSS)" in times:
             times["outputs (JSON Feed) + entries kept"] = (
                 times["feeds"] - times["feeds (Atom, RSS)"]
             )
         times["total"] = sum(times[name] for name, _ in parts)
     return {"times": times, "digests": digests, "code": str(Path(feed.__file__).parent.parent)}
-
-
-def run_side(code: Path, db: Path) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), f"--code={code}", f"--db={db}"]
-    command.append("--one")
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode:
-        sys.stderr.write(done.stderr)
-        sys.exit(done.returncode)
-    line = [ln for ln in done.stdout.splitlines() if ln.startswith(RESULT)][-1]
-    return json.loads(line[len(RESULT) :])
 
 
 def main() -> None:
@@ -135,24 +107,9 @@ def main() -> None:
         print(RESULT + json.dumps(one_round(args.db.resolve())), flush=True)
         return
     sides = {"old": args.compare.resolve(), "new": ROOT} if args.compare else {"new": ROOT}
-    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
-    for n in range(args.rounds):
-        for side, code in sides.items():  # alternating: both meet the same noise
-            result = run_side(code, args.db.resolve())
-            runs[side].append(result)
-            cells = ", ".join(f"{k} {v:.3f}" for k, v in result["times"].items())
-            print(f"round {n + 1} {side}: {cells}", flush=True)
-    for side, results in runs.items():
-        digests = {json.dumps(r["digests"], sort_keys=True) for r in results}
-        print(f"{side} digests: {' | '.join(sorted(digests))}")
-    print("median CPU s (process time), " + (" old -> new" if args.compare else "new"))
-    for part in runs["new"][0]["times"]:
-        new = statistics.median(r["times"][part] for r in runs["new"])
-        if "old" in runs:
-            old = statistics.median(r["times"][part] for r in runs["old"])
-            print(f"  {part:<36} {old:6.3f} -> {new:6.3f} ({new / old:.2f}x, {new - old:+.3f} s)")
-        else:
-            print(f"  {part:<36} {new:6.3f}")
+    script, more = str(Path(__file__).resolve()), [f"--db={args.db.resolve()}"]
+    runs = alternate(sides, args.rounds, lambda code: run_side(script, code, more, RESULT))
+    report(runs, "median CPU s (process time)", 36, unit="s")
 
 
 if __name__ == "__main__":
